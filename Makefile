@@ -43,9 +43,12 @@ NODE_BIN := node_modules/.bin
 FOUNDRY_BIN := node_modules/@foundry-rs
 
 # Generic object rule: build/<dir>/<file>.o from <dir>/<file>.c, with header dependencies.
+# V=1 shows full command lines.
+Q := $(if $(V),,@)
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c $< -o $@
+	@$(if $(V),,echo "  CC      $@")
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 ALL_BINS :=
 TEST_TARGETS :=
