@@ -1,0 +1,146 @@
+/* main.c — dstack-simulator: a local dstack guest agent on Unix sockets.
+ *
+ * Start-up: flags + config → state (identity, keys, CA, event log) → listening sockets →
+ * banner (printed only once every socket listens, so "banner seen" means ready) → event
+ * loop. SIGINT/SIGTERM stop the loop; every socket file we created is removed.
+ */
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "ds_hex.h"
+#include "ds_secp.h"
+#include "sim_config.h"
+#include "sim_http.h"
+#include "sim_methods.h"
+#include "sim_socket.h"
+#include "sim_state.h"
+
+typedef struct {
+    sim_config cfg;
+    sim_state st;
+    struct event_base *base;
+    sim_server *srv;
+    sim_sockfile dstack_file, tappd_file;
+    int tcp_port;
+    struct event *sigint, *sigterm;
+} sim_app;
+
+static void on_signal(evutil_socket_t sig, short what, void *arg) {
+    sim_app *app = arg;
+    (void)what;
+    fprintf(stderr, "dstack-simulator: %s, shutting down\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    event_base_loopbreak(app->base);
+}
+
+/* Absolute form of a path for the export line. */
+static void abs_path(const char *p, char *out, size_t cap) {
+    char cwd[PATH_MAX];
+    if (p[0] == '/' || !getcwd(cwd, sizeof cwd)) snprintf(out, cap, "%s", p);
+    else snprintf(out, cap, "%s/%s", cwd, p[0] == '.' && p[1] == '/' ? p + 2 : p);
+}
+
+static void banner(const sim_app *app) {
+    const sim_state *st = &app->st;
+    const sim_config *c = &app->cfg;
+    char dpath[PATH_MAX + 64], tpath[PATH_MAX + 64], hex[131], addr[43];
+    uint8_t a[20];
+    abs_path(c->dstack_sock, dpath, sizeof dpath);
+    printf("dstack-simulator %s (dstack guest agent API %s): listening\n", SIM_VERSION, c->version);
+    printf("  PUBLIC TEST KEYS: for local development only, never for anything of value\n");
+    printf("  dstack socket    %s\n", dpath);
+    if (c->tappd_sock[0]) {
+        abs_path(c->tappd_sock, tpath, sizeof tpath);
+        printf("  tappd socket     %s\n", tpath);
+    }
+    if (app->tcp_port) printf("  dstack TCP       http://%s (port %d)\n", c->listen_addr, app->tcp_port);
+    printf("  config           %s (%s mode)\n", c->config_path ? c->config_path : "(none)",
+           st->mode_root ? "KMS root key" : "static k256_signature");
+    printf("  app id           %s (%s)\n", ds_hex_encode(st->app_id, 20, hex), st->app_id_source);
+    printf("  instance id      %s\n",
+           st->has_instance_id ? ds_hex_encode(st->instance_id, 20, hex) : "(none: no_instance_id)");
+    printf("  compose hash     %s (%s)\n", ds_hex_encode(st->compose_hash, 32, hex), c->compose_source);
+    ds_secp_address(st->app_pub, 33, a);
+    printf("  app public key   %s (%s)\n", ds_hex_encode(st->app_pub, 33, hex), ds_eth_checksum(a, addr));
+    if (st->have_root_pub) {
+        printf("  KMS root pubkey  %s\n", ds_hex_encode(st->root_pub, 33, hex));
+        printf("  KMS root address %s\n", ds_eth_checksum(st->root_addr, addr));
+    } else {
+        printf("  KMS root         (unknown: the static k256_signature does not recover for this app id)\n");
+    }
+    if (st->mismatch != DS_VARIANT_CANONICAL)
+        printf("  MISMATCH MODE    %s: %s\n", ds_variant_name(st->mismatch),
+               ds_variant_describe(st->mismatch));
+    printf("\n  export DSTACK_SIMULATOR_ENDPOINT=%s\n", dpath);
+    if (c->tappd_sock[0]) printf("  export TAPPD_SIMULATOR_ENDPOINT=%s\n", tpath);
+    printf("\n");
+    fflush(stdout);
+}
+
+static int open_listeners(sim_app *app) {
+    char err[512];
+    const sim_config *c = &app->cfg;
+    int fd = sim_unix_listen(c->dstack_sock, c->sock_mode, &app->dstack_file, err, sizeof err);
+    if (fd < 0 || sim_server_add_listener(app->srv, fd, sim_route_dstack, &app->st) != 0) goto fail;
+    if (c->tappd_sock[0]) {
+        fd = sim_unix_listen(c->tappd_sock, c->sock_mode, &app->tappd_file, err, sizeof err);
+        if (fd < 0 || sim_server_add_listener(app->srv, fd, sim_route_tappd, &app->st) != 0) goto fail;
+    }
+    if (c->listen_addr) {
+        fd = sim_tcp_listen(c->listen_addr, &app->tcp_port, err, sizeof err);
+        if (fd < 0 || sim_server_add_listener(app->srv, fd, sim_route_dstack, &app->st) != 0) goto fail;
+    }
+    return 0;
+fail:
+    if (fd >= 0) snprintf(err, sizeof err, "cannot start serving (libevent)");
+    fprintf(stderr, "dstack-simulator: %s\n", err);
+    return -1;
+}
+
+int main(int argc, char **argv) {
+    sim_app app;
+    memset(&app, 0, sizeof app);
+    signal(SIGPIPE, SIG_IGN);
+    sim_config_init(&app.cfg);
+    int rc = sim_config_from_args(&app.cfg, argc, argv);
+    if (rc != 0) {
+        sim_config_free(&app.cfg);
+        return rc > 0 ? 0 : 2;
+    }
+    char err[512];
+    if (sim_state_init(&app.st, &app.cfg, err, sizeof err) != 0) {
+        fprintf(stderr, "dstack-simulator: %s\n", err);
+        sim_state_free(&app.st);
+        sim_config_free(&app.cfg);
+        return 2;
+    }
+    int exit_code = 1;
+    app.base = event_base_new();
+    sim_http_limits lim = {.max_body = app.cfg.max_body, .max_header = 64 * 1024,
+                           .idle_timeout_sec = 60};
+    app.srv = app.base ? sim_server_new(app.base, &lim) : NULL;
+    if (!app.srv || open_listeners(&app) != 0) goto out;
+    app.sigint = evsignal_new(app.base, SIGINT, on_signal, &app);
+    app.sigterm = evsignal_new(app.base, SIGTERM, on_signal, &app);
+    if (!app.sigint || !app.sigterm || event_add(app.sigint, NULL) || event_add(app.sigterm, NULL))
+        goto out;
+    if (!app.cfg.quiet) banner(&app);
+    event_base_dispatch(app.base);
+    exit_code = 0;
+out:
+    if (app.sigint) event_free(app.sigint);
+    if (app.sigterm) event_free(app.sigterm);
+    sim_server_free(app.srv);
+    sim_sockfile_remove(&app.dstack_file);
+    sim_sockfile_remove(&app.tappd_file);
+    if (app.base) event_base_free(app.base);
+    sim_state_free(&app.st);
+    sim_config_free(&app.cfg);
+    libevent_global_shutdown();
+    return exit_code;
+}

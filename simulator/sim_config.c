@@ -1,0 +1,454 @@
+/* sim_config.c — command line and config file.
+ *
+ * Order of precedence: built-in defaults < config file < command-line flags. The config
+ * file is upstream's appkeys.json format plus our own fields (docs/simulator.md): an
+ * upstream file works verbatim (compat "static" mode), ours adds a KMS root key.
+ */
+#include "sim_config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <cjson/cJSON.h>
+
+#include "ds_hex.h"
+
+/* Used when neither the config nor --compose names an app-compose. */
+static const char BUILTIN_COMPOSE[] =
+    "{\"manifest_version\":2,\"name\":\"dstack-simulator-app\",\"runner\":\"docker-compose\","
+    "\"docker_compose_file\":\"services: {}\\n\",\"kms_enabled\":true,\"gateway_enabled\":false,"
+    "\"public_logs\":true,\"public_sysinfo\":true,\"public_tcbinfo\":true,"
+    "\"key_provider\":\"kms\",\"key_provider_id\":\"\",\"allowed_envs\":[],"
+    "\"no_instance_id\":false,\"secure_time\":false,\"storage_fs\":\"zfs\"}";
+
+void sim_config_init(sim_config *c) {
+    memset(c, 0, sizeof(*c));
+    c->sock_mode = 0600;
+    c->max_body = 10u * 1024 * 1024;
+    c->log_style = DS_EVENTLOG_FULL;
+    c->mismatch = DS_VARIANT_CANONICAL;
+    /* Default os_image_hash: the upstream v0.5.11 simulator's vm_config value. */
+    ds_hex_decode_exact("64f0d1545cd510a8dfed7ad609d105b5d41f0cb2afcfdda8867ede00c88add7a", 64,
+                        c->os_image_hash, 32);
+}
+
+void sim_config_free(sim_config *c) {
+    free(c->config_path);
+    free(c->config_dir);
+    free(c->dstack_sock);
+    free(c->tappd_sock);
+    free(c->listen_addr);
+    free(c->ca_cert_pem);
+    free(c->ca_key_pem);
+    free(c->compose);
+    free(c->compose_source);
+    free(c->vm_config);
+    free(c->cloud_vendor);
+    free(c->cloud_product);
+    free(c->version);
+    memset(c->kms_root_key, 0, sizeof c->kms_root_key);
+    memset(c->k256_key, 0, sizeof c->k256_key);
+    memset(c, 0, sizeof(*c));
+}
+
+static void set_str(char **dst, const char *s) {
+    char *p = strdup(s);
+    if (!p) {
+        fprintf(stderr, "dstack-simulator: out of memory\n");
+        exit(2);
+    }
+    free(*dst);
+    *dst = p;
+}
+
+int sim_read_file(const char *path, size_t max, char **out, size_t *out_len) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return -1;
+    size_t cap = 4096, len = 0;
+    char *buf = malloc(cap);
+    while (buf) {
+        if (len + 1 >= cap) {
+            if (cap > max) {
+                errno = EFBIG;
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            char *nb = realloc(buf, cap * 2);
+            if (!nb) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = nb;
+            cap *= 2;
+        }
+        size_t n = fread(buf + len, 1, cap - 1 - len, f);
+        len += n;
+        if (n == 0) break;
+    }
+    int rderr = ferror(f);
+    fclose(f);
+    if (!buf) return -1;
+    if (rderr) {
+        free(buf);
+        errno = EIO;
+        return -1;
+    }
+    buf[len] = '\0';
+    *out = buf;
+    *out_len = len;
+    return 0;
+}
+
+static int hex_field(const cJSON *root, const char *name, uint8_t *out, size_t n, int *have,
+                     char *err, size_t errcap) {
+    const cJSON *it = cJSON_GetObjectItemCaseSensitive(root, name);
+    if (!it || cJSON_IsNull(it)) return 0;
+    if (!cJSON_IsString(it)) {
+        snprintf(err, errcap, "%s: expected a hex string", name);
+        return -1;
+    }
+    if (it->valuestring[0] == '\0') return 0; /* "" = not set */
+    if (ds_hex_decode_exact(it->valuestring, strlen(it->valuestring), out, n) != DS_OK) {
+        snprintf(err, errcap, "%s: expected %zu bytes of hex", name, n);
+        return -1;
+    }
+    if (have) *have = 1;
+    return 0;
+}
+
+static int str_field(const cJSON *root, const char *name, char **dst, char *err, size_t errcap) {
+    const cJSON *it = cJSON_GetObjectItemCaseSensitive(root, name);
+    if (!it || cJSON_IsNull(it)) return 0;
+    if (!cJSON_IsString(it)) {
+        snprintf(err, errcap, "%s: expected a string", name);
+        return -1;
+    }
+    set_str(dst, it->valuestring);
+    return 0;
+}
+
+/* Resolves a path from the config file against the config file's directory. */
+static char *resolve(const sim_config *c, const char *p) {
+    char *out;
+    if (p[0] == '/' || !c->config_dir) {
+        out = strdup(p);
+    } else {
+        size_t n = strlen(c->config_dir) + 1 + strlen(p) + 1;
+        out = malloc(n);
+        if (out) snprintf(out, n, "%s/%s", c->config_dir, p);
+    }
+    return out;
+}
+
+static int load_compose_file(sim_config *c, const char *path, char *err, size_t errcap) {
+    char *buf;
+    size_t len;
+    if (sim_read_file(path, 16u << 20, &buf, &len) != 0) {
+        snprintf(err, errcap, "app_compose: cannot read %s: %s", path, strerror(errno));
+        return -1;
+    }
+    cJSON *j = cJSON_ParseWithLength(buf, len);
+    if (!cJSON_IsObject(j)) {
+        cJSON_Delete(j);
+        free(buf);
+        snprintf(err, errcap, "app_compose: %s is not a JSON object", path);
+        return -1;
+    }
+    cJSON_Delete(j);
+    free(c->compose);
+    c->compose = buf;
+    c->compose_len = len;
+    set_str(&c->compose_source, path);
+    return 0;
+}
+
+static int compose_field(sim_config *c, const cJSON *root, char *err, size_t errcap) {
+    const cJSON *it = cJSON_GetObjectItemCaseSensitive(root, "app_compose");
+    if (!it || cJSON_IsNull(it)) return 0;
+    if (cJSON_IsObject(it)) {
+        char *txt = cJSON_PrintUnformatted(it);
+        if (!txt) {
+            snprintf(err, errcap, "out of memory");
+            return -1;
+        }
+        free(c->compose);
+        c->compose = txt;
+        c->compose_len = strlen(txt);
+        set_str(&c->compose_source, "inline (config object, compact)");
+        return 0;
+    }
+    if (!cJSON_IsString(it)) {
+        snprintf(err, errcap, "app_compose: expected a path, JSON text or an object");
+        return -1;
+    }
+    const char *s = it->valuestring;
+    while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r') s++;
+    if (*s == '{') { /* raw JSON text, used byte for byte */
+        cJSON *j = cJSON_Parse(it->valuestring);
+        int ok = cJSON_IsObject(j);
+        cJSON_Delete(j);
+        if (!ok) {
+            snprintf(err, errcap, "app_compose: inline text is not a JSON object");
+            return -1;
+        }
+        set_str(&c->compose, it->valuestring);
+        c->compose_len = strlen(c->compose);
+        set_str(&c->compose_source, "inline (config text)");
+        return 0;
+    }
+    char *path = resolve(c, it->valuestring);
+    if (!path) {
+        snprintf(err, errcap, "out of memory");
+        return -1;
+    }
+    int rc = load_compose_file(c, path, err, errcap);
+    free(path);
+    return rc;
+}
+
+int sim_config_load_file(sim_config *c, const char *path, char *err, size_t errcap) {
+    char *buf;
+    size_t len;
+    if (sim_read_file(path, 16u << 20, &buf, &len) != 0) {
+        snprintf(err, errcap, "cannot read config %s: %s", path, strerror(errno));
+        return -1;
+    }
+    cJSON *root = cJSON_ParseWithLength(buf, len);
+    free(buf);
+    if (!cJSON_IsObject(root)) {
+        cJSON_Delete(root);
+        snprintf(err, errcap, "config %s: not a JSON object", path);
+        return -1;
+    }
+    set_str(&c->config_path, path);
+    {
+        char *tmp = strdup(path);
+        if (tmp) set_str(&c->config_dir, dirname(tmp));
+        free(tmp);
+    }
+    int rc = -1;
+    const cJSON *it;
+    if (hex_field(root, "kms_root_key", c->kms_root_key, 32, &c->have_root, err, errcap) ||
+        hex_field(root, "k256_key", c->k256_key, 32, &c->have_k256, err, errcap) ||
+        hex_field(root, "k256_signature", c->k256_signature, 65, &c->have_k256_sig, err, errcap) ||
+        hex_field(root, "app_id", c->app_id, 20, &c->have_app_id, err, errcap) ||
+        hex_field(root, "instance_seed", c->instance_seed, 20, NULL, err, errcap) ||
+        hex_field(root, "os_image_hash", c->os_image_hash, 32, NULL, err, errcap) ||
+        hex_field(root, "mrtd", c->mrtd, 48, &c->have_mrtd, err, errcap) ||
+        hex_field(root, "quote_key_seed", c->quote_seed, 32, NULL, err, errcap) ||
+        str_field(root, "ca_cert", &c->ca_cert_pem, err, errcap) ||
+        str_field(root, "cloud_vendor", &c->cloud_vendor, err, errcap) ||
+        str_field(root, "cloud_product", &c->cloud_product, err, errcap) ||
+        str_field(root, "version", &c->version, err, errcap) || compose_field(c, root, err, errcap))
+        goto out;
+    const cJSON *kp = cJSON_GetObjectItemCaseSensitive(root, "key_provider");
+    const cJSON *none = cJSON_GetObjectItemCaseSensitive(kp, "None");
+    if (kp && str_field(none, "key", &c->ca_key_pem, err, errcap)) goto out;
+    it = cJSON_GetObjectItemCaseSensitive(root, "vm_config");
+    if (cJSON_IsString(it)) {
+        set_str(&c->vm_config, it->valuestring);
+    } else if (cJSON_IsObject(it)) {
+        char *t = cJSON_PrintUnformatted(it);
+        if (t) set_str(&c->vm_config, t);
+        free(t);
+    } else if (it && !cJSON_IsNull(it)) {
+        snprintf(err, errcap, "vm_config: expected an object or JSON text");
+        goto out;
+    }
+    it = cJSON_GetObjectItemCaseSensitive(root, "event_log_format");
+    if (cJSON_IsString(it)) {
+        if (!strcmp(it->valuestring, "stripped")) c->log_style = DS_EVENTLOG_STRIPPED;
+        else if (!strcmp(it->valuestring, "full")) c->log_style = DS_EVENTLOG_FULL;
+        else {
+            snprintf(err, errcap, "event_log_format: expected \"full\" or \"stripped\"");
+            goto out;
+        }
+    }
+    it = cJSON_GetObjectItemCaseSensitive(root, "mismatch");
+    if (cJSON_IsString(it) && ds_variant_parse(it->valuestring, &c->mismatch) != DS_OK) {
+        snprintf(err, errcap, "mismatch: unknown variant \"%s\"", it->valuestring);
+        goto out;
+    }
+    rc = 0;
+out:
+    cJSON_Delete(root);
+    return rc;
+}
+
+static void usage(FILE *f) {
+    fprintf(f,
+        "usage: dstack-simulator [options]\n"
+        "\n"
+        "A local dstack guest agent: serves the dstack API on a Unix socket (and the legacy\n"
+        "tappd API on a second one) with keys, quotes and event logs from a config file.\n"
+        "\n"
+        "  --config FILE         config (appkeys.json format; default ./appkeys.json)\n"
+        "  --dstack-sock PATH    dstack socket (default ./dstack.sock)\n"
+        "  --tappd-sock PATH     legacy tappd socket (default ./tappd.sock; \"\" = off)\n"
+        "  --listen HOST:PORT    also serve the dstack API on loopback TCP (127.0.0.1 only)\n"
+        "  --socket-mode OCTAL   permissions of the socket files (default 0600)\n"
+        "  --compose FILE        app-compose.json (its SHA-256 is the compose hash)\n"
+        "  --app-id HEX          app id (20 bytes; default compose_hash[:20])\n"
+        "  --instance-seed HEX   instance seed (20 bytes): instance_id = sha256(seed||app_id)[:20]\n"
+        "  --kms-root-key HEX    KMS root private key (32 bytes; overrides the config)\n"
+        "  --mismatch NAME       emit a wrong signature-chain variant: eip191, v27, appid32,\n"
+        "                        uncompressed, wrong-root, legacy-v055 (default: none)\n"
+        "  --event-log STYLE     GetQuote/TdxQuote event_log: full (default) or stripped\n"
+        "  --quiet               do not print the startup banner\n"
+        "  --help, --version\n");
+}
+
+static int parse_hex_arg(const char *flag, const char *v, uint8_t *out, size_t n) {
+    if (ds_hex_decode_exact(v, strlen(v), out, n) != DS_OK) {
+        fprintf(stderr, "dstack-simulator: %s: expected %zu bytes of hex (%zu hex digits)\n", flag,
+                n, 2 * n);
+        return -1;
+    }
+    return 0;
+}
+
+int sim_config_from_args(sim_config *c, int argc, char **argv) {
+    enum { O_CONFIG = 1000, O_DSOCK, O_TSOCK, O_LISTEN, O_MODE, O_COMPOSE, O_APPID, O_SEED,
+           O_ROOT, O_MISMATCH, O_LOG, O_QUIET, O_HELP, O_VERSION };
+    static const struct option opts[] = {
+        {"config", required_argument, 0, O_CONFIG},
+        {"dstack-sock", required_argument, 0, O_DSOCK},
+        {"tappd-sock", required_argument, 0, O_TSOCK},
+        {"listen", required_argument, 0, O_LISTEN},
+        {"socket-mode", required_argument, 0, O_MODE},
+        {"compose", required_argument, 0, O_COMPOSE},
+        {"app-id", required_argument, 0, O_APPID},
+        {"instance-seed", required_argument, 0, O_SEED},
+        {"kms-root-key", required_argument, 0, O_ROOT},
+        {"mismatch", required_argument, 0, O_MISMATCH},
+        {"event-log", required_argument, 0, O_LOG},
+        {"quiet", no_argument, 0, O_QUIET},
+        {"help", no_argument, 0, O_HELP},
+        {"version", no_argument, 0, O_VERSION},
+        {0, 0, 0, 0}};
+    /* Pass 1: find --config (flags must override the file, so read it first). */
+    const char *config = NULL;
+    int explicit_config = 0;
+    optind = 1;
+    opterr = 0;
+    int o;
+    while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (o == O_CONFIG) {
+            config = optarg;
+            explicit_config = 1;
+        } else if (o == O_HELP) {
+            usage(stdout);
+            return 1;
+        } else if (o == O_VERSION) {
+            printf("dstack-simulator %s (dstack guest agent API %s)\n", SIM_VERSION,
+                   SIM_API_VERSION);
+            return 1;
+        } else if (o == '?') {
+            fprintf(stderr, "dstack-simulator: unknown or incomplete option: %s\n",
+                    argv[optind - 1]);
+            usage(stderr);
+            return -1;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "dstack-simulator: unexpected argument: %s\n", argv[optind]);
+        return -1;
+    }
+    if (!config) config = "appkeys.json";
+    struct stat sb;
+    char err[512];
+    if (explicit_config || stat(config, &sb) == 0) {
+        if (sim_config_load_file(c, config, err, sizeof err) != 0) {
+            fprintf(stderr, "dstack-simulator: %s\n", err);
+            return -1;
+        }
+    }
+    /* Pass 2: every other flag. */
+    optind = 1;
+    while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (o) {
+        case O_DSOCK: set_str(&c->dstack_sock, optarg); break;
+        case O_TSOCK: set_str(&c->tappd_sock, optarg); break;
+        case O_LISTEN: set_str(&c->listen_addr, optarg); break;
+        case O_MODE: {
+            char *end;
+            long m = strtol(optarg, &end, 8);
+            if (*optarg == '\0' || *end || m < 0 || m > 0777) {
+                fprintf(stderr, "dstack-simulator: --socket-mode: expected octal such as 0600\n");
+                return -1;
+            }
+            c->sock_mode = (mode_t)m;
+            break;
+        }
+        case O_COMPOSE:
+            if (load_compose_file(c, optarg, err, sizeof err) != 0) {
+                fprintf(stderr, "dstack-simulator: %s\n", err);
+                return -1;
+            }
+            break;
+        case O_APPID:
+            if (parse_hex_arg("--app-id", optarg, c->app_id, 20)) return -1;
+            c->have_app_id = 1;
+            break;
+        case O_SEED:
+            if (parse_hex_arg("--instance-seed", optarg, c->instance_seed, 20)) return -1;
+            break;
+        case O_ROOT:
+            if (parse_hex_arg("--kms-root-key", optarg, c->kms_root_key, 32)) return -1;
+            c->have_root = 1;
+            break;
+        case O_MISMATCH:
+            if (ds_variant_parse(optarg, &c->mismatch) != DS_OK) {
+                fprintf(stderr, "dstack-simulator: --mismatch: unknown variant \"%s\" (one of: "
+                                "eip191 v27 appid32 uncompressed wrong-root legacy-v055 none)\n",
+                        optarg);
+                return -1;
+            }
+            break;
+        case O_LOG:
+            if (!strcmp(optarg, "full")) c->log_style = DS_EVENTLOG_FULL;
+            else if (!strcmp(optarg, "stripped")) c->log_style = DS_EVENTLOG_STRIPPED;
+            else {
+                fprintf(stderr, "dstack-simulator: --event-log: expected full or stripped\n");
+                return -1;
+            }
+            break;
+        case O_QUIET: c->quiet = 1; break;
+        default: break;
+        }
+    }
+    if (!c->dstack_sock) set_str(&c->dstack_sock, "dstack.sock");
+    if (!c->tappd_sock) set_str(&c->tappd_sock, "tappd.sock");
+    if (!c->version) set_str(&c->version, SIM_API_VERSION);
+    if (!c->cloud_vendor) set_str(&c->cloud_vendor, "");
+    if (!c->cloud_product) set_str(&c->cloud_product, "");
+    if (!c->compose) {
+        set_str(&c->compose, BUILTIN_COMPOSE);
+        c->compose_len = strlen(BUILTIN_COMPOSE);
+        set_str(&c->compose_source, "built-in default");
+    }
+    if (!c->have_root && !c->have_k256) {
+        fprintf(stderr,
+                "dstack-simulator: no keys: %s%s needs \"kms_root_key\" (or upstream's \"k256_key\" "
+                "+ \"k256_signature\"); try --config appkeys.json from the repository\n",
+                config, explicit_config || stat(config, &sb) == 0 ? "" : " (not found)");
+        return -1;
+    }
+    if (!c->have_root && c->have_k256 && !c->have_k256_sig) {
+        fprintf(stderr, "dstack-simulator: k256_key without k256_signature and no kms_root_key\n");
+        return -1;
+    }
+    if (!c->have_root && ds_variant_needs_root(c->mismatch)) {
+        fprintf(stderr, "dstack-simulator: --mismatch %s needs a kms_root_key (this config has "
+                        "only a static k256_signature)\n", ds_variant_name(c->mismatch));
+        return -1;
+    }
+    return 0;
+}

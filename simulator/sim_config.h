@@ -1,0 +1,74 @@
+/* sim_config.h — the simulator's configuration: command-line flags over a JSON config
+ * file (appkeys.json, a superset of upstream's format). Field reference: docs/simulator.md.
+ */
+#ifndef SIM_CONFIG_H
+#define SIM_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "ds_eventlog.h"
+#include "ds_variant.h"
+
+#define SIM_API_VERSION "0.5.11"
+#define SIM_VERSION "0.1.0"
+
+typedef struct {
+    /* Serving */
+    char *config_path;       /* --config (default ./appkeys.json) */
+    char *config_dir;        /* directory of config_path, for relative paths in it */
+    char *dstack_sock;       /* --dstack-sock (default ./dstack.sock) */
+    char *tappd_sock;        /* --tappd-sock (default ./tappd.sock; "" disables) */
+    char *listen_addr;       /* --listen 127.0.0.1:PORT (loopback only), or NULL */
+    mode_t sock_mode;        /* --socket-mode (default 0600) */
+    size_t max_body;         /* request body cap (10 MiB) */
+    int quiet;               /* --quiet: no banner */
+
+    /* Keys */
+    int have_root;
+    uint8_t kms_root_key[32];    /* "kms_root_key": default ("root") mode */
+    int have_k256;
+    uint8_t k256_key[32];        /* "k256_key": compat ("static") mode app key */
+    int have_k256_sig;
+    uint8_t k256_signature[65];  /* "k256_signature": static KMS link */
+    char *ca_cert_pem;           /* "ca_cert" */
+    char *ca_key_pem;            /* "key_provider": {"None": {"key": PEM}} */
+    ds_variant mismatch;         /* "mismatch" / --mismatch */
+
+    /* Identity */
+    int have_app_id;
+    uint8_t app_id[20];          /* "app_id" / --app-id */
+    uint8_t instance_seed[20];   /* "instance_seed" / --instance-seed (default zeros) */
+    char *compose;               /* app-compose.json bytes */
+    size_t compose_len;
+    char *compose_source;        /* path it came from, or "inline" / "built-in" */
+
+    /* Measurements and reporting */
+    uint8_t os_image_hash[32];   /* "os_image_hash" */
+    int have_mrtd;
+    uint8_t mrtd[48];            /* "mrtd" (default derived from os_image_hash) */
+    char *vm_config;             /* "vm_config" (JSON text) */
+    uint8_t quote_seed[32];      /* "quote_key_seed": attestation key seed */
+    ds_eventlog_style log_style; /* "event_log_format" / --event-log: full|stripped */
+    char *cloud_vendor, *cloud_product;
+    char *version;               /* "version" reported by /Version (default 0.5.11) */
+} sim_config;
+
+void sim_config_init(sim_config *c);
+void sim_config_free(sim_config *c);
+
+/* Parses argv into c: reads the config file (the --config one, or ./appkeys.json) and
+ * then applies the flags over it. Returns 0 on success, 1 when the program should exit
+ * successfully (--help, --version), -1 on error (message already printed to stderr). */
+int sim_config_from_args(sim_config *c, int argc, char **argv);
+
+/* Loads a JSON config file into c (fields not in the file keep their values).
+ * Returns 0, or -1 with a message in err. */
+int sim_config_load_file(sim_config *c, const char *path, char *err, size_t errcap);
+
+/* Reads a whole file (at most max bytes) into a malloc'd NUL-terminated buffer.
+ * Returns 0 or -1 (errno set). */
+int sim_read_file(const char *path, size_t max, char **out, size_t *out_len);
+
+#endif

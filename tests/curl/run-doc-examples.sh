@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# tests/curl/run-doc-examples.sh — runs the curl examples of docs/simulator.md (the block
+# between <!-- curl-examples:begin --> and <!-- curl-examples:end -->) against a
+# simulator started here on temp sockets, and always stops it.
+#
+#   tests/curl/run-doc-examples.sh [path/to/dstack-simulator]
+#
+# Each example (a line starting with "curl", with "\" continuations) must exit 0 and print
+# JSON. A trailing comment "# expect: TEXT" requires TEXT in the output; without one the
+# output must not be an error. Run from the repository root.
+set -euo pipefail
+BIN=${1:-build/bin/dstack-simulator}
+DOC=docs/simulator.md
+dir=$(mktemp -d /tmp/dscurl.XXXXXX)
+pid=
+cleanup() {
+  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid" 2>/dev/null || true; fi
+  rm -rf "$dir"
+}
+trap cleanup EXIT
+
+"$BIN" --config appkeys.json --dstack-sock "$dir/dstack.sock" --tappd-sock "$dir/tappd.sock" \
+  >"$dir/sim.log" 2>&1 &
+pid=$!
+for _ in $(seq 1 2000); do
+  if curl -s --max-time 1 --unix-socket "$dir/dstack.sock" http://localhost/Version >/dev/null 2>&1; then break; fi
+  kill -0 "$pid" 2>/dev/null || { cat "$dir/sim.log"; echo "simulator exited during start-up"; exit 1; }
+  sleep 0.01
+done
+export DSTACK_SIMULATOR_ENDPOINT="$dir/dstack.sock" TAPPD_SIMULATOR_ENDPOINT="$dir/tappd.sock"
+
+# Extract the examples: the marked block, code lines only, continuations joined.
+mapfile -t examples < <(awk '
+  /<!-- curl-examples:begin -->/ { on = 1; next }
+  /<!-- curl-examples:end -->/ { on = 0 }
+  on && !/^```/ { print }' "$DOC" | sed -e ':a' -e '/\\$/N; s/\\\n[[:space:]]*/ /; ta' | grep -E '^curl ')
+if [ "${#examples[@]}" -lt 5 ]; then echo "found only ${#examples[@]} curl examples in $DOC"; exit 1; fi
+
+passed=0; failed=0
+for ex in "${examples[@]}"; do
+  expect=""
+  if [[ "$ex" == *"# expect: "* ]]; then expect=${ex##*# expect: }; fi
+  out=$(bash -c "$ex" 2>&1) && rc=0 || rc=$?
+  ok=1
+  [ "$rc" -eq 0 ] || ok=0
+  printf '%s' "$out" | node -e 'JSON.parse(require("fs").readFileSync(0, "utf8"))' 2>/dev/null || ok=0
+  if [ -n "$expect" ]; then [[ "$out" == *"$expect"* ]] || ok=0
+  else [[ "$out" != *'"error"'* ]] || ok=0; fi
+  if [ "$ok" -eq 1 ]; then passed=$((passed + 1)); echo "ok   ${ex:0:110}"
+  else failed=$((failed + 1)); echo "FAIL ${ex}"; echo "     exit $rc, output: ${out:0:300}"; fi
+done
+
+kill -TERM "$pid"
+status=0; wait "$pid" || status=$?
+pid=
+if [ "$status" -ne 0 ] || [ -e "$dir/dstack.sock" ] || [ -e "$dir/tappd.sock" ]; then
+  cat "$dir/sim.log"; echo "simulator exit status $status or sockets left behind"; failed=$((failed + 1))
+fi
+echo "curl examples against $BIN"
+echo "curl-examples: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]

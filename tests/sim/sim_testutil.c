@@ -1,0 +1,222 @@
+/* sim_testutil.c — raw-socket HTTP, JSON assertions and simulator lifecycle for tests.
+ */
+#include "sim_testutil.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "ds_hex.h"
+#include "ds_json.h"
+
+ds_testsim *tu_start(const char *const *args) {
+    ds_testsim *ts = calloc(1, sizeof(*ts));
+    if (!ts || ds_testsim_start(ts, NULL, args) != DS_OK) {
+        fprintf(stderr, "cannot start the simulator (set DSTACK_SIMULATOR_BIN?)\n");
+        free(ts);
+        return NULL;
+    }
+    return ts;
+}
+
+int tu_stop(ds_testsim *ts) {
+    if (!ts) return -1;
+    int rc = ds_testsim_stop(ts);
+    free(ts);
+    if (rc != 0) fprintf(stderr, "simulator exit status %d (expected a clean 0)\n", rc);
+    return rc == 0 ? 0 : -1;
+}
+
+static int connect_unix(const char *sock) {
+    struct sockaddr_un sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sun_family = AF_UNIX;
+    if (strlen(sock) >= sizeof sa.sun_path) return -1;
+    memcpy(sa.sun_path, sock, strlen(sock));
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -1;
+    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+int tu_parse_response(const char *buf, size_t len, int *status, const char **body,
+                      size_t *body_len, size_t *consumed) {
+    const char *end = NULL;
+    for (size_t i = 0; i + 3 < len; i++)
+        if (!memcmp(buf + i, "\r\n\r\n", 4)) {
+            end = buf + i;
+            break;
+        }
+    if (!end || len < 12 || strncmp(buf, "HTTP/1.1 ", 9)) return -1;
+    *status = atoi(buf + 9);
+    long cl = -1;
+    for (const char *p = buf; p < end;) {
+        const char *eol = memchr(p, '\n', (size_t)(end - p));
+        if (!eol) eol = end;
+        if (!strncasecmp(p, "Content-Length:", 15)) cl = atol(p + 15);
+        p = eol + 1;
+    }
+    size_t hl = (size_t)(end - buf) + 4;
+    if (cl < 0 || hl + (size_t)cl > len) return -1;
+    *body = buf + hl;
+    *body_len = (size_t)cl;
+    if (consumed) *consumed = hl + (size_t)cl;
+    return 0;
+}
+
+char *tu_exchange(const char *sock, const void *req, size_t len, int half_close,
+                  int stop_after_response, int timeout_ms, size_t *out_len, int *closed) {
+    int fd = connect_unix(sock);
+    assert_true(fd >= 0);
+    size_t off = 0;
+    while (off < len) {
+        ssize_t n = send(fd, (const char *)req + off, len - off, MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break; /* the server may close early (413): read what it said */
+        off += (size_t)n;
+    }
+    if (half_close) shutdown(fd, SHUT_WR);
+    ds_buf b;
+    ds_buf_init(&b);
+    int eof = 0;
+    for (;;) {
+        struct pollfd p = {fd, POLLIN, 0};
+        int r = poll(&p, 1, timeout_ms);
+        if (r <= 0) break;
+        char tmp[65536];
+        ssize_t n = recv(fd, tmp, sizeof tmp, 0);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            eof = 1;
+            break;
+        }
+        ds_buf_append(&b, tmp, (size_t)n);
+        int st;
+        const char *body;
+        size_t bl;
+        if (stop_after_response && tu_parse_response(b.data, b.len, &st, &body, &bl, NULL) == 0)
+            break;
+    }
+    close(fd);
+    if (closed) *closed = eof;
+    return ds_buf_take(&b, out_len);
+}
+
+static cJSON *request(const char *sock, const char *method, const char *target, const char *json,
+                      int *status) {
+    ds_buf r;
+    ds_buf_init(&r);
+    size_t bl = json ? strlen(json) : 0;
+    ds_buf_printf(&r, "%s %s HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n", method, target);
+    if (json) ds_buf_printf(&r, "Content-Type: application/json\r\nContent-Length: %zu\r\n", bl);
+    ds_buf_puts(&r, "\r\n");
+    if (json) ds_buf_append(&r, json, bl);
+    size_t n;
+    int closed;
+    char *resp = tu_exchange(sock, r.data, r.len, 0, 0, 10000, &n, &closed);
+    ds_buf_free(&r);
+    const char *body;
+    size_t blen;
+    assert_int_equal(tu_parse_response(resp, n, status, &body, &blen, NULL), 0);
+    assert_true(closed);
+    cJSON *j = cJSON_ParseWithLength(body, blen);
+    if (!j) fprintf(stderr, "not JSON: %.*s\n", (int)blen, body);
+    assert_non_null(j);
+    free(resp);
+    return j;
+}
+
+cJSON *tu_post(const char *sock, const char *path, const char *json, int *status) {
+    return request(sock, "POST", path, json ? json : "{}", status);
+}
+
+cJSON *tu_get(const char *sock, const char *target, int *status) {
+    return request(sock, "GET", target, NULL, status);
+}
+
+cJSON *tu_ok(const char *sock, const char *path, const char *json) {
+    int st;
+    cJSON *j = tu_post(sock, path, json, &st);
+    if (st != 200) {
+        char *t = cJSON_PrintUnformatted(j);
+        fprintf(stderr, "%s %s -> %d %s\n", path, json ? json : "", st, t);
+        free(t);
+    }
+    assert_int_equal(st, 200);
+    return j;
+}
+
+void tu_err(const char *sock, const char *path, const char *json, const char *needle) {
+    int st;
+    cJSON *j = tu_post(sock, path, json, &st);
+    const char *msg = tu_str(j, "error");
+    if (st != 400 || !strstr(msg, needle))
+        fprintf(stderr, "%s %s -> %d %s (wanted 400 with \"%s\")\n", path, json, st, msg, needle);
+    assert_int_equal(st, 400);
+    assert_non_null(strstr(msg, needle));
+    cJSON_Delete(j);
+}
+
+const char *tu_str(const cJSON *o, const char *name) {
+    const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, name);
+    if (!cJSON_IsString(it)) fprintf(stderr, "missing string member \"%s\"\n", name);
+    assert_true(cJSON_IsString(it));
+    return it->valuestring;
+}
+
+void tu_hex(const char *hex, uint8_t *out, size_t n) {
+    assert_int_equal(ds_hex_decode_exact(hex, strlen(hex), out, n), DS_OK);
+}
+
+uint8_t *tu_hex_alloc(const char *hex, size_t *n) {
+    long l = ds_hex_decoded_len(hex, strlen(hex));
+    assert_true(l >= 0);
+    uint8_t *p = malloc((size_t)l + 1);
+    assert_non_null(p);
+    assert_int_equal(ds_hex_decode(hex, strlen(hex), p, (size_t)l + 1, n), DS_OK);
+    return p;
+}
+
+void tu_assert_fields(const cJSON *o, const char *const *names) {
+    const cJSON *it = o ? o->child : NULL;
+    size_t i = 0;
+    for (; names[i]; i++, it = it->next) {
+        if (!it || strcmp(it->string, names[i]))
+            fprintf(stderr, "field %zu: expected \"%s\", got \"%s\"\n", i, names[i],
+                    it ? it->string : "(end)");
+        assert_non_null(it);
+        assert_string_equal(it->string, names[i]);
+    }
+    assert_null(it);
+}
+
+char *tu_read(const char *path, size_t *len) {
+    FILE *f = fopen(path, "rb");
+    if (!f) fprintf(stderr, "cannot open %s (run from the repository root)\n", path);
+    assert_non_null(f);
+    ds_buf b;
+    ds_buf_init(&b);
+    char tmp[8192];
+    size_t n;
+    while ((n = fread(tmp, 1, sizeof tmp, f)) > 0) ds_buf_append(&b, tmp, n);
+    fclose(f);
+    return ds_buf_take(&b, len);
+}
+
+void tu_repo_root_key(uint8_t key[32]) {
+    size_t n;
+    char *txt = tu_read("appkeys.json", &n);
+    cJSON *j = cJSON_Parse(txt);
+    free(txt);
+    tu_hex(tu_str(j, "kms_root_key"), key, 32);
+    cJSON_Delete(j);
+}
