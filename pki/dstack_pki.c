@@ -365,6 +365,10 @@ int main(int argc, char **argv) {
     static const uint8_t ZERO[32] = {0};
     ds_pki_config_default(&o.cfg, ZERO);
     for (int i = 2; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            fputs(USAGE, stdout);
+            return 0;
+        }
         int rc = parse_opt(&o, argc, argv, &i);
         if (rc) return rc;
     }

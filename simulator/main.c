@@ -13,11 +13,13 @@
 
 #include <event2/event.h>
 
+#include "ds_hash.h"
 #include "ds_hex.h"
 #include "ds_secp.h"
 #include "sim_config.h"
 #include "sim_http.h"
 #include "sim_methods.h"
+#include "sim_pcs.h"
 #include "sim_socket.h"
 #include "sim_state.h"
 
@@ -73,6 +75,16 @@ static void banner(const sim_app *app) {
     } else {
         printf("  KMS root         (unknown: the static k256_signature does not recover for this app id)\n");
     }
+    if (c->quote_upstream) {
+        printf("  quotes           upstream v0.5.11 canned quote (--quote-mode upstream: unverifiable)\n");
+    } else {
+        size_t der_len;
+        const uint8_t *der = ds_pki_root_der(st->pki, &der_len);
+        uint8_t fp[32];
+        ds_sha256(der, der_len, fp);
+        printf("  quote PKI root   sha256 %s, TCB %s (GET /sim/pki/root.pem)\n",
+               ds_hex_encode(fp, 32, hex), ds_tcb_status_name(c->tcb_status));
+    }
     if (st->mismatch != DS_VARIANT_CANONICAL)
         printf("  MISMATCH MODE    %s: %s\n", ds_variant_name(st->mismatch),
                ds_variant_describe(st->mismatch));
@@ -118,6 +130,17 @@ int main(int argc, char **argv) {
         sim_state_free(&app.st);
         sim_config_free(&app.cfg);
         return 2;
+    }
+    if (app.cfg.write_pki_dir) {
+        int wrc = sim_pcs_write_dir(&app.st, app.cfg.write_pki_dir, err, sizeof err);
+        if (wrc == 0)
+            printf("wrote root_ca.pem, root_ca.der, collateral.json, pcs_tcb_info.json, "
+                   "pcs_qe_identity.json to %s\n", app.cfg.write_pki_dir);
+        else
+            fprintf(stderr, "dstack-simulator: --write-pki: %s\n", err);
+        sim_state_free(&app.st);
+        sim_config_free(&app.cfg);
+        return wrc == 0 ? 0 : 1;
     }
     int exit_code = 1;
     app.base = event_base_new();

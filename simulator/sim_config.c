@@ -26,11 +26,21 @@ static const char BUILTIN_COMPOSE[] =
     "\"key_provider\":\"kms\",\"key_provider_id\":\"\",\"allowed_envs\":[],"
     "\"no_instance_id\":false,\"secure_time\":false,\"storage_fs\":\"zfs\"}";
 
+/* "pki" (quotes signed under the simulated Intel PKI) or "upstream" (upstream's canned
+ * quote with report_data overwritten). Returns 0, or -1 for another name. */
+static int parse_quote_mode(const char *name, int *upstream) {
+    if (!strcmp(name, "pki")) *upstream = 0;
+    else if (!strcmp(name, "upstream")) *upstream = 1;
+    else return -1;
+    return 0;
+}
+
 void sim_config_init(sim_config *c) {
     memset(c, 0, sizeof(*c));
     c->sock_mode = 0600;
     c->max_body = 10u * 1024 * 1024;
     c->log_style = DS_EVENTLOG_FULL;
+    c->tcb_status = DS_TCB_UP_TO_DATE;
     c->mismatch = DS_VARIANT_CANONICAL;
     /* Default os_image_hash: the upstream v0.5.11 simulator's vm_config value. */
     ds_hex_decode_exact("64f0d1545cd510a8dfed7ad609d105b5d41f0cb2afcfdda8867ede00c88add7a", 64,
@@ -51,6 +61,7 @@ void sim_config_free(sim_config *c) {
     free(c->cloud_vendor);
     free(c->cloud_product);
     free(c->version);
+    free(c->write_pki_dir);
     memset(c->kms_root_key, 0, sizeof c->kms_root_key);
     memset(c->k256_key, 0, sizeof c->k256_key);
     memset(c, 0, sizeof(*c));
@@ -271,6 +282,18 @@ int sim_config_load_file(sim_config *c, const char *path, char *err, size_t errc
             goto out;
         }
     }
+    it = cJSON_GetObjectItemCaseSensitive(root, "tcb_status");
+    if (it && (!cJSON_IsString(it) || ds_tcb_status_parse(it->valuestring, &c->tcb_status) != DS_OK)) {
+        snprintf(err, errcap, "tcb_status: expected one of UpToDate, SWHardeningNeeded, "
+                              "ConfigurationNeeded, ConfigurationAndSWHardeningNeeded, OutOfDate, "
+                              "OutOfDateConfigurationNeeded, Revoked");
+        goto out;
+    }
+    it = cJSON_GetObjectItemCaseSensitive(root, "quote_mode");
+    if (it && parse_quote_mode(cJSON_IsString(it) ? it->valuestring : "", &c->quote_upstream)) {
+        snprintf(err, errcap, "quote_mode: expected \"pki\" or \"upstream\"");
+        goto out;
+    }
     it = cJSON_GetObjectItemCaseSensitive(root, "mismatch");
     if (cJSON_IsString(it) && ds_variant_parse(it->valuestring, &c->mismatch) != DS_OK) {
         snprintf(err, errcap, "mismatch: unknown variant \"%s\"", it->valuestring);
@@ -301,6 +324,12 @@ static void usage(FILE *f) {
         "  --mismatch NAME       emit a wrong signature-chain variant: eip191, v27, appid32,\n"
         "                        uncompressed, wrong-root, legacy-v055 (default: none)\n"
         "  --event-log STYLE     GetQuote/TdxQuote event_log: full (default) or stripped\n"
+        "  --tcb-status STATUS   TCB status the simulated Intel PKI reports: UpToDate (default),\n"
+        "                        SWHardeningNeeded, ConfigurationNeeded, OutOfDate, Revoked, ...\n"
+        "  --quote-mode MODE     pki (default: quotes that verify under the simulator's root) or\n"
+        "                        upstream (upstream's canned quote, byte-identical, unverifiable)\n"
+        "  --quote-key-seed HEX  seed of the simulated Intel PKI and quote keys (32 bytes)\n"
+        "  --write-pki DIR       write the PKI root CA (PEM, DER) and collateral to DIR and exit\n"
         "  --quiet               do not print the startup banner\n"
         "  --help, --version\n");
 }
@@ -316,7 +345,7 @@ static int parse_hex_arg(const char *flag, const char *v, uint8_t *out, size_t n
 
 int sim_config_from_args(sim_config *c, int argc, char **argv) {
     enum { O_CONFIG = 1000, O_DSOCK, O_TSOCK, O_LISTEN, O_MODE, O_COMPOSE, O_APPID, O_SEED,
-           O_ROOT, O_MISMATCH, O_LOG, O_QUIET, O_HELP, O_VERSION };
+           O_ROOT, O_MISMATCH, O_LOG, O_QUIET, O_HELP, O_VERSION, O_TCB, O_QMODE, O_WRITE_PKI, O_QSEED };
     static const struct option opts[] = {
         {"config", required_argument, 0, O_CONFIG},
         {"dstack-sock", required_argument, 0, O_DSOCK},
@@ -329,6 +358,10 @@ int sim_config_from_args(sim_config *c, int argc, char **argv) {
         {"kms-root-key", required_argument, 0, O_ROOT},
         {"mismatch", required_argument, 0, O_MISMATCH},
         {"event-log", required_argument, 0, O_LOG},
+        {"tcb-status", required_argument, 0, O_TCB},
+        {"quote-mode", required_argument, 0, O_QMODE},
+        {"write-pki", required_argument, 0, O_WRITE_PKI},
+        {"quote-key-seed", required_argument, 0, O_QSEED},
         {"quiet", no_argument, 0, O_QUIET},
         {"help", no_argument, 0, O_HELP},
         {"version", no_argument, 0, O_VERSION},
@@ -419,6 +452,25 @@ int sim_config_from_args(sim_config *c, int argc, char **argv) {
                 fprintf(stderr, "dstack-simulator: --event-log: expected full or stripped\n");
                 return -1;
             }
+            break;
+        case O_TCB:
+            if (ds_tcb_status_parse(optarg, &c->tcb_status) != DS_OK) {
+                fprintf(stderr, "dstack-simulator: --tcb-status: unknown status \"%s\" (one of: "
+                                "UpToDate SWHardeningNeeded ConfigurationNeeded "
+                                "ConfigurationAndSWHardeningNeeded OutOfDate "
+                                "OutOfDateConfigurationNeeded Revoked)\n", optarg);
+                return -1;
+            }
+            break;
+        case O_QMODE:
+            if (parse_quote_mode(optarg, &c->quote_upstream)) {
+                fprintf(stderr, "dstack-simulator: --quote-mode: expected pki or upstream\n");
+                return -1;
+            }
+            break;
+        case O_WRITE_PKI: set_str(&c->write_pki_dir, optarg); break;
+        case O_QSEED:
+            if (parse_hex_arg("--quote-key-seed", optarg, c->quote_seed, 32)) return -1;
             break;
         case O_QUIET: c->quiet = 1; break;
         default: break;

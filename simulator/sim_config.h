@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #include "ds_eventlog.h"
+#include "ds_pki.h"
 #include "ds_variant.h"
 
 #define SIM_API_VERSION "0.5.11"
@@ -49,7 +50,10 @@ typedef struct {
     int have_mrtd;
     uint8_t mrtd[48];            /* "mrtd" (default derived from os_image_hash) */
     char *vm_config;             /* "vm_config" (JSON text) */
-    uint8_t quote_seed[32];      /* "quote_key_seed": attestation key seed */
+    uint8_t quote_seed[32];      /* "quote_key_seed": seed of the simulated Intel PKI */
+    ds_tcb_status tcb_status;    /* "tcb_status" / --tcb-status (UpToDate) */
+    int quote_upstream;          /* "quote_mode": "upstream" / --quote-mode upstream */
+    char *write_pki_dir;         /* --write-pki DIR: write root CA + collateral, exit */
     ds_eventlog_style log_style; /* "event_log_format" / --event-log: full|stripped */
     char *cloud_vendor, *cloud_product;
     char *version;               /* "version" reported by /Version (default 0.5.11) */

@@ -88,16 +88,22 @@ static const char *reason(int status) {
     }
 }
 
-static void send_response(sim_conn *c, int status, const char *body, size_t len) {
+/* Writes a response; ctype NULL means application/json, extra (whole header lines) may
+ * be NULL. */
+static void send_response_ex(sim_conn *c, int status, const char *ctype, const ds_buf *extra,
+                             const char *body, size_t len) {
     struct evbuffer *out = bufferevent_get_output(c->bev);
     const char *conn_hdr = !c->keep_alive ? "Connection: close\r\n"
                            : c->http10    ? "Connection: keep-alive\r\n"
                                           : "";
-    evbuffer_add_printf(out,
-                        "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\n"
-                        "Content-Length: %zu\r\n%s\r\n",
-                        status, reason(status), len, conn_hdr);
+    evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n%s%s\r\n",
+                        status, reason(status), ctype ? ctype : "application/json", len, conn_hdr,
+                        extra && extra->data ? extra->data : "");
     evbuffer_add(out, body, len);
+}
+
+static void send_response(sim_conn *c, int status, const char *body, size_t len) {
+    send_response_ex(c, status, NULL, NULL, body, len);
 }
 
 /* Lingering close: our side is done once the output is flushed. */
@@ -246,16 +252,23 @@ static void dispatch(sim_conn *c, const uint8_t *body) {
     req.content_type = c->content_type;
     req.body = body;
     req.body_len = c->body_len;
+    const char *ctype = NULL;
+    ds_buf headers;
+    ds_buf_init(&headers);
+    req.reply_content_type = &ctype;
+    req.reply_headers = &headers;
     int status = 500;
     ds_buf out;
     ds_buf_init(&out);
     if (!path.oom) c->lis->handler(c->lis->ctx, &req, &status, &out);
-    if (path.oom || out.oom) {
+    if (path.oom || out.oom || headers.oom) {
         static const char oom[] = "{\"error\":\"out of memory\"}";
         send_response(c, 500, oom, sizeof oom - 1);
     } else {
-        send_response(c, status, out.data ? out.data : "null", out.data ? out.len : 4);
+        send_response_ex(c, status, ctype, &headers, out.data ? out.data : "null",
+                         out.data ? out.len : 4);
     }
+    ds_buf_free(&headers);
     ds_buf_free(&out);
     ds_buf_free(&path);
 }

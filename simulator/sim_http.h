@@ -26,6 +26,10 @@ typedef struct {
     const char *content_type; /* header value or NULL */
     const uint8_t *body;
     size_t body_len;
+    /* Reply metadata a handler may set; the defaults are application/json and no extra
+     * headers. reply_headers takes whole lines, each "Name: value\r\n". */
+    const char **reply_content_type;
+    ds_buf *reply_headers;
 } sim_http_request;
 
 /* Fills *status (200/400/…) and the JSON body. */

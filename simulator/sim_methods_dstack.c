@@ -280,7 +280,9 @@ int sim_m_get_meta(sim_call *c) {
     kv_str(o, "mode", st->mode_root ? "root" : "static", 1);
     kv_str(o, "mismatch",
            st->mismatch == DS_VARIANT_CANONICAL ? "none" : ds_variant_name(st->mismatch), 1);
-    kv_hex(o, "quote_attestation_pubkey", st->dev_signer.att_pub, 64, 1);
+    uint8_t att_pub[64];
+    ds_pki_att_pub(st->pki, att_pub);
+    kv_hex(o, "quote_attestation_pubkey", att_pub, 64, 1);
     kv_str(o, "version", st->cfg->version, 1);
     ds_buf_putc(o, '}');
     return 0;

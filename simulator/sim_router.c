@@ -2,6 +2,7 @@
  *
  *   dstack socket:  /<Method>                      (one segment, case-sensitive)
  *   tappd socket:   /prpc/Tappd.<Method> or /prpc/<Method>
+ *   PKI (dstack socket and TCP): Intel PCS v4 collateral paths and /sim/pki/… (sim_pcs.c)
  *
  * Arguments: POST with a non-empty body → the body as a JSON object (when the content
  * type is application/json, the query has "json", or the body starts with '{'); GET, or
@@ -14,6 +15,7 @@
 #include <strings.h>
 
 #include "sim_methods.h"
+#include "sim_pcs.h"
 
 static const sim_method DSTACK_METHODS[] = {
     {"GetKey", sim_m_get_key},     {"GetQuote", sim_m_get_quote},
@@ -208,6 +210,7 @@ static void route(sim_state *st, const sim_method *table, const char *name,
 }
 
 void sim_route_dstack(void *ctx, const sim_http_request *req, int *status, ds_buf *body) {
+    if (sim_pcs_route(ctx, req, status, body)) return;
     const char *name = req->path[0] == '/' ? req->path + 1 : req->path;
     route(ctx, DSTACK_METHODS, name, req, status, body);
 }

@@ -19,6 +19,7 @@
 #include "ds_p256.h"
 #include "ds_secp.h"
 #include "sim_tls.h"
+#include "sim_upstream_data.h"
 
 /* Upstream simulator key sets whose app id is not compose_hash[:20] of anything we ship:
  * recognised so that their appkeys.json works verbatim (vectors C and D). */
@@ -206,12 +207,20 @@ static int setup_measurements(sim_state *st, char *err, size_t errcap) {
         memcpy(buf + 27, c->have_root ? c->kms_root_key : c->k256_key, 32);
         ds_sha256(buf, sizeof buf, seed);
     }
-    if (ds_quote_dev_signer_init(&st->dev_signer, seed) != DS_OK) {
-        snprintf(err, errcap, "cannot create the quote attestation key");
+    ds_pki_config pc;
+    ds_pki_config_default(&pc, seed);
+    pc.tcb_status = c->tcb_status;
+    ds_err prc = ds_pki_new(&pc, &st->pki);
+    memset(seed, 0, sizeof seed);
+    memset(&pc, 0, sizeof pc);
+    if (prc != DS_OK) {
+        snprintf(err, errcap, "cannot create the simulated Intel PKI: %s", ds_err_str(prc));
         return -1;
     }
-    memset(seed, 0, sizeof seed);
-    ds_quote_dev_signer_bind(&st->dev_signer, &st->signer);
+    ds_pki_quote_signer(st->pki, &st->signer);
+    /* svns and tee_tcb_svn as the PKI's TCB info expects them. */
+    ds_pki_quote_header(st->pki, &st->qhdr);
+    memcpy(st->report.tee_tcb_svn, ds_pki_get_config(st->pki)->tee_tcb_svn, 16);
 
     char oih[65];
     ds_hex_encode(c->os_image_hash, 32, oih);
@@ -272,7 +281,7 @@ void sim_state_free(sim_state *st) {
     free(st->ca_pem);
     free(st->key_provider_info);
     free(st->app_cert);
-    ds_quote_dev_signer_free(&st->dev_signer);
+    ds_pki_free(st->pki);
     free(st->vm_config);
     free(st->sys_config);
     ds_eventlog_free(&st->log);
@@ -284,6 +293,13 @@ void sim_state_free(sim_state *st) {
 
 int sim_snapshot_take(sim_state *st, ds_eventlog_style style, sim_snapshot *snap) {
     ds_buf_init(&snap->log_json);
+    if (st->cfg->quote_upstream) { /* the canned log that belongs to the canned quote */
+        ds_buf_append(&snap->log_json, SIM_UPSTREAM_EVENT_LOG, SIM_UPSTREAM_EVENT_LOG_LEN);
+        memcpy(snap->rtmr, SIM_UPSTREAM_QUOTE + 48 + 328, sizeof snap->rtmr);
+        if (!snap->log_json.oom) return 0;
+        ds_buf_free(&snap->log_json);
+        return -1;
+    }
     pthread_mutex_lock(&st->lock);
     ds_eventlog_replay(&st->log, snap->rtmr);
     ds_eventlog_to_json(&st->log, style, &snap->log_json);
@@ -301,6 +317,13 @@ void sim_snapshot_free(sim_snapshot *snap) {
 
 int sim_quote_build(sim_state *st, const uint8_t rtmr[4][48], const uint8_t report_data[64],
                     ds_buf *out) {
+    if (st->cfg->quote_upstream) {
+        size_t at = out->len;
+        ds_buf_append(out, SIM_UPSTREAM_QUOTE, SIM_UPSTREAM_QUOTE_LEN);
+        if (out->oom) return -1;
+        memcpy(out->data + at + DS_QUOTE_REPORT_DATA_OFF, report_data, 64);
+        return 0;
+    }
     ds_td_report r = st->report;
     memcpy(r.rt_mr, rtmr, sizeof r.rt_mr);
     memcpy(r.report_data, report_data, 64);

@@ -16,6 +16,7 @@
 
 #include "ds_eventlog.h"
 #include "ds_json.h"
+#include "ds_pki.h"
 #include "ds_quote.h"
 #include "ds_variant.h"
 #include "sim_config.h"
@@ -55,8 +56,8 @@ typedef struct {
     /* Measurements */
     ds_quote_header qhdr;
     ds_td_report report;         /* template: everything but rt_mr and report_data */
-    ds_quote_dev_signer dev_signer;
-    ds_quote_signer signer;      /* pluggable: defaults to dev_signer */
+    ds_pki *pki;                 /* simulated Intel PKI (root, PCK chain, collateral) */
+    ds_quote_signer signer;      /* quotes signed under pki */
     char *vm_config;
     char *sys_config;            /* Attest "config" */
 
@@ -83,7 +84,9 @@ typedef struct {
 int sim_snapshot_take(sim_state *st, ds_eventlog_style style, sim_snapshot *snap);
 void sim_snapshot_free(sim_snapshot *snap);
 
-/* Builds a signed quote with report_data (64 bytes) and the given RTMRs into out. */
+/* Builds a signed quote with report_data (64 bytes) and the given RTMRs into out. With
+ * quote_mode "upstream" it is upstream's canned quote with report_data overwritten
+ * (rtmr ignored). Returns 0, or -1 on allocation/signing failure. */
 int sim_quote_build(sim_state *st, const uint8_t rtmr[4][48], const uint8_t report_data[64],
                     ds_buf *out);
 

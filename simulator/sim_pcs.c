@@ -1,0 +1,121 @@
+/* sim_pcs.c — the simulated Intel PKI, published: PCS v4-shaped collateral endpoints, the
+ * root CA and dcap-qvl collateral over HTTP, and the same as files for --write-pki.
+ * The PKI itself (deterministic from the config's quote_key_seed) lives in lib/ds_pki. */
+#include "sim_pcs.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static int has_prefix(const char *s, const char *p) { return strncmp(s, p, strlen(p)) == 0; }
+
+static void error_reply(int code, const char *msg, int *status, ds_buf *body) {
+    *status = code;
+    ds_buf_reset(body);
+    ds_buf_puts(body, "{\"error\":");
+    ds_buf_json_str(body, msg, strlen(msg));
+    ds_buf_putc(body, '}');
+}
+
+static int route_pcs(sim_state *st, const sim_http_request *req, int *status, ds_buf *body) {
+    ds_buf target;
+    ds_buf_init(&target);
+    ds_buf_puts(&target, req->path);
+    if (req->query) {
+        ds_buf_putc(&target, '?');
+        ds_buf_puts(&target, req->query);
+    }
+    ds_pki_http r;
+    if (target.oom || ds_pki_pcs_handle(st->pki, target.data, &r) != DS_OK) {
+        ds_buf_free(&target);
+        error_reply(500, "out of memory", status, body);
+        return 1;
+    }
+    ds_buf_free(&target);
+    *status = r.status;
+    if (r.status == 200) {
+        ds_buf_append(body, r.body, r.body_len);
+        *req->reply_content_type = r.content_type;
+        if (r.header_name && r.header_value)
+            ds_buf_printf(req->reply_headers, "%s: %s\r\n", r.header_name, r.header_value);
+    } else {
+        char msg[300];
+        snprintf(msg, sizeof msg, "%s: %s", req->path,
+                 r.body && r.body_len ? r.body : "not served by the simulated PCS");
+        error_reply(r.status, msg, status, body);
+    }
+    ds_pki_http_free(&r);
+    return 1;
+}
+
+int sim_pcs_route(sim_state *st, const sim_http_request *req, int *status, ds_buf *body) {
+    const char *p = req->path;
+    if (has_prefix(p, "/sgx/certification/") || has_prefix(p, "/tdx/certification/")) {
+        if (strcmp(req->method, "GET")) {
+            error_reply(405, "PCS endpoints answer GET only", status, body);
+            return 1;
+        }
+        return route_pcs(st, req, status, body);
+    }
+    if (!has_prefix(p, "/sim/pki/")) return 0;
+    *status = 200;
+    if (!strcmp(p, "/sim/pki/root.pem")) {
+        ds_buf_puts(body, ds_pki_root_pem(st->pki));
+        *req->reply_content_type = "application/x-pem-file";
+    } else if (!strcmp(p, "/sim/pki/root.der")) {
+        size_t n;
+        const uint8_t *der = ds_pki_root_der(st->pki, &n);
+        ds_buf_append(body, der, n);
+        *req->reply_content_type = "application/pkix-cert";
+    } else if (!strcmp(p, "/sim/pki/collateral.json")) {
+        if (ds_pki_collateral_json(st->pki, body) != DS_OK) error_reply(500, "out of memory", status, body);
+    } else {
+        error_reply(404, "unknown PKI path: try /sim/pki/root.pem, /sim/pki/root.der or "
+                         "/sim/pki/collateral.json", status, body);
+    }
+    return 1;
+}
+
+static int write_file(const char *dir, const char *name, const void *data, size_t len, char *err,
+                      size_t errcap) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "wb");
+    if (!f || fwrite(data, 1, len, f) != len || fclose(f) != 0) {
+        snprintf(err, errcap, "cannot write %s: %s", path, strerror(errno));
+        if (f) fclose(f);
+        return -1;
+    }
+    return 0;
+}
+
+int sim_pcs_write_dir(const sim_state *st, const char *dir, char *err, size_t errcap) {
+    if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+        snprintf(err, errcap, "cannot create %s: %s", dir, strerror(errno));
+        return -1;
+    }
+    size_t der_len;
+    const uint8_t *der = ds_pki_root_der(st->pki, &der_len);
+    const char *pem = ds_pki_root_pem(st->pki);
+    ds_buf col, tcb, qe;
+    ds_buf_init(&col);
+    ds_buf_init(&tcb);
+    ds_buf_init(&qe);
+    int rc = -1;
+    if (ds_pki_collateral_json(st->pki, &col) != DS_OK || ds_pki_pcs_tcb(st->pki, &tcb, NULL) != DS_OK ||
+        ds_pki_pcs_qe_identity(st->pki, &qe, NULL) != DS_OK) {
+        snprintf(err, errcap, "out of memory");
+    } else if (!write_file(dir, "root_ca.pem", pem, strlen(pem), err, errcap) &&
+               !write_file(dir, "root_ca.der", der, der_len, err, errcap) &&
+               !write_file(dir, "collateral.json", col.data, col.len, err, errcap) &&
+               !write_file(dir, "pcs_tcb_info.json", tcb.data, tcb.len, err, errcap) &&
+               !write_file(dir, "pcs_qe_identity.json", qe.data, qe.len, err, errcap)) {
+        rc = 0;
+    }
+    ds_buf_free(&col);
+    ds_buf_free(&tcb);
+    ds_buf_free(&qe);
+    return rc;
+}

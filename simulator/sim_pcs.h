@@ -1,0 +1,25 @@
+/* sim_pcs.h — publishing the simulated Intel PKI: its root CA and collateral over HTTP
+ * (Intel PCS/PCCS v4 paths and /sim/pki/…) and as files (--write-pki). */
+#ifndef SIM_PCS_H
+#define SIM_PCS_H
+
+#include <stddef.h>
+
+#include "ds_json.h"
+#include "sim_http.h"
+#include "sim_state.h"
+
+/* Answers a PKI publication path:
+ *   /sgx/certification/v4/rootcacrl, /sgx/certification/v4/pckcrl?ca=…,
+ *   /tdx/certification/v4/tcb?fmspc=…, /tdx/certification/v4/qe/identity  (PCS v4 shapes)
+ *   /sim/pki/root.pem, /sim/pki/root.der, /sim/pki/collateral.json      (dcap-qvl inputs)
+ * Returns 1 when req->path is one of these prefixes (status, body and reply metadata
+ * filled, any HTTP status), 0 when it is not a PKI path (nothing touched). */
+int sim_pcs_route(sim_state *st, const sim_http_request *req, int *status, ds_buf *body);
+
+/* Writes root_ca.pem, root_ca.der, collateral.json (dcap-qvl shape), pcs_tcb_info.json and
+ * pcs_qe_identity.json (PCS v4 bodies) into dir, creating it if needed.
+ * Returns 0, or -1 with a message in err. */
+int sim_pcs_write_dir(const sim_state *st, const char *dir, char *err, size_t errcap);
+
+#endif
