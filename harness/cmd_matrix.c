@@ -1,0 +1,414 @@
+/* cmd_matrix.c — `dstack-harness matrix`: every variant of the mismatch catalogue
+ * (hx_variant.h), built in C under a harness-only KMS root, checked by
+ *   (a) the C verifier, ds_chain_verify (dstack's canonical rules), and
+ *   (b) the deployed contract: verifySignatureChain (bool) and explainSignatureChain
+ *       (the revert naming the failing link), via eth_call;
+ * plus the chains the simulator itself serves in each of its --mismatch modes.
+ *
+ * Trust on chain: inside an evm_snapshot the harness root is added with addKmsRoot (the
+ * "trusted root" rows instead make the wrong address the only trusted root); the
+ * snapshot is reverted at the end, so the matrix leaves the deployment as it found it.
+ *
+ * A row holds when the C verifier and the contract agree and match the expectation:
+ * only the canonical chain is valid. Any disagreement, or any accepted non-canonical
+ * variant, fails the command.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ds_chain.h"
+#include "ds_client.h"
+#include "ds_hex.h"
+#include "ds_keccak.h"
+#include "ds_p256.h"
+#include "ds_secp.h"
+#include "ds_variant.h"
+#include "hx_cmd.h"
+#include "hx_keys.h"
+#include "hx_out.h"
+#include "hx_sim.h"
+#include "hx_variant.h"
+
+static const char USAGE[] =
+    "usage: dstack-harness matrix [options]\n"
+    "\n"
+    "Builds a chain in every variant of the mismatch catalogue (digest, v byte, app id\n"
+    "width and padding, key encodings, hex form, separator, trusted root) and runs each\n"
+    "through the C verifier and the deployed contract (eth_call). One row per variant:\n"
+    "expected, what C says, what the contract says. Exit 0 only when every row agrees\n"
+    "and only the canonical chain is accepted. Needs `dstack-harness up`.\n"
+    "\n"
+    "  --purpose S      GetKey purpose signed in the claims (default \"matrix\")\n"
+    "  --path P         GetKey path of the derived key (default \"dstack-harness/matrix\")\n"
+    "  --only NAME      run one variant (see the table for names)\n"
+    "  --no-simulator   skip the rows served by dstack-simulator --mismatch\n"
+    "  --state FILE, --json, --quiet\n";
+
+/* The harness's own KMS root (a public test key; the contract trusts it only inside the
+ * matrix's snapshot): keccak256("dstack-harness matrix KMS root (public test key)"). */
+static void matrix_root(uint8_t key[32]) {
+    static const char seed[] = "dstack-harness matrix KMS root (public test key)";
+    ds_keccak256((const uint8_t *)seed, sizeof seed - 1, key);
+}
+
+typedef struct {
+    char name[40], axis[16], source[12], what[120];
+    int expect_valid;
+    int c_valid;
+    char c_detail[256];
+    int k_valid, k_bool;
+    char k_detail[512];
+    char note[160];
+    int ok;
+} row;
+
+typedef struct {
+    hx_ctx *x;
+    uint8_t root_key[32], root_addr[20], root_pub[33];
+    uint8_t wrong[5][20]; /* per HX_ROOT_* */
+    const char *purpose, *path;
+    row *rows;
+    int nrows, cap;
+    hx_sample samples[64]; /* the harness's chain per catalogue entry (index as HX_VARIANTS) */
+    int have_sample[64];
+} matrix;
+
+static row *add_row(matrix *m) {
+    if (m->nrows == m->cap) {
+        m->cap = m->cap ? 2 * m->cap : 32;
+        m->rows = realloc(m->rows, (size_t)m->cap * sizeof *m->rows);
+    }
+    row *r = &m->rows[m->nrows++];
+    memset(r, 0, sizeof *r);
+    return r;
+}
+
+/* (a) the C verifier. */
+static void run_c(const matrix *m, row *r, const uint8_t pub[33], const uint8_t link0[65],
+                  const uint8_t link1[65], const uint8_t trusted[20], const char *trusted_what) {
+    ds_chain_result res;
+    char a[43];
+    ds_err e = ds_chain_verify(pub, 33, m->purpose, strlen(m->purpose), link0, link1, m->x->st.app_id, trusted, &res);
+    r->c_valid = e == DS_OK && res.status == DS_CHAIN_VALID;
+    switch (res.status) {
+    case DS_CHAIN_VALID: HX_SET(r->c_detail, "valid: root %s", hx_addr(res.kms_addr, a)); break;
+    case DS_CHAIN_ROOT_MISMATCH:
+        if (trusted_what != NULL)
+            HX_SET(r->c_detail, "rejected: recovers root %s, trusted is %s", hx_addr(res.kms_addr, a), trusted_what);
+        else
+            HX_SET(r->c_detail, "rejected: recovers root %s, not the trusted one", hx_addr(res.kms_addr, a));
+        break;
+    case DS_CHAIN_APP_LINK: HX_SET(r->c_detail, "rejected: app link does not recover (v=%u)", link0[64]); break;
+    case DS_CHAIN_KMS_LINK: HX_SET(r->c_detail, "rejected: KMS link does not recover (v=%u)", link1[64]); break;
+    default: HX_SET(r->c_detail, "rejected: %s", ds_chain_status_str(res.status)); break;
+    }
+}
+
+/* (b) the contract. Returns -1 on an RPC failure. */
+static int run_contract(matrix *m, row *r, const uint8_t pub[33], const uint8_t link0[65],
+                        const uint8_t link1[65]) {
+    hx_chain *c = &m->x->ch;
+    uint8_t app32[32];
+    ds_abi_value pool[8];
+    char a[43];
+    hx_pad32(m->x->st.app_id, app32);
+    ds_abi_value args[5] = {ds_abi_fbytes(app32, 32), ds_abi_bytes(pub, 33), ds_abi_bytes(link0, 65),
+                            ds_abi_bytes(link1, 65), ds_abi_string(m->purpose)};
+    int rv = hx_call(c, m->x->st.owner, m->x->st.nft, "verifySignatureChain(bytes32,bytes,bytes,bytes,string)",
+                     args, 5, "(bool)", pool, 8);
+    if (rv != 0) {
+        hx_fail("verifySignatureChain: %s", rv == 1 ? c->revert : c->err);
+        return -1;
+    }
+    r->k_bool = pool[0].items[0].word[31] != 0;
+    rv = hx_call(c, m->x->st.owner, m->x->st.nft, "explainSignatureChain(bytes32,bytes,bytes,bytes,string)", args,
+                 5, "(bytes,address)", pool, 8);
+    if (rv < 0) {
+        hx_fail("explainSignatureChain: %s", c->err);
+        return -1;
+    }
+    r->k_valid = rv == 0;
+    if (rv == 0)
+        HX_SET(r->k_detail, "valid: root %s", hx_addr(ds_abi_get_address(&pool[0].items[1]), a));
+    else
+        HX_SET(r->k_detail, "rejected: %s", c->revert);
+    if (r->k_bool != r->k_valid) { /* the two entry points must agree */
+        HX_SET(r->note, "verifySignatureChain says %s but explainSignatureChain %s", r->k_bool ? "true" : "false",
+               r->k_valid ? "returns" : "reverts");
+    }
+    return 0;
+}
+
+static void judge(row *r) {
+    r->ok = r->c_valid == r->k_valid && r->k_bool == r->k_valid && r->c_valid == r->expect_valid;
+    if (r->ok || r->note[0]) return;
+    if (r->c_valid != r->k_valid)
+        HX_SET(r->note, "C verifier and contract disagree");
+    else if (r->c_valid)
+        HX_SET(r->note, "a non-canonical variant is accepted");
+    else
+        HX_SET(r->note, "the canonical chain is rejected");
+}
+
+static int owner_send(matrix *m, const char *sig, const uint8_t addr[20]) {
+    ds_abi_value a = ds_abi_address(addr);
+    int rv = hx_send(&m->x->ch, m->x->st.owner, m->x->st.nft, sig, &a, 1, NULL);
+    if (rv != 0) hx_fail("%s: %s", sig, rv == 1 ? m->x->ch.revert : m->x->ch.err);
+    return rv;
+}
+
+static int run_catalogue(matrix *m, const char *only, int root_phase) {
+    for (size_t i = 0; i < HX_NVARIANTS; i++) {
+        const hx_variant *v = &HX_VARIANTS[i];
+        int is_root = v->root != HX_ROOT_TRUE;
+        if (is_root != root_phase || (only && strcmp(only, v->name) != 0)) continue;
+        hx_sample s;
+        if (hx_variant_build(v, m->root_key, m->x->st.app_id, m->purpose, m->path, &s) != DS_OK) {
+            hx_fail("cannot build variant %s", v->name);
+            return -1;
+        }
+        if (i < 64) {
+            m->samples[i] = s;
+            m->have_sample[i] = 1;
+        }
+        row *r = add_row(m);
+        HX_SET(r->name, "%s", v->name);
+        HX_SET(r->axis, "%s", v->axis);
+        HX_SET(r->source, "harness");
+        HX_SET(r->what, "%s", v->what);
+        r->expect_valid = strcmp(v->name, "canonical") == 0;
+        const uint8_t *trusted = is_root ? m->wrong[v->root] : m->root_addr;
+        static const char *const what[5] = {NULL, "the P-256 key's", "the app key's", "the contract's",
+                                            "the root key's last 20 bytes"};
+        char tw[96];
+        HX_SET(tw, "%s %s", what[v->root] ? what[v->root] : "", hx_hex(trusted, 20));
+        run_c(m, r, s.derived_pub, s.link0, s.link1, trusted, is_root ? tw : NULL);
+        uint64_t snap = 0;
+        if (is_root) { /* the verifier's trusted root is the wrong address, and only it */
+            if (ds_rpc_snapshot(&m->x->ch.rpc, &snap) != DS_OK ||
+                owner_send(m, "setKmsRootAddress(address)", m->wrong[v->root]) != 0) {
+                hx_fail("%s", ds_rpc_error(&m->x->ch.rpc));
+                return -1;
+            }
+        }
+        int rc = run_contract(m, r, s.derived_pub, s.link0, s.link1);
+        if (is_root && ds_rpc_revert_to(&m->x->ch.rpc, snap) != DS_OK) rc = -1;
+        if (rc != 0) return -1;
+        judge(r);
+        hx_progress("%-20s C %s, contract %s", v->name, r->c_valid ? "accepts" : "rejects",
+                    r->k_valid ? "accepts" : "rejects");
+    }
+    return 0;
+}
+
+/* The chains dstack-simulator serves in each --mismatch mode, under the matrix root. */
+static int run_simulator(matrix *m, const char *only) {
+    char rootkey[65], appid[41], config[PATH_MAX], err[1024];
+    ds_hex_encode(m->root_key, 32, rootkey);
+    ds_hex_encode(m->x->st.app_id, 20, appid);
+    if (m->x->st.sim_config[0])
+        HX_SET(config, "%s", m->x->st.sim_config);
+    else
+        hx_sim_default_config(config, sizeof config);
+    for (int v = 0; v < DS_VARIANT_COUNT; v++) {
+        const char *name = ds_variant_name((ds_variant)v);
+        char rname[48];
+        HX_SET(rname, "sim:%s", name);
+        if (only && strcmp(only, rname) != 0) continue;
+        const char *extra[] = {"--kms-root-key", rootkey, "--app-id", appid, "--mismatch", name, NULL};
+        hx_sim sim;
+        if (hx_sim_start(&sim, NULL, config, extra, err, sizeof err) != 0) {
+            hx_fail("%s", err);
+            return -1;
+        }
+        ds_client *cl = hx_sim_client(sim.sock);
+        ds_getkey_result k;
+        int got = cl != NULL && ds_client_get_key(cl, m->path, m->purpose, "secp256k1", &k) == DS_OK;
+        if (!got) hx_fail("GetKey on the %s simulator: %s", name, cl ? ds_client_last_error(cl) : "no client");
+        ds_client_free(cl);
+        if (hx_sim_stop(&sim) != 0) hx_progress("note: the %s simulator had to be forced to stop", name);
+        if (!got) return -1;
+        uint8_t pub[33];
+        ds_secp_pubkey(k.key, pub, 33);
+        row *r = add_row(m);
+        HX_SET(r->name, "%s", rname);
+        HX_SET(r->axis, "simulator");
+        HX_SET(r->source, "simulator");
+        HX_SET(r->what, "dstack-simulator --mismatch %s: %s", name, ds_variant_describe((ds_variant)v));
+        r->expect_valid = v == DS_VARIANT_CANONICAL;
+        run_c(m, r, pub, k.chain[0], k.chain[1], m->root_addr, NULL);
+        if (run_contract(m, r, pub, k.chain[0], k.chain[1]) != 0) return -1;
+        judge(r);
+        /* where the harness builds the same variant, the chains must be byte-identical */
+        static const char *const twin[DS_VARIANT_COUNT] = {"canonical", "eip191", "v27", "appid32-right",
+                                                            "appkey-uncompressed", NULL, NULL};
+        const hx_variant *tv = twin[v] ? hx_variant_find(twin[v]) : NULL;
+        size_t ti = tv ? (size_t)(tv - HX_VARIANTS) : 0;
+        if (tv != NULL && ti < 64 && m->have_sample[ti]) {
+            const hx_sample *h = &m->samples[ti];
+            int same = memcmp(pub, h->derived_pub, 33) == 0 && memcmp(k.chain[0], h->link0, 65) == 0 &&
+                       memcmp(k.chain[1], h->link1, 65) == 0;
+            if (!same) {
+                r->ok = 0;
+                HX_SET(r->note, "the simulator's chain differs from the harness's %s chain", twin[v]);
+            } else if (r->ok) {
+                HX_SET(r->note, "byte-identical to the harness's %s chain", twin[v]);
+            }
+        }
+        hx_progress("%-20s C %s, contract %s", rname, r->c_valid ? "accepts" : "rejects",
+                    r->k_valid ? "accepts" : "rejects");
+    }
+    return 0;
+}
+
+/* Replaces each 0x + 40 hex digits by 0xabcd…wxyz (table display only). */
+static void shorten(const char *in, char *out, size_t cap) {
+    size_t o = 0;
+    for (size_t i = 0; in[i] && o + 16 < cap;) {
+        size_t k = 0;
+        if (in[i] == '0' && in[i + 1] == 'x') {
+            while (k < 64 && ((in[i + 2 + k] >= '0' && in[i + 2 + k] <= '9') || ((in[i + 2 + k] | 32) >= 'a' && (in[i + 2 + k] | 32) <= 'f'))) k++;
+        }
+        if (k == 40) {
+            o += (size_t)snprintf(out + o, cap - o, "%.6s…%.4s", in + i, in + i + 38);
+            i += 42;
+        } else {
+            out[o++] = in[i++];
+        }
+    }
+    out[o] = '\0';
+}
+
+static cJSON *row_json(const row *r) {
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "variant", r->name);
+    cJSON_AddStringToObject(o, "axis", r->axis);
+    cJSON_AddStringToObject(o, "source", r->source);
+    cJSON_AddStringToObject(o, "what", r->what);
+    cJSON_AddStringToObject(o, "expected", r->expect_valid ? "valid" : "rejected");
+    cJSON *c = cJSON_AddObjectToObject(o, "c_verifier");
+    cJSON_AddBoolToObject(c, "valid", r->c_valid);
+    cJSON_AddStringToObject(c, "detail", r->c_detail);
+    cJSON *k = cJSON_AddObjectToObject(o, "contract");
+    cJSON_AddBoolToObject(k, "valid", r->k_valid);
+    cJSON_AddBoolToObject(k, "verifySignatureChain", r->k_bool);
+    cJSON_AddStringToObject(k, "detail", r->k_detail);
+    cJSON_AddBoolToObject(o, "ok", r->ok);
+    if (r->note[0]) cJSON_AddStringToObject(o, "note", r->note);
+    return o;
+}
+
+int hx_cmd_matrix(int argc, char **argv) {
+    static const struct option opts[] = {{"purpose", required_argument, 0, 'p'}, {"path", required_argument, 0, 'P'},
+                                         {"only", required_argument, 0, 'o'},    {"no-simulator", no_argument, 0, 'n'},
+                                         HX_COMMON_LONGOPTS,                     {0, 0, 0, 0}};
+    const char *purpose = "matrix", *path = "dstack-harness/matrix", *only = NULL;
+    int with_sim = 1, ch;
+    optind = 1;
+    while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (hx_common_opt(ch, optarg)) continue;
+        switch (ch) {
+        case 'h': fputs(USAGE, stdout); return 0;
+        case 'p': purpose = optarg; break;
+        case 'P': path = optarg; break;
+        case 'o': only = optarg; break;
+        case 'n': with_sim = 0; break;
+        default: return hx_usage_error("matrix", "unknown option");
+        }
+    }
+    if (optind < argc) return hx_usage_error("matrix", "unexpected argument");
+    if (only && !hx_variant_find(only) && strncmp(only, "sim:", 4) != 0)
+        return hx_usage_error("matrix", "--only: no such variant");
+    hx_ctx x;
+    if (hx_ctx_open(&x) != 0) {
+        hx_ctx_close(&x);
+        return 1;
+    }
+    matrix m;
+    memset(&m, 0, sizeof m);
+    m.x = &x;
+    m.purpose = purpose;
+    m.path = path;
+    matrix_root(m.root_key);
+    ds_secp_pubkey(m.root_key, m.root_pub, 33);
+    ds_secp_address(m.root_pub, 33, m.root_addr);
+    /* the wrong roots people trust */
+    hx_appkeys keys;
+    char err[512];
+    memset(&keys, 0, sizeof keys);
+    if (x.st.sim_config[0] == '\0' || hx_appkeys_load(x.st.sim_config, &keys, err, sizeof err) != 0 || !keys.have_p256) {
+        uint8_t scalar[32], xy[64]; /* no key_provider key at hand: any P-256 key shows it */
+        ds_keccak256((const uint8_t *)"dstack-harness p256", 19, scalar);
+        EVP_PKEY *pk = ds_p256_from_scalar(scalar);
+        if (pk != NULL && ds_p256_pub_xy(pk, xy) == DS_OK) memcpy(keys.p256_xy, xy, 64);
+        EVP_PKEY_free(pk);
+        ds_keccak256(keys.p256_xy, 64, scalar);
+        memcpy(keys.p256_keccak, scalar + 12, 20);
+    }
+    memcpy(m.wrong[HX_ROOT_P256], keys.p256_keccak, 20);
+    uint8_t app_key[32], app_pub[33];
+    ds_chain_kms_issue(m.root_key, x.st.app_id, app_key, app_pub, NULL);
+    ds_secp_address(app_pub, 33, m.wrong[HX_ROOT_APPKEY]);
+    memcpy(m.wrong[HX_ROOT_CONTRACT], x.st.nft, 20);
+    memcpy(m.wrong[HX_ROOT_LAST20], m.root_pub + 13, 20);
+    char a[43];
+    hx_progress("matrix root %s (harness test key), app id %s, purpose \"%s\"", hx_addr(m.root_addr, a),
+                hx_hex(x.st.app_id, 20), purpose);
+
+    int failed = 0, rc = 0;
+    uint64_t snap0 = 0;
+    if (ds_rpc_snapshot(&x.ch.rpc, &snap0) != DS_OK) {
+        hx_fail("%s", ds_rpc_error(&x.ch.rpc));
+        rc = 1;
+        goto out;
+    }
+    if (run_catalogue(&m, only, 1) != 0 || owner_send(&m, "addKmsRoot(address)", m.root_addr) != 0 ||
+        run_catalogue(&m, only, 0) != 0 || (with_sim && run_simulator(&m, only) != 0))
+        rc = 1;
+    if (ds_rpc_revert_to(&x.ch.rpc, snap0) != DS_OK) {
+        hx_fail("could not revert the matrix's snapshot: %s", ds_rpc_error(&x.ch.rpc));
+        rc = 1;
+    }
+    for (int i = 0; i < m.nrows; i++) failed += !m.rows[i].ok;
+    if (m.nrows == 0 && rc == 0) {
+        hx_fail("matrix: no rows ran");
+        rc = 1;
+    }
+    if (hx_ui_g.json) {
+        cJSON *doc = cJSON_CreateObject(), *rows = cJSON_CreateArray();
+        cJSON_AddBoolToObject(doc, "ok", rc == 0 && failed == 0);
+        cJSON_AddStringToObject(doc, "matrix_root", hx_addr(m.root_addr, a));
+        cJSON_AddStringToObject(doc, "contract", hx_addr(x.st.nft, a));
+        cJSON_AddStringToObject(doc, "purpose", purpose);
+        cJSON_AddNumberToObject(doc, "rows_total", m.nrows);
+        cJSON_AddNumberToObject(doc, "rows_failed", failed);
+        for (int i = 0; i < m.nrows; i++) cJSON_AddItemToArray(rows, row_json(&m.rows[i]));
+        cJSON_AddItemToObject(doc, "rows", rows);
+        hx_json_emit(doc);
+    } else if (m.nrows) {
+        static const char *const head[] = {"variant", "axis", "expected", "C verifier", "contract", "result"};
+        hx_table t;
+        hx_table_init(&t, 6, head);
+        for (int i = 0; i < m.nrows; i++) {
+            const row *r = &m.rows[i];
+            char cd[300], kd[600], res[200];
+            shorten(r->c_detail, cd, sizeof cd);
+            shorten(r->k_detail, kd, sizeof kd);
+            HX_SET(res, "%s%s%s", r->ok ? "ok" : "FAIL", r->note[0] ? ": " : "", r->note);
+            const char *cells[6] = {r->name, r->axis, r->expect_valid ? "valid" : "rejected", cd, kd, res};
+            hx_table_row(&t, cells);
+        }
+        printf("dstack-harness matrix: %d variants, C verifier (ds_chain_verify) vs %s.verifySignatureChain\n",
+               m.nrows, hx_artifact_name(HX_NFT));
+        printf("trusted root: %s (harness test key, trusted only inside a snapshot)\n\n", hx_addr(m.root_addr, a));
+        hx_table_print(&t, stdout);
+        hx_table_free(&t);
+        printf("\n%d of %d rows as expected%s\n", m.nrows - failed, m.nrows,
+               failed ? "" : ": only the canonical chain verifies, and C and the contract agree on every row");
+    }
+out:
+    free(m.rows);
+    hx_ctx_close(&x);
+    return rc || failed ? 1 : 0;
+}

@@ -1,0 +1,111 @@
+/* hx_keys.c — appkeys.json, PEM keys and app-compose app ids (see hx_keys.h). */
+#include "hx_keys.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+#include <openssl/bio.h>
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+
+#include "ds_hash.h"
+#include "ds_hex.h"
+#include "ds_keccak.h"
+#include "ds_secp.h"
+#include "hx_out.h"
+
+static char *slurp(const char *path, size_t *len) {
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = (n >= 0 && n < (16L << 20)) ? malloc((size_t)n + 1) : NULL;
+    if (buf != NULL && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+        free(buf);
+        buf = NULL;
+    }
+    fclose(f);
+    if (buf != NULL) {
+        buf[n] = '\0';
+        *len = (size_t)n;
+    }
+    return buf;
+}
+
+int hx_pem_key_info(const char *pem, hx_appkeys *k) {
+    BIO *b = BIO_new_mem_buf(pem, -1);
+    EVP_PKEY *key = b ? PEM_read_bio_PrivateKey(b, NULL, NULL, NULL) : NULL;
+    BIO_free(b);
+    if (key == NULL) return -1;
+    size_t n = 0;
+    int rc = -1;
+    EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, k->p256_curve, sizeof k->p256_curve, &n);
+    uint8_t pt[65];
+    BIGNUM *d = NULL;
+    if (EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_PUB_KEY, pt, sizeof pt, &n) == 1 && n == 65 &&
+        EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_PRIV_KEY, &d) == 1) {
+        uint8_t scalar[32];
+        memcpy(k->p256_xy, pt + 1, 64);
+        ds_keccak256(k->p256_xy, 64, pt);
+        memcpy(k->p256_keccak, pt + 12, 20);
+        if (BN_bn2binpad(d, scalar, 32) == 32 && ds_secp_priv_address(scalar, k->p256_as_k256) == DS_OK) rc = 0;
+        memset(scalar, 0, sizeof scalar);
+        k->have_p256 = rc == 0;
+    }
+    BN_clear_free(d);
+    EVP_PKEY_free(key);
+    return rc;
+}
+
+static int hex_field(const cJSON *o, const char *name, uint8_t *out, size_t n) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+    return cJSON_IsString(v) && ds_hex_decode_exact(v->valuestring, strlen(v->valuestring), out, n) == DS_OK;
+}
+
+int hx_appkeys_load(const char *path, hx_appkeys *k, char *err, size_t errcap) {
+    size_t len = 0;
+    memset(k, 0, sizeof *k);
+    char *text = slurp(path, &len);
+    if (text == NULL) {
+        hx_setf(err, errcap, "cannot read %s", path);
+        return -1;
+    }
+    cJSON *o = cJSON_Parse(text);
+    free(text);
+    if (!cJSON_IsObject(o)) {
+        hx_setf(err, errcap, "%s is not a JSON object", path);
+        cJSON_Delete(o);
+        return -1;
+    }
+    k->have_app_key = hex_field(o, "k256_key", k->app_key, 32) &&
+                      ds_secp_pubkey(k->app_key, k->app_pub, 33) == DS_OK;
+    k->have_link1 = hex_field(o, "k256_signature", k->link1, 65);
+    k->have_root_key = hex_field(o, "kms_root_key", k->root_key, 32);
+    const cJSON *kp = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(o, "key_provider"), "None"), "key");
+    if (cJSON_IsString(kp)) hx_pem_key_info(kp->valuestring, k);
+    cJSON_Delete(o);
+    if (!k->have_app_key && !k->have_root_key) {
+        hx_setf(err, errcap, "%s has neither k256_key nor kms_root_key: not an appkeys.json", path);
+        return -1;
+    }
+    return 0;
+}
+
+int hx_compose_app_id(const char *path, uint8_t app_id[20], uint8_t compose_hash[32], char *err,
+                      size_t errcap) {
+    size_t len = 0;
+    char *text = slurp(path, &len);
+    if (text == NULL) {
+        hx_setf(err, errcap, "cannot read %s", path);
+        return -1;
+    }
+    ds_sha256((const uint8_t *)text, len, compose_hash);
+    memcpy(app_id, compose_hash, 20);
+    free(text);
+    return 0;
+}

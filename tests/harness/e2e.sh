@@ -1,0 +1,207 @@
+#!/usr/bin/env bash
+# tests/harness/e2e.sh — end-to-end test of dstack-harness against a real Anvil, the real
+# simulator and the compiled contracts. Usage: e2e.sh PATH/TO/dstack-harness
+#
+#   up                 deployment file written; Anvil, simulator, socket, port all live
+#   error paths        no deployment, chain unreachable, anvil not installed, bad usage,
+#                      `up` twice
+#   cluster 3          2 nodes bound-proof registered, the eip191 node refused with a
+#                      decoded AppKeyMismatch and registered basic; peers and events
+#   matrix             every row as expected; chain state (trusted roots) unchanged after
+#   diagnose           vectors C and D (chains), the v0.5.5 appkeys.json with the seed's
+#                      roots, vector E (digests only), a simulator chain in eip191 mode
+#   down               no live process, open port, socket or state file left
+#
+# Everything it starts is stopped on exit (trap), also when a check fails.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+H=${1:?usage: e2e.sh PATH/TO/dstack-harness}
+CAST=node_modules/@foundry-rs/cast-linux-amd64/bin/cast
+[ -x "$H" ] || { echo "e2e: $H not built (run make)" >&2; exit 1; }
+[ -x "$CAST" ] || { echo "e2e: $CAST missing (run scripts/setup.sh)" >&2; exit 1; }
+
+WORK=$(mktemp -d /tmp/dstack-harness-e2e.XXXXXX)
+STATE=$WORK/deployment.json
+SIMPID=""
+cleanup() {
+  [ -n "$SIMPID" ] && kill "$SIMPID" 2>/dev/null && wait "$SIMPID" 2>/dev/null
+  "$H" --quiet --state "$STATE" down >/dev/null 2>&1
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+pass=0; fail=0
+ok() { pass=$((pass + 1)); echo "  ok    $1"; }
+bad() { fail=$((fail + 1)); echo "  FAIL  $1"; [ -n "${2:-}" ] && echo "$2" | sed 's/^/        /' | head -40; }
+# expect NAME WANT_RC CMD... : run, keep stdout in $OUT and stderr in $ERR
+expect() {
+  local name=$1 want=$2; shift 2
+  "$@" >"$WORK/out" 2>"$WORK/err"; local rc=$?
+  OUT=$(cat "$WORK/out"); ERR=$(cat "$WORK/err")
+  if [ "$rc" -eq "$want" ]; then ok "$name (exit $rc)"; else bad "$name: exit $rc, wanted $want" "$ERR"; fi
+}
+# js EXPR: evaluate EXPR with `d` = the JSON in $OUT (node is a project dependency)
+js() { node -e "const d=JSON.parse(require('fs').readFileSync(0,'utf8')); const r=($1); process.stdout.write(String(r))" <<<"$OUT"; }
+check() { # check NAME EXPR (true/false over $OUT)
+  local v; v=$(js "$2" 2>&1)
+  if [ "$v" = "true" ]; then ok "$1"; else bad "$1" "got: $v"; fi
+}
+has() { # has NAME TEXT HAYSTACK
+  if grep -qF -- "$2" <<<"$3"; then ok "$1"; else bad "$1: \"$2\" not found" "$3"; fi
+}
+alive() { # live (non-zombie) process?
+  local s; s=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) || return 1
+  [ -n "$s" ] && [ "$s" != Z ] && [ "$s" != X ]
+}
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+stjs() { node -e "const d=require('$STATE'); process.stdout.write(String($1))"; }
+
+echo "e2e: $H"
+
+# ---- error paths before anything runs ------------------------------------------------------
+expect "matrix without a deployment" 1 "$H" --state "$STATE" matrix
+has "  says to run up" "run \`dstack-harness up\` first" "$ERR"
+expect "up without anvil" 1 env ANVIL=/nonexistent/anvil "$H" --state "$STATE" up
+has "  says how to install it" "anvil not installed: run scripts/setup.sh" "$ERR"
+[ ! -e "$STATE" ] && ok "  no deployment file left" || bad "  deployment file left after a failed up"
+expect "cluster 0 is bad usage" 2 "$H" --state "$STATE" cluster 0
+expect "diagnose with a bad app id is bad usage" 2 "$H" diagnose --app-id zz
+expect "unknown command" 2 "$H" frobnicate
+for c in up down status cluster matrix diagnose; do
+  expect "$c --help" 0 "$H" "$c" --help
+done
+
+# ---- up -------------------------------------------------------------------------------------
+expect "up --nodes 3" 0 "$H" --state "$STATE" --json up --nodes 3
+check "  ok in JSON" 'd.ok === true'
+check "  3 tokens minted to 3 accounts" 'd.tokens.length === 3 && new Set(d.tokens.map(t => t.owner)).size === 3'
+ANVIL_PID=$(stjs d.anvil.pid); PORT=$(stjs d.anvil.port); SIM_PID=$(stjs d.simulator.pid)
+SOCK=$(stjs d.simulator.socket); RPC=$(stjs d.rpc_url); NFT=$(stjs d.contracts.DstackMembershipNFT)
+KMS=$(stjs d.contracts.DstackKms); ROOT=$(stjs d.kms_root.address)
+alive "$ANVIL_PID" && ok "  anvil pid $ANVIL_PID alive" || bad "  anvil not running"
+alive "$SIM_PID" && ok "  simulator pid $SIM_PID alive" || bad "  simulator not running"
+port_open "$PORT" && ok "  port $PORT open" || bad "  port $PORT closed"
+[ -S "$SOCK" ] && ok "  socket $SOCK exists" || bad "  no socket"
+# independent check with cast: both contracts trust the simulator's root
+got=$("$CAST" call "$NFT" "kmsRootAddress()(address)" --rpc-url "$RPC" 2>&1)
+[ "$got" = "$ROOT" ] && ok "  cast: NFT.kmsRootAddress() = $ROOT" || bad "  NFT root $got != $ROOT"
+got=$("$CAST" call "$KMS" "kmsRootAddress()(address)" --rpc-url "$RPC" 2>&1)
+[ "$got" = "$ROOT" ] && ok "  cast: DstackKms derives the same root from kmsInfo" || bad "  KMS root $got != $ROOT"
+got=$(curl -s --unix-socket "$SOCK" -X POST -H 'content-type: application/json' -d '{}' http://dstack/GetMeta)
+has "  GetMeta on the socket publishes that root" "\"k256_address\":\"$ROOT\"" "$got"
+expect "up twice is refused" 1 "$H" --state "$STATE" up
+has "  says it is already up" "already up" "$ERR"
+expect "status" 0 "$H" --state "$STATE" status
+
+# chain unreachable: a copy of the deployment pointing at a closed port
+DEAD=$(node -e "const n=require('net').createServer(); n.listen(0,'127.0.0.1',()=>{console.log(n.address().port); n.close()})")
+sed "s#$RPC#http://127.0.0.1:$DEAD#" "$STATE" >"$WORK/dead.json"
+expect "matrix against a dead chain" 1 "$H" --state "$WORK/dead.json" matrix
+has "  plain message" "cannot reach the chain at http://127.0.0.1:$DEAD: is Anvil running? \`dstack-harness up\` starts one" "$ERR"
+
+# ---- cluster ----------------------------------------------------------------------------------
+expect "cluster 3 (node 3 in eip191 mode)" 0 "$H" --state "$STATE" --json cluster 3 --mismatch eip191
+check "  ok" 'd.ok === true'
+check "  nodes 1,2 bound proof, node 3 basic" 'd.nodes.map(n => n.registration).join("|") === "bound proof|bound proof|basic (no proof)"'
+check "  node 3's proof refused with a decoded custom error" '/^AppKeyMismatch\(recovered: 0x[0-9a-fA-F]{40}, expected: 0x[0-9a-fA-F]{40}\)$/.test(d.nodes[2].proof_rejected)'
+check "  bound nodes carry the simulator's root" "d.nodes[0].kms_root === '$ROOT' && d.nodes[1].kms_root === '$ROOT'"
+check "  3 distinct instance ids" 'new Set(d.nodes.map(n => n.instance_id)).size === 3'
+check "  2 peers listed by the contract" 'd.peers.length === 2 && d.peers.every(p => p.startsWith("http://127.0.0.1:"))'
+check "  events: 3 InstanceRegistered (2 withProof), 2 PeerRegistered" \
+  'd.events.filter(e => e.event === "InstanceRegistered").length === 3 && d.events.filter(e => e.event === "InstanceRegistered" && e.args.withProof).length === 2 && d.events.filter(e => e.event === "PeerRegistered").length === 2'
+ps -eo pid=,stat=,args= >"$WORK/ps"
+left=$(awk '$2 !~ /^Z/' "$WORK/ps" | grep -c "dstack-harness-[A-Za-z0-9]\{6\}/dstack.sock")
+[ "$left" -eq 0 ] && ok "  no cluster simulator left running" || bad "  $left cluster simulators still running"
+ls -d /tmp/dstack-harness-?????? 2>/dev/null | while read -r d; do [ -S "$d/dstack.sock" ] && echo "$d"; done >"$WORK/socks"
+[ ! -s "$WORK/socks" ] && ok "  no cluster socket left" || bad "  sockets left" "$(cat "$WORK/socks")"
+expect "cluster 3 again (instances from the last run are replaced)" 0 "$H" --state "$STATE" --quiet cluster 3 --mismatch v27 --mismatch-node 1
+has "  v27 node refused with RecoveryIdInvalid" "RecoveryIdInvalid(v: 2" "$OUT"
+has "  text output explains the fallback" "fell back to basic registration" "$OUT"
+
+# ---- matrix -----------------------------------------------------------------------------------
+roots_before=$("$CAST" call "$NFT" "getKmsRoots()(address[])" --rpc-url "$RPC" 2>&1)
+expect "matrix" 0 "$H" --state "$STATE" --json matrix
+check "  ok, no failed rows" 'd.ok === true && d.rows_failed === 0'
+check "  26 catalogue rows + 7 simulator rows" 'd.rows_total === 33 && d.rows.filter(r => r.source === "simulator").length === 7'
+check "  only canonical and sim:canonical verify, in C and on chain" \
+  'd.rows.every(r => (r.c_verifier.valid === r.contract.valid) && (r.contract.valid === r.contract.verifySignatureChain) && (r.c_verifier.valid === (r.variant === "canonical" || r.variant === "sim:canonical")))'
+check "  every axis of the catalogue is covered" \
+  '["digest","v byte","app id","app key","claim","separator","trusted root"].every(a => d.rows.some(r => r.axis === a))'
+check "  v27 rows name the contract error" 'd.rows.filter(r => r.variant.startsWith("v27")).every(r => r.contract.detail.includes("RecoveryIdInvalid"))'
+check "  the simulator's canonical, eip191, v27, appid32, uncompressed chains are byte-identical to the harness's" \
+  'd.rows.filter(r => r.source === "simulator" && (r.note || "").includes("byte-identical")).length === 5'
+roots_after=$("$CAST" call "$NFT" "getKmsRoots()(address[])" --rpc-url "$RPC" 2>&1)
+[ "$roots_before" = "$roots_after" ] && ok "  trusted roots unchanged after the matrix ($roots_after)" || bad "  roots changed: $roots_before -> $roots_after"
+expect "matrix --only claim-upper (text)" 0 "$H" --state "$STATE" --quiet matrix --only claim-upper --no-simulator
+has "  one row, decoded revert" "KmsRootUntrusted(recovered: 0x" "$OUT"
+
+# ---- diagnose ---------------------------------------------------------------------------------
+C_ROOT=0xA7F6043C29f9cc1d9D6aCF554c53E0c6792AaEAf
+D_ROOT=0x8f2cF602C9695b23130367ed78d8F557554de7C5
+expect "diagnose vector C (v0.5.6+ simulator GetKey test/signing)" 0 "$H" --json diagnose \
+  --getkey fixtures/harness/vector-c-getkey-test-signing.json --app-id 5bb4ff9a3837357f19dc176407a5709c62eb6c56 \
+  --purpose signing --expected-root "$C_ROOT"
+check "  canonical, root $C_ROOT" "d.ok && d.format === 'canonical' && d.root === '$C_ROOT'"
+expect "diagnose vector D (v0.5.5 simulator GetKey test/signing)" 0 "$H" --json diagnose \
+  --getkey fixtures/harness/vector-d-getkey-test-signing.json --app-id ea549f02e1a25fabd1cb788380e033ec5461b2ff \
+  --purpose signing
+check "  canonical, recognised root $D_ROOT" "d.ok && d.format === 'canonical' && d.root === '$D_ROOT'"
+expect "diagnose vector D against the v0.5.6+ root fails" 1 "$H" --json diagnose \
+  --getkey fixtures/harness/vector-d-getkey-test-signing.json --app-id ea549f02e1a25fabd1cb788380e033ec5461b2ff \
+  --purpose signing --expected-root "$C_ROOT"
+check "  says the canonical root, and that the expected one is another KMS (the v0.5.6+ root)" \
+  "d.canonical_root === '$D_ROOT' && d.expected_roots[0].matches === false && d.expected_roots[0].why.includes('another KMS')"
+expect "diagnose the v0.5.5 appkeys.json with the seed's roots" 0 "$H" --json diagnose \
+  --appkeys fixtures/upstream/simulator-appkeys-v0.5.5.json --app-id ea549f02e1a25fabd1cb788380e033ec5461b2ff \
+  --expected-root "0xa2eB90b26A1274fa10905da7A62ff15542f2EbFf=previous deployment" \
+  --expected-root "0xf6F3Bb63C4238E5d25c64eBAB48F44a42FC03df4=derived from the PEM key" \
+  --expected-root "0x5e5132F15a9aa4AA91A6bCaE35Adf34e27A13516=seed README root" \
+  --expected-root "$D_ROOT=dstack tutorial root"
+check "  canonical format, root $D_ROOT" "d.format === 'canonical' && d.root === '$D_ROOT'"
+check "  the stale deployment is explained" 'd.expected_roots[0].matches === false && d.expected_roots[0].why.includes("whatever its deployer set")'
+check "  the PEM-derived root is explained as P-256" 'd.expected_roots[1].matches === false && d.expected_roots[1].why.includes("P-256")'
+check "  the seed README root is the app key" 'd.expected_roots[2].why.includes("app key")'
+check "  the P-256 note names the curve" 'd.notes.some(n => n.includes("prime256v1") && n.includes("not a secp256k1 key"))'
+expect "diagnose vector E (digests and public keys only)" 0 "$H" --json diagnose \
+  --app-id 25e9a28b7c0cdad98c25c0ea226b1a94809e55c7 \
+  --app-pub 02605c9587ae3c9c622a3f8478d773ea150256aa1d2888a8d395a3a2553f8f48e2 \
+  --derived-pub 036d4d81a04af9c85a6be7b4756eed6746a558a64fb5b7946c678c493fcc0e55af --purpose mainnet \
+  --app-digest 8d1df4b1d999e7091fa39f6af7b608c3f3f8e9ad3b007f11f897dff5e3c6a325 \
+  --kms-digest 37839b932a5e79c692edb864689591ee4a91da320e5ca3d114cbe8a6d702baf5 \
+  --root-pub 02a335aea3df11d46ae0a373d3f26fbd1d208572ecc87e630e618dac693b7af721 \
+  --expected-root 0x52d3CF51c8A37A2CCfC79bBb98c7810d7Dd4CE51
+check "  canonical digests; the root key's address is the expected root" \
+  "d.ok && d.format === 'canonical' && d.expected_roots[0].matches && d.variants.filter(v => v.app_digest_matches && v.kms_digest_matches).map(v => v.variant).join() === 'canonical,v27-app,v27-kms,v27'"
+# a foreign chain in a wrong format: a simulator in eip191 mode under a throwaway root
+KEY=$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')
+KADDR=$("$CAST" wallet address --private-key "0x$KEY")
+SIMBIN=$(dirname "$H")/dstack-simulator
+mkdir -p "$WORK/eip"
+"$SIMBIN" --config appkeys.json --dstack-sock "$WORK/eip/d.sock" --tappd-sock "" --quiet \
+  --kms-root-key "$KEY" --mismatch eip191 >"$WORK/eip/log" 2>&1 &
+SIMPID=$!
+for _ in $(seq 200); do [ -S "$WORK/eip/d.sock" ] && break; sleep 0.05; done
+curl -s --unix-socket "$WORK/eip/d.sock" -X POST -H 'content-type: application/json' \
+  -d '{"path":"wallet","purpose":"signing"}' http://dstack/GetKey >"$WORK/eip/getkey.json"
+APPID=$(curl -s --unix-socket "$WORK/eip/d.sock" -X POST -H 'content-type: application/json' -d '{}' http://dstack/GetMeta |
+  node -e "process.stdout.write(JSON.parse(require('fs').readFileSync(0,'utf8')).app_id)")
+kill "$SIMPID"; wait "$SIMPID" 2>/dev/null; SIMPID=""
+expect "diagnose a simulator chain made in eip191 mode" 1 "$H" --json diagnose --getkey "$WORK/eip/getkey.json" \
+  --app-id "$APPID" --purpose signing --expected-root "$KADDR"
+check "  identified as eip191 (both links), not dstack's format" "d.format === 'eip191' && d.root === '$KADDR' && d.verdict.includes('NOT dstack')"
+
+# ---- down -------------------------------------------------------------------------------------
+expect "down" 0 "$H" --state "$STATE" --json down
+check "  reports nothing left" 'd.ok && !d.anvil_running && !d.port_open && !d.simulator_running && !d.socket_left'
+alive "$ANVIL_PID" && bad "  anvil pid $ANVIL_PID still alive" || ok "  anvil gone"
+alive "$SIM_PID" && bad "  simulator pid $SIM_PID still alive" || ok "  simulator gone"
+port_open "$PORT" && bad "  port $PORT still open" || ok "  port $PORT closed"
+[ -e "$SOCK" ] && bad "  socket still there" || ok "  socket removed"
+[ -e "$STATE" ] && bad "  deployment file still there" || ok "  deployment file removed"
+ps -eo pid=,stat=,args= >"$WORK/ps"
+n=$(awk '$2 !~ /^Z/' "$WORK/ps" | grep -F "$WORK" | grep -cv "grep")
+[ "$n" -eq 0 ] && ok "  no live process mentions $WORK" || bad "  $n processes left" "$(grep -F "$WORK" "$WORK/ps")"
+expect "down again: nothing to stop" 0 "$H" --state "$STATE" down
+
+echo "e2e $H: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
