@@ -10,7 +10,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PKGS=(libsecp256k1-dev libssl-dev libcurl4-openssl-dev libcjson-dev libyaml-dev
-          libcmocka-dev libevent-dev pkg-config curl nodejs npm)
+          libcmocka-dev libevent-dev pkg-config curl nodejs npm
+          clang libclang-rt-14-dev valgrind)   # fuzz smoke (libFuzzer), memcheck suite
 
 missing=()
 for p in "${APT_PKGS[@]}"; do
