@@ -36,7 +36,7 @@ static const char USAGE[] =
     "a mismatch mode: its proof fails with a decoded revert and it falls back to basic\n"
     "registration. Lists the peers and the registration events. Needs `dstack-harness up`.\n"
     "\n"
-    "  N                   nodes, 1..9 (default 3)\n"
+    "  N                   nodes, 1..100 (default 3)\n"
     "  --mismatch NAME     mode of the mismatched node: eip191 (default), v27, appid32,\n"
     "                      uncompressed, wrong-root, legacy-v055, or none\n"
     "  --mismatch-node K   which node (1..N) is mismatched (default N)\n"
@@ -66,7 +66,7 @@ typedef struct {
 typedef struct {
     hx_ctx *x;
     const char *path, *purpose;
-    node nodes[9];
+    node *nodes;        /* n of them */
     int n;
 } cluster;
 
@@ -281,17 +281,34 @@ static int report(cluster *cl, uint64_t from_block, int expect_mismatch) {
         int want = nd->mode == DS_VARIANT_CANONICAL ? REG_BOUND : REG_BASIC;
         if (nd->reg != want || (want == REG_BASIC && nd->proof_error[0] == '\0')) failures++;
     }
-    if (hx_call(&x->ch, NULL, x->st.nft, "getPeerEndpoints()", NULL, 0, "(string[])", pool, 64) != 0) return -1;
-    int npeers = (int)pool[0].items[0].n;
-    char peers[9][128];
-    for (int i = 0; i < npeers && i < 9; i++)
-        HX_SET(peers[i], "%.*s", (int)pool[0].items[0].items[i].len, (const char *)pool[0].items[0].items[i].ptr);
+    /* One value for the tuple, one for the array, one per peer URL (plus slack). */
+    size_t peer_cap = (size_t)cl->n + 8;
+    ds_abi_value *peer_pool = calloc(peer_cap, sizeof *peer_pool);
+    if (!peer_pool) {
+        hx_fail("out of memory reading %d peers", cl->n);
+        return -1;
+    }
+    if (hx_call(&x->ch, NULL, x->st.nft, "getPeerEndpoints()", NULL, 0, "(string[])", peer_pool, peer_cap) != 0) {
+        hx_fail("getPeerEndpoints(): %s%s", x->ch.revert, x->ch.err);
+        free(peer_pool);
+        return -1;
+    }
+    int npeers = (int)peer_pool[0].items[0].n;
+    char (*peers)[128] = calloc((size_t)npeers + 1, sizeof *peers); /* copies: ch.ret is reused */
+    for (int i = 0; peers && i < npeers; i++)
+        HX_SET(peers[i], "%.*s", (int)peer_pool[0].items[0].items[i].len, (const char *)peer_pool[0].items[0].items[i].ptr);
+    free(peer_pool);
+    if (!peers) {
+        hx_fail("out of memory reading %d peers", npeers);
+        return -1;
+    }
     int expect_peers = cl->n - expect_mismatch;
     if (npeers != expect_peers) failures++;
 
     ds_rpc_logs logs;
     if (ds_rpc_get_logs(&x->ch.rpc, x->st.nft, from_block + 1, UINT64_MAX, NULL, &logs) != DS_OK) {
         hx_fail("eth_getLogs: %s", ds_rpc_error(&x->ch.rpc));
+        free(peers);
         return -1;
     }
     uint8_t t_reg[32], t_peer[32];
@@ -328,7 +345,7 @@ static int report(cluster *cl, uint64_t from_block, int expect_mismatch) {
             if (nd->proof_error[0]) cJSON_AddStringToObject(o, "proof_rejected", nd->proof_error);
             cJSON_AddItemToArray(arr, o);
         }
-        for (int i = 0; i < npeers && i < 9; i++) cJSON_AddItemToArray(pa, cJSON_CreateString(peers[i]));
+        for (int i = 0; i < npeers; i++) cJSON_AddItemToArray(pa, cJSON_CreateString(peers[i]));
         for (size_t k = 0; k < logs.n; k++) {
             char text[2048];
             hx_describe_log(&x->ch, &logs.v[k], DS_ABI_FMT_JSON, text, sizeof text);
@@ -360,6 +377,7 @@ static int report(cluster *cl, uint64_t from_block, int expect_mismatch) {
         hx_table_free(&t);
         printf("\npeers (getPeerEndpoints): %d\n", npeers);
         for (int i = 0; i < npeers && i < 9; i++) printf("  %s\n", peers[i]);
+        if (npeers > 9) printf("  … and %d more (all of them with --json)\n", npeers - 9);
         printf("\nevents since block %llu:\n", (unsigned long long)from_block + 1);
         for (size_t k = 0; k < logs.n; k++) {
             char text[2048];
@@ -373,6 +391,7 @@ static int report(cluster *cl, uint64_t from_block, int expect_mismatch) {
                                        : "FAIL: the cluster does not look as expected (see above)");
     }
     ds_rpc_logs_free(&logs);
+    free(peers);
     return failures == 0 ? 0 : 1;
 }
 
@@ -403,7 +422,7 @@ int hx_cmd_cluster(int argc, char **argv) {
     if (optind < argc) {
         char *end;
         long v = strtol(argv[optind], &end, 10);
-        if (*end || v < 1 || v > 9) return hx_usage_error("cluster", "N must be a number 1..9 (Anvil has 10 accounts)");
+        if (*end || v < 1 || v > HX_MAX_NODES) return hx_usage_error("cluster", "N must be a number 1..100");
         n = (int)v;
         if (++optind < argc) return hx_usage_error("cluster", "unexpected argument");
     }
@@ -415,18 +434,25 @@ int hx_cmd_cluster(int argc, char **argv) {
         return 1;
     }
     cl.x = &x;
+    cl.nodes = calloc((size_t)n, sizeof *cl.nodes);
+    if (!cl.nodes) {
+        hx_fail("out of memory for %d nodes", n);
+        hx_ctx_close(&x);
+        return 1;
+    }
     cl.n = n;
     char config[PATH_MAX];
     if (x.st.sim_config[0])
         HX_SET(config, "%s", x.st.sim_config);
     else
         hx_sim_default_config(config, sizeof config);
-    uint8_t accts[10][20];
+    uint8_t accts[HX_ANVIL_ACCOUNTS][20];
     size_t nacct = 0;
     uint64_t from_block = 0;
     int rc = 1;
-    if (hx_accounts(&x.ch, accts, 10, &nacct) != 0 || nacct < (size_t)n + 1) {
-        hx_fail("the chain has %zu unlocked accounts; %d are needed", nacct, n + 1);
+    if (hx_accounts(&x.ch, accts, HX_ANVIL_ACCOUNTS, &nacct) != 0 || nacct < (size_t)n + 1) {
+        hx_fail("the chain has %zu unlocked accounts; %d are needed (start Anvil with "
+                "--accounts %d or more)", nacct, n + 1, n + 1);
         goto out;
     }
     for (int i = 0; i < n; i++) {
@@ -448,6 +474,7 @@ int hx_cmd_cluster(int argc, char **argv) {
     rc = report(&cl, from_block, mode != DS_VARIANT_CANONICAL);
 out:
     stop_all(&cl);
+    free(cl.nodes);
     hx_ctx_close(&x);
     return rc;
 }

@@ -87,11 +87,11 @@ static int send_or_fail(hx_chain *c, const uint8_t from[20], const uint8_t to[20
 /* Deploys the contracts and mints tokens; fills s. 0 or -1 (reason printed). */
 static int deploy(hx_chain *c, hx_state *s, int nodes, const ds_meta_result *meta,
                   const ds_info_result *info) {
-    uint8_t accts[10][20];
+    uint8_t accts[HX_ANVIL_ACCOUNTS][20];
     size_t nacct = 0;
     char a1[43];
     ds_abi_value pool[16];
-    if (hx_accounts(c, accts, 10, &nacct) != 0 || nacct < (size_t)nodes + 1) {
+    if (hx_accounts(c, accts, HX_ANVIL_ACCOUNTS, &nacct) != 0 || nacct < (size_t)nodes + 1) {
         hx_fail("the chain has %zu unlocked accounts; %d are needed (Anvil's defaults give 10)%s%s", nacct,
                 nodes + 1, c->err[0] ? ": " : "", c->err);
         return -1;
@@ -233,7 +233,7 @@ int hx_cmd_up(int argc, char **argv) {
         case 'h': fputs(UP_USAGE, stdout); return 0;
         case 'n':
             nodes = atoi(optarg);
-            if (nodes < 1 || nodes > 9) return hx_usage_error("up", "--nodes must be 1..9 (Anvil has 10 accounts)");
+            if (nodes < 1 || nodes > HX_MAX_NODES) return hx_usage_error("up", "--nodes must be 1..100");
             break;
         case 'p':
             port = atoi(optarg);

@@ -10,6 +10,7 @@
 #include "ds_rpc.h"
 #include "hx_out.h"
 #include "hx_proc.h"
+#include "hx_state.h"
 
 int hx_chain_ping(const char *url, uint64_t *id, char *err, size_t errcap) {
     ds_rpc r;
@@ -30,7 +31,10 @@ int hx_chain_ping(const char *url, uint64_t *id, char *err, size_t errcap) {
 static int start_once(hx_anvil *a, int port, char *err, size_t errcap) {
     char portstr[16], tail[1024], perr[512];
     HX_SET(portstr, "%d", port);
-    char *argv[] = {a->bin, "--host", "127.0.0.1", "--port", portstr, "--silent", NULL};
+    char accounts[16];
+    snprintf(accounts, sizeof accounts, "%d", HX_ANVIL_ACCOUNTS); /* owner + one per node */
+    char *argv[] = {a->bin, "--host", "127.0.0.1", "--port", portstr, "--accounts", accounts,
+                    "--silent", NULL};
     a->port = port;
     HX_SET(a->url, "http://127.0.0.1:%d", port);
     a->pid = hx_spawn(argv, a->log[0] ? a->log : NULL, err, errcap);

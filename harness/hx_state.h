@@ -11,7 +11,9 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define HX_MAX_TOKENS 32
+#define HX_MAX_TOKENS 128
+#define HX_MAX_NODES 100        /* cluster N and up --nodes N: at most this many nodes */
+#define HX_ANVIL_ACCOUNTS 110   /* unlocked accounts the harness starts Anvil with */
 
 typedef struct {
     uint64_t id;
