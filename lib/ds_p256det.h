@@ -19,6 +19,19 @@
 #include "ds_err.h"
 #include "ds_json.h"
 
+/* A signing context: the curve group, its order and SHA-256, set up once (creating the
+ * group alone costs as much as a third of a signature). Read-only after creation, so one
+ * context may be used by several threads at once. NULL on allocation failure. */
+typedef struct ds_p256det_ctx ds_p256det_ctx;
+ds_p256det_ctx *ds_p256det_ctx_new(void);
+void ds_p256det_ctx_free(ds_p256det_ctx *c);
+
+/* ds_p256det_sign_digest / ds_p256det_sign with a context: the same bytes, faster. */
+ds_err ds_p256det_sign_digest_ctx(const ds_p256det_ctx *c, const uint8_t priv[32],
+                                  const uint8_t h[32], uint8_t sig[64]);
+ds_err ds_p256det_sign_ctx(const ds_p256det_ctx *c, const uint8_t priv[32], const uint8_t *msg,
+                           size_t len, uint8_t sig[64]);
+
 /* The first RFC 6979 nonce candidate in [1, n-1] for private key priv and message digest
  * h1 (SHA-256 of the message). Returns DS_OK, DS_ERR_KEY (priv not in [1, n-1]) or
  * DS_ERR_CRYPTO. */

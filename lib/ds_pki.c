@@ -2,6 +2,11 @@
  * and the ds_quote_signer (see ds_pki.h). Certificates and CRLs are in ds_pki_certs.c,
  * TCB info / QE identity / PCS shapes in ds_pki_collateral.c.
  *
+ * Quotes: the certification data (QE report over the attestation key, signed by the PCK
+ * key, and the PCK chain) is the same for every quote of a PKI, so it is built once in
+ * ds_pki_new; a quote costs one signature. Signing goes through one shared
+ * ds_p256det_ctx. Both are read-only afterwards: one ds_pki may sign on several threads.
+ *
  * Derivation from the 32-byte seed:
  *   key k    = ds_p256_scalar_from_seed(seed, "dstack-sim pki <name> key")
  *              name ∈ {root ca, pck ca, pck, tcb signing, attestation}
@@ -118,6 +123,8 @@ static ds_err derive_keys(ds_pki *p) {
     return DS_OK;
 }
 
+static ds_err build_quote_cert_data(ds_pki *p);
+
 ds_err ds_pki_new(const ds_pki_config *cfg, ds_pki **out) {
     if (!out) return DS_ERR_ARG;
     *out = NULL;
@@ -125,10 +132,12 @@ ds_err ds_pki_new(const ds_pki_config *cfg, ds_pki **out) {
     ds_pki *p = calloc(1, sizeof(*p));
     if (!p) return DS_ERR_NOMEM;
     p->cfg = *cfg;
-    ds_err rc = derive_keys(p);
+    p->det = ds_p256det_ctx_new();
+    ds_err rc = p->det ? derive_keys(p) : DS_ERR_CRYPTO;
     if (rc == DS_OK) rc = ds_pki_build_certs(p);
     if (rc == DS_OK) rc = ds_pki_build_crls(p);
     if (rc == DS_OK) rc = ds_pki_build_collateral(p);
+    if (rc == DS_OK) rc = build_quote_cert_data(p);
     if (rc != DS_OK) {
         ds_pki_free(p);
         return rc;
@@ -146,6 +155,8 @@ void ds_pki_free(ds_pki *p) {
     }
     free(p->pck_chain_pem);
     ds_collateral_free(&p->col);
+    ds_p256det_ctx_free(p->det);
+    free(p->quote_cert_data);
     OPENSSL_cleanse(p, sizeof(*p));
     free(p);
 }
@@ -193,7 +204,9 @@ void ds_pki_att_pub(const ds_pki *p, uint8_t xy[64]) {
 }
 
 ds_err ds_pki_sign_tcb(const ds_pki *p, const uint8_t *msg, size_t len, uint8_t sig[64]) {
-    return ds_p256det_sign(p->key[DS_PKI_K_TCB], msg, len, sig) == DS_OK ? DS_OK : DS_ERR_CRYPTO;
+    return ds_p256det_sign_ctx(p->det, p->key[DS_PKI_K_TCB], msg, len, sig) == DS_OK
+               ? DS_OK
+               : DS_ERR_CRYPTO;
 }
 
 /* ---- quote signer ---- */
@@ -210,14 +223,16 @@ static ds_err pki_sign(const ds_quote_signer *s, const uint8_t *msg, size_t len,
                        uint8_t att_pub[64]) {
     const ds_pki *p = s->ctx;
     memcpy(att_pub, p->pub[DS_PKI_K_ATT], 64);
-    return ds_p256det_sign(p->key[DS_PKI_K_ATT], msg, len, sig) == DS_OK ? DS_OK : DS_ERR_CRYPTO;
+    return ds_p256det_sign_ctx(p->det, p->key[DS_PKI_K_ATT], msg, len, sig) == DS_OK
+               ? DS_OK
+               : DS_ERR_CRYPTO;
 }
 
-static ds_err pki_cert_data(const ds_quote_signer *s, const uint8_t att_pub[64], ds_buf *out) {
-    const ds_pki *p = s->ctx;
+static ds_err cert_data_for(const ds_pki *p, const uint8_t att_pub[64], ds_buf *out) {
     uint8_t qe_report[DS_QE_REPORT_LEN], qe_sig[64], hdr[6], u16[2];
     ds_qe_report_build(&p->cfg.qe, att_pub, p->cfg.qe_auth, sizeof p->cfg.qe_auth, qe_report);
-    if (ds_p256det_sign(p->key[DS_PKI_K_PCK], qe_report, sizeof qe_report, qe_sig) != DS_OK)
+    if (ds_p256det_sign_ctx(p->det, p->key[DS_PKI_K_PCK], qe_report, sizeof qe_report, qe_sig) !=
+        DS_OK)
         return DS_ERR_CRYPTO;
     size_t chain_len = strlen(p->pck_chain_pem);
     size_t auth_len = sizeof p->cfg.qe_auth;
@@ -235,6 +250,24 @@ static ds_err pki_cert_data(const ds_quote_signer *s, const uint8_t att_pub[64],
     ds_buf_append(out, hdr, 6);
     ds_buf_append(out, p->pck_chain_pem, chain_len);
     return out->oom ? DS_ERR_NOMEM : DS_OK;
+}
+
+static ds_err pki_cert_data(const ds_quote_signer *s, const uint8_t att_pub[64], ds_buf *out) {
+    const ds_pki *p = s->ctx;
+    if (p->quote_cert_data && !memcmp(att_pub, p->pub[DS_PKI_K_ATT], 64)) {
+        ds_buf_append(out, p->quote_cert_data, p->quote_cert_data_len);
+        return out->oom ? DS_ERR_NOMEM : DS_OK;
+    }
+    return cert_data_for(p, att_pub, out);
+}
+
+static ds_err build_quote_cert_data(ds_pki *p) {
+    ds_buf b;
+    ds_buf_init(&b);
+    ds_err rc = cert_data_for(p, p->pub[DS_PKI_K_ATT], &b);
+    if (rc == DS_OK) p->quote_cert_data = (uint8_t *)ds_buf_take(&b, &p->quote_cert_data_len);
+    ds_buf_free(&b);
+    return rc == DS_OK && !p->quote_cert_data ? DS_ERR_NOMEM : rc;
 }
 
 void ds_pki_quote_signer(ds_pki *p, ds_quote_signer *out) {

@@ -6,6 +6,7 @@
 
 #include <openssl/evp.h>
 
+#include "ds_p256det.h"
 #include "ds_pki.h"
 
 /* Keys: the first four are the keys of the certificates of the same ds_pki_cert index. */
@@ -24,6 +25,9 @@ struct ds_pki {
     char *pem[DS_PKI_CERT_COUNT];
     char *pck_chain_pem;                  /* PCK, PCK CA, root */
     ds_collateral col;
+    ds_p256det_ctx *det;                  /* shared signing context (read-only) */
+    uint8_t *quote_cert_data;             /* the quote certification data: constant, since */
+    size_t quote_cert_data_len;           /* the QE report binds only the attestation key */
 };
 
 /* Format of TCB info / QE identity dates: "YYYY-MM-DDTHH:MM:SSZ". */

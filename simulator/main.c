@@ -1,8 +1,11 @@
 /* main.c — dstack-simulator: a local dstack guest agent on Unix sockets.
  *
- * Start-up: flags + config → state (identity, keys, CA, event log) → listening sockets →
- * banner (printed only once every socket listens, so "banner seen" means ready) → event
- * loop. SIGINT/SIGTERM stop the loop; every socket file we created is removed.
+ * Start-up: flags + config → state (identity, keys, CA, event log) → worker threads →
+ * listening sockets → banner (printed only once every socket listens, so "banner seen"
+ * means ready) → event loop. The main thread accepts and serves as worker 0; --workers N
+ * adds N-1 threads that take connections round-robin (sim_workers.h). SIGINT/SIGTERM stop
+ * the loop and the workers; the per-method request summary goes to stderr (--no-stats:
+ * not); every socket file we created is removed.
  */
 #include <limits.h>
 #include <signal.h>
@@ -17,27 +20,37 @@
 #include "ds_hex.h"
 #include "ds_secp.h"
 #include "sim_config.h"
+#include "sim_drain.h"
 #include "sim_http.h"
+#include "sim_journal.h"
+#include "sim_limits.h"
 #include "sim_methods.h"
+#include "sim_metrics.h"
 #include "sim_pcs.h"
 #include "sim_socket.h"
 #include "sim_state.h"
+#include "sim_workers.h"
 
 typedef struct {
     sim_config cfg;
     sim_state st;
     struct event_base *base;
-    sim_server *srv;
+    sim_metrics metrics;
+    sim_workers workers;
+    sim_server *srv;                /* worker 0's: owns the listeners */
     sim_sockfile dstack_file, tappd_file;
     int tcp_port;
     struct event *sigint, *sigterm;
+    sim_connlimit connlimit;        /* --max-connections, across all workers */
+    sim_drain drain;                /* SIGTERM/SIGINT: finish in-flight requests first */
+    sim_journal *journal;           /* --journal, or NULL */
+    sim_journal_report journal_rep;
 } sim_app;
 
 static void on_signal(evutil_socket_t sig, short what, void *arg) {
     sim_app *app = arg;
     (void)what;
-    fprintf(stderr, "dstack-simulator: %s, shutting down\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
-    event_base_loopbreak(app->base);
+    sim_drain_signal(&app->drain, sig == SIGINT ? "SIGINT" : "SIGTERM");
 }
 
 /* Absolute form of a path for the export line. */
@@ -60,7 +73,16 @@ static void banner(const sim_app *app) {
         abs_path(c->tappd_sock, tpath, sizeof tpath);
         printf("  tappd socket     %s\n", tpath);
     }
-    if (app->tcp_port) printf("  dstack TCP       http://%s (port %d)\n", c->listen_addr, app->tcp_port);
+    if (app->tcp_port) {
+        printf("  dstack TCP       http://%s (port %d)\n", c->listen_addr, app->tcp_port);
+        const char *colon = strrchr(c->listen_addr, ':');
+        printf("  metrics          http://%.*s:%d/metrics (Prometheus text)\n",
+               (int)(colon ? colon - c->listen_addr : 0), c->listen_addr, app->tcp_port);
+    }
+    printf("  workers          %d\n", app->workers.n);
+    if (app->journal)
+        printf("  journal          %s (%zu events replayed%s)\n", sim_journal_path(app->journal),
+               app->journal_rep.replayed, app->journal_rep.torn_bytes ? ", torn tail dropped" : "");
     printf("  config           %s (%s mode)\n", c->config_path ? c->config_path : "(none)",
            st->mode_root ? "KMS root key" : "static k256_signature");
     printf("  app id           %s (%s)\n", ds_hex_encode(st->app_id, 20, hex), st->app_id_source);
@@ -97,16 +119,18 @@ static void banner(const sim_app *app) {
 static int open_listeners(sim_app *app) {
     char err[512];
     const sim_config *c = &app->cfg;
-    int fd = sim_unix_listen(c->dstack_sock, c->sock_mode, &app->dstack_file, err, sizeof err);
-    if (fd < 0 || sim_server_add_listener(app->srv, fd, sim_route_dstack, &app->st) != 0) goto fail;
+    /* The dstack socket last: once it accepts, every listener does (tests wait on it). */
+    int fd = -1;
+    if (c->listen_addr) {
+        fd = sim_tcp_listen(c->listen_addr, c->allow_non_loopback, &app->tcp_port, err, sizeof err);
+        if (fd < 0 || sim_server_add_listener(app->srv, fd, sim_route_tcp, &app->st) != 0) goto fail;
+    }
     if (c->tappd_sock[0]) {
         fd = sim_unix_listen(c->tappd_sock, c->sock_mode, &app->tappd_file, err, sizeof err);
         if (fd < 0 || sim_server_add_listener(app->srv, fd, sim_route_tappd, &app->st) != 0) goto fail;
     }
-    if (c->listen_addr) {
-        fd = sim_tcp_listen(c->listen_addr, &app->tcp_port, err, sizeof err);
-        if (fd < 0 || sim_server_add_listener(app->srv, fd, sim_route_dstack, &app->st) != 0) goto fail;
-    }
+    fd = sim_unix_listen(c->dstack_sock, c->sock_mode, &app->dstack_file, err, sizeof err);
+    if (fd < 0 || sim_server_add_listener(app->srv, fd, sim_route_dstack, &app->st) != 0) goto fail;
     return 0;
 fail:
     if (fd >= 0) snprintf(err, sizeof err, "cannot start serving (libevent)");
@@ -125,6 +149,13 @@ int main(int argc, char **argv) {
         return rc > 0 ? 0 : 2;
     }
     char err[512];
+    if (app.cfg.config_path && (app.cfg.have_root || app.cfg.have_k256 || app.cfg.ca_key_pem))
+        sim_warn_key_file(app.cfg.config_path, "private keys");
+    if (app.cfg.journal_recover && !app.cfg.journal_path) {
+        fprintf(stderr, "dstack-simulator: --journal-recover needs --journal FILE\n");
+        sim_config_free(&app.cfg);
+        return 2;
+    }
     if (sim_state_init(&app.st, &app.cfg, err, sizeof err) != 0) {
         fprintf(stderr, "dstack-simulator: %s\n", err);
         sim_state_free(&app.st);
@@ -142,12 +173,42 @@ int main(int argc, char **argv) {
         sim_config_free(&app.cfg);
         return wrc == 0 ? 0 : 1;
     }
+    if (app.cfg.journal_path) { /* replay before serving: RTMR3 as it was */
+        if (sim_journal_open(app.cfg.journal_path, &app.st, app.cfg.journal_recover, &app.journal,
+                             &app.journal_rep, err, sizeof err) != 0) {
+            fprintf(stderr, "dstack-simulator: %s\n", err);
+            sim_state_free(&app.st);
+            sim_config_free(&app.cfg);
+            return 2;
+        }
+        app.st.journal = app.journal;
+    }
     int exit_code = 1;
     app.base = event_base_new();
     sim_http_limits lim = {.max_body = app.cfg.max_body, .max_header = 64 * 1024,
-                           .idle_timeout_sec = 60};
-    app.srv = app.base ? sim_server_new(app.base, &lim) : NULL;
-    if (!app.srv || open_listeners(&app) != 0) goto out;
+                           .idle_timeout_sec = app.cfg.idle_timeout_sec,
+                           .request_timeout_sec = app.cfg.request_timeout_sec};
+    sim_connlimit_init(&app.connlimit, app.cfg.max_conns);
+    long fds = sim_raise_nofile((long)app.cfg.max_conns + app.connlimit.max_refusing + 64);
+    if (fds < (long)app.cfg.max_conns + app.connlimit.max_refusing + 64) {
+        int fit = (int)((fds - 80) * 4 / 5 > 1 ? (fds - 80) * 4 / 5 : 1);
+        fprintf(stderr, "dstack-simulator: warning: only %ld file descriptors (ulimit -n): "
+                        "--max-connections lowered from %d to %d\n", fds, app.cfg.max_conns, fit);
+        sim_connlimit_init(&app.connlimit, fit);
+    }
+    int nworkers = app.cfg.workers ? app.cfg.workers : sim_workers_default();
+    if (!app.base || sim_metrics_init(&app.metrics, nworkers) != 0) goto out;
+    app.st.metrics = &app.metrics;
+    if (sim_workers_start(&app.workers, nworkers, app.base, &lim, &app.metrics, err,
+                          sizeof err) != 0) {
+        fprintf(stderr, "dstack-simulator: %s\n", err);
+        goto out;
+    }
+    sim_workers_set_conn_limit(&app.workers, &app.connlimit);
+    app.srv = sim_workers_acceptor(&app.workers);
+    if (open_listeners(&app) != 0) goto out;
+    sim_drain_init(&app.drain, app.base, &app.workers, &app.connlimit, &app.dstack_file,
+                   &app.tappd_file, app.cfg.drain_timeout_sec);
     app.sigint = evsignal_new(app.base, SIGINT, on_signal, &app);
     app.sigterm = evsignal_new(app.base, SIGTERM, on_signal, &app);
     if (!app.sigint || !app.sigterm || event_add(app.sigint, NULL) || event_add(app.sigterm, NULL))
@@ -158,10 +219,17 @@ int main(int argc, char **argv) {
 out:
     if (app.sigint) event_free(app.sigint);
     if (app.sigterm) event_free(app.sigterm);
-    sim_server_free(app.srv);
+    signal(SIGINT, SIG_IGN); /* already stopping: a repeated signal must not cut the cleanup */
+    signal(SIGTERM, SIG_IGN);
+    sim_drain_free(&app.drain);
+    sim_workers_stop(&app.workers);
+    if (exit_code == 0 && !app.cfg.no_stats) sim_metrics_summary(&app.metrics, stderr);
+    sim_metrics_free(&app.metrics);
     sim_sockfile_remove(&app.dstack_file);
     sim_sockfile_remove(&app.tappd_file);
     if (app.base) event_base_free(app.base);
+    app.st.journal = NULL;
+    sim_journal_close(app.journal);
     sim_state_free(&app.st);
     sim_config_free(&app.cfg);
     libevent_global_shutdown();

@@ -17,6 +17,7 @@
 #include <cjson/cJSON.h>
 
 #include "ds_hex.h"
+#include "sim_limits.h"
 
 /* Used when neither the config nor --compose names an app-compose. */
 static const char BUILTIN_COMPOSE[] =
@@ -39,6 +40,10 @@ void sim_config_init(sim_config *c) {
     memset(c, 0, sizeof(*c));
     c->sock_mode = 0600;
     c->max_body = 10u * 1024 * 1024;
+    c->max_conns = SIM_DEFAULT_MAX_CONNECTIONS;
+    c->idle_timeout_sec = 60;
+    c->request_timeout_sec = 30;
+    c->drain_timeout_sec = 10;
     c->log_style = DS_EVENTLOG_FULL;
     c->tcb_status = DS_TCB_UP_TO_DATE;
     c->mismatch = DS_VARIANT_CANONICAL;
@@ -54,7 +59,8 @@ void sim_config_free(sim_config *c) {
     free(c->tappd_sock);
     free(c->listen_addr);
     free(c->ca_cert_pem);
-    free(c->ca_key_pem);
+    sim_wipe_free_str(c->ca_key_pem);
+    free(c->journal_path);
     free(c->compose);
     free(c->compose_source);
     free(c->vm_config);
@@ -62,8 +68,9 @@ void sim_config_free(sim_config *c) {
     free(c->cloud_product);
     free(c->version);
     free(c->write_pki_dir);
-    memset(c->kms_root_key, 0, sizeof c->kms_root_key);
-    memset(c->k256_key, 0, sizeof c->k256_key);
+    sim_wipe(c->kms_root_key, sizeof c->kms_root_key);
+    sim_wipe(c->k256_key, sizeof c->k256_key);
+    sim_wipe(c->quote_seed, sizeof c->quote_seed);
     memset(c, 0, sizeof(*c));
 }
 
@@ -80,6 +87,7 @@ static void set_str(char **dst, const char *s) {
 int sim_read_file(const char *path, size_t max, char **out, size_t *out_len) {
     FILE *f = fopen(path, "rb");
     if (!f) return -1;
+    setvbuf(f, NULL, _IONBF, 0); /* no stdio buffer: configs hold keys, and only buf is wiped */
     size_t cap = 4096, len = 0;
     char *buf = malloc(cap);
     while (buf) {
@@ -232,9 +240,10 @@ int sim_config_load_file(sim_config *c, const char *path, char *err, size_t errc
         return -1;
     }
     cJSON *root = cJSON_ParseWithLength(buf, len);
+    sim_wipe(buf, len); /* it holds private keys */
     free(buf);
     if (!cJSON_IsObject(root)) {
-        cJSON_Delete(root);
+        sim_cjson_wipe_delete(root);
         snprintf(err, errcap, "config %s: not a JSON object", path);
         return -1;
     }
@@ -301,7 +310,7 @@ int sim_config_load_file(sim_config *c, const char *path, char *err, size_t errc
     }
     rc = 0;
 out:
-    cJSON_Delete(root);
+    sim_cjson_wipe_delete(root);
     return rc;
 }
 
@@ -330,6 +339,17 @@ static void usage(FILE *f) {
         "                        upstream (upstream's canned quote, byte-identical, unverifiable)\n"
         "  --quote-key-seed HEX  seed of the simulated Intel PKI and quote keys (32 bytes)\n"
         "  --write-pki DIR       write the PKI root CA (PEM, DER) and collateral to DIR and exit\n"
+        "  --workers N           worker threads serving connections (default: one per CPU,\n"
+        "                        at most 8; 1 serves everything on the main thread)\n"
+        "  --no-stats            do not print the request summary on shutdown (stderr)\n"
+        "  --max-connections N   connections served at once; more get a JSON 503 (1024)\n"
+        "  --idle-timeout SEC    close connections idle this long (60)\n"
+        "  --request-timeout SEC a request must arrive whole within this (30; else 408)\n"
+        "  --drain-timeout SEC   on SIGTERM, wait this long for requests in flight (10)\n"
+        "  --allow-non-loopback  let --listen bind a non-loopback address (hands out keys!)\n"
+        "  --journal FILE        journal runtime events (EmitEvent) to FILE and replay them\n"
+        "                        on start, so RTMR3 survives a restart\n"
+        "  --journal-recover     start from a damaged journal's intact prefix (truncates it)\n"
         "  --quiet               do not print the startup banner\n"
         "  --help, --version\n");
 }
@@ -343,9 +363,22 @@ static int parse_hex_arg(const char *flag, const char *v, uint8_t *out, size_t n
     return 0;
 }
 
+static int parse_int_arg(const char *flag, const char *v, long lo, long hi, int *out) {
+    char *end;
+    long n = strtol(v, &end, 10);
+    if (*v == '\0' || *end || n < lo || n > hi) {
+        fprintf(stderr, "dstack-simulator: %s: expected an integer from %ld to %ld\n", flag, lo, hi);
+        return -1;
+    }
+    *out = (int)n;
+    return 0;
+}
+
 int sim_config_from_args(sim_config *c, int argc, char **argv) {
     enum { O_CONFIG = 1000, O_DSOCK, O_TSOCK, O_LISTEN, O_MODE, O_COMPOSE, O_APPID, O_SEED,
-           O_ROOT, O_MISMATCH, O_LOG, O_QUIET, O_HELP, O_VERSION, O_TCB, O_QMODE, O_WRITE_PKI, O_QSEED };
+           O_ROOT, O_MISMATCH, O_LOG, O_QUIET, O_HELP, O_VERSION, O_TCB, O_QMODE, O_WRITE_PKI, O_QSEED,
+           O_WORKERS, O_NO_STATS, O_MAX_CONNS, O_IDLE_TO, O_REQ_TO, O_DRAIN_TO, O_ANY_ADDR,
+           O_JOURNAL, O_JOURNAL_RECOVER };
     static const struct option opts[] = {
         {"config", required_argument, 0, O_CONFIG},
         {"dstack-sock", required_argument, 0, O_DSOCK},
@@ -363,6 +396,15 @@ int sim_config_from_args(sim_config *c, int argc, char **argv) {
         {"write-pki", required_argument, 0, O_WRITE_PKI},
         {"quote-key-seed", required_argument, 0, O_QSEED},
         {"quiet", no_argument, 0, O_QUIET},
+        {"workers", required_argument, 0, O_WORKERS},
+        {"no-stats", no_argument, 0, O_NO_STATS},
+        {"max-connections", required_argument, 0, O_MAX_CONNS},
+        {"idle-timeout", required_argument, 0, O_IDLE_TO},
+        {"request-timeout", required_argument, 0, O_REQ_TO},
+        {"drain-timeout", required_argument, 0, O_DRAIN_TO},
+        {"allow-non-loopback", no_argument, 0, O_ANY_ADDR},
+        {"journal", required_argument, 0, O_JOURNAL},
+        {"journal-recover", no_argument, 0, O_JOURNAL_RECOVER},
         {"help", no_argument, 0, O_HELP},
         {"version", no_argument, 0, O_VERSION},
         {0, 0, 0, 0}};
@@ -473,6 +515,33 @@ int sim_config_from_args(sim_config *c, int argc, char **argv) {
             if (parse_hex_arg("--quote-key-seed", optarg, c->quote_seed, 32)) return -1;
             break;
         case O_QUIET: c->quiet = 1; break;
+        case O_NO_STATS: c->no_stats = 1; break;
+        case O_MAX_CONNS:
+            if (parse_int_arg("--max-connections", optarg, 1, 1000000, &c->max_conns)) return -1;
+            break;
+        case O_IDLE_TO:
+            if (parse_int_arg("--idle-timeout", optarg, 1, 86400, &c->idle_timeout_sec)) return -1;
+            break;
+        case O_REQ_TO:
+            if (parse_int_arg("--request-timeout", optarg, 1, 86400, &c->request_timeout_sec))
+                return -1;
+            break;
+        case O_DRAIN_TO:
+            if (parse_int_arg("--drain-timeout", optarg, 0, 3600, &c->drain_timeout_sec)) return -1;
+            break;
+        case O_ANY_ADDR: c->allow_non_loopback = 1; break;
+        case O_JOURNAL: set_str(&c->journal_path, optarg); break;
+        case O_JOURNAL_RECOVER: c->journal_recover = 1; break;
+        case O_WORKERS: {
+            char *end;
+            long w = strtol(optarg, &end, 10);
+            if (*optarg == '\0' || *end || w < 1 || w > 64) {
+                fprintf(stderr, "dstack-simulator: --workers: expected 1 … 64\n");
+                return -1;
+            }
+            c->workers = (int)w;
+            break;
+        }
         default: break;
         }
     }

@@ -25,6 +25,17 @@ typedef struct {
     mode_t sock_mode;        /* --socket-mode (default 0600) */
     size_t max_body;         /* request body cap (10 MiB) */
     int quiet;               /* --quiet: no banner */
+    int workers;             /* --workers N (0: one per CPU, at most 8) */
+    int no_stats;            /* --no-stats: no request summary on shutdown */
+    /* Robustness and least privilege (sim_limits.h, sim_journal.h; docs/reliability.md) */
+    int max_conns;           /* --max-connections N: served at once, then JSON 503 (1024) */
+    int idle_timeout_sec;    /* --idle-timeout SEC: idle connections close (60) */
+    int request_timeout_sec; /* --request-timeout SEC: first to last byte of a request (30) */
+    int drain_timeout_sec;   /* --drain-timeout SEC: SIGTERM waits this long for in-flight
+                                requests (10) */
+    int allow_non_loopback;  /* --allow-non-loopback: --listen may bind any address */
+    char *journal_path;      /* --journal FILE: runtime events survive restarts */
+    int journal_recover;     /* --journal-recover: keep a damaged journal's intact prefix */
 
     /* Keys */
     int have_root;

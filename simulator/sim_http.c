@@ -9,6 +9,12 @@
  *            still sending never gets a reset in place of its response)
  * Peer EOF (a half-close) in HEAD with nothing pending closes; in BODY it answers a JSON
  * 400 "truncated body" first. Errors and timeouts free the connection at once.
+ *
+ * Deadlines: no byte either way for idle_timeout_sec closes; a request must be complete
+ * within request_timeout_sec of its first byte (else a JSON 408: slowloris); a lingering
+ * close lasts at most 2 s whatever the client sends. Over the connection limit
+ * (sim_limits.h) a connection is answered a JSON 503 and closed. sim_server_drain is the
+ * graceful shutdown.
  */
 #include "sim_http.h"
 
@@ -18,11 +24,15 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
+#include <time.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/listener.h>
 #include <event2/util.h>
+
+#include "sim_limits.h"
 
 #define OUTPUT_PAUSE_BYTES (4u << 20)
 #define MAX_CONNECTIONS 16384
@@ -39,7 +49,8 @@ struct sim_listener {
 
 typedef struct sim_conn {
     sim_server *srv;
-    struct sim_listener *lis;
+    sim_http_handler handler;
+    void *ctx;
     struct bufferevent *bev;
     int state;
     int keep_alive;
@@ -50,6 +61,8 @@ typedef struct sim_conn {
     size_t body_len;
     char *head;               /* request line + headers (owned) */
     const char *method, *target, *content_type;
+    struct event *deadline;   /* request (slowloris) and lingering-close deadline */
+    int verdict;              /* sim_conn_verdict of its slot in srv->limit (0: none) */
     struct sim_conn *prev, *next;
 } sim_conn;
 
@@ -59,7 +72,23 @@ struct sim_server {
     struct sim_listener *listeners;
     sim_conn *conns;
     size_t nconns;
+    sim_http_observer observe;
+    void *observe_arg;
+    sim_http_acceptor acceptor;
+    void *acceptor_arg;
+    sim_connlimit *limit;     /* shared by every worker's server, or NULL */
+    int draining;             /* sim_server_drain: finish what is in flight, then close */
 };
+
+static uint64_t now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void observe(sim_conn *c, int method, int status, uint64_t ns) {
+    if (c->srv->observe) c->srv->observe(c->srv->observe_arg, method, status, ns);
+}
 
 static void conn_process(sim_conn *c);
 
@@ -70,6 +99,8 @@ static void conn_free(sim_conn *c) {
     if (c->next) c->next->prev = c->prev;
     s->nconns--;
     bufferevent_free(c->bev);
+    if (c->deadline) event_free(c->deadline);
+    if (s->limit && c->verdict) sim_connlimit_release(s->limit, (sim_conn_verdict)c->verdict);
     free(c->head);
     free(c);
 }
@@ -80,26 +111,57 @@ static const char *reason(int status) {
     case 400: return "Bad Request";
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
     case 411: return "Length Required";
     case 413: return "Payload Too Large";
     case 431: return "Request Header Fields Too Large";
     case 500: return "Internal Server Error";
+    case 503: return "Service Unavailable";
     default: return "Unknown";
     }
 }
 
 /* Writes a response; ctype NULL means application/json, extra (whole header lines) may
- * be NULL. */
+ * be NULL. When nothing is queued before it, the response goes straight to the socket
+ * (one sendmsg), and only what the socket does not take is queued on the bufferevent:
+ * a typical response then costs no write-readiness round trip through the event loop. */
 static void send_response_ex(sim_conn *c, int status, const char *ctype, const ds_buf *extra,
                              const char *body, size_t len) {
     struct evbuffer *out = bufferevent_get_output(c->bev);
     const char *conn_hdr = !c->keep_alive ? "Connection: close\r\n"
                            : c->http10    ? "Connection: keep-alive\r\n"
                                           : "";
-    evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n%s%s\r\n",
-                        status, reason(status), ctype ? ctype : "application/json", len, conn_hdr,
-                        extra && extra->data ? extra->data : "");
-    evbuffer_add(out, body, len);
+    char head[384];
+    int hl = snprintf(head, sizeof head,
+                      "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n%s", status,
+                      reason(status), ctype ? ctype : "application/json", len, conn_hdr);
+    if (hl < 0 || (size_t)hl >= sizeof head) {
+        evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n%s",
+                            status, reason(status), ctype ? ctype : "application/json", len, conn_hdr);
+        hl = 0;
+    }
+    struct iovec iov[4] = {
+        {head, (size_t)hl},
+        {extra && extra->data ? extra->data : NULL, extra && extra->data ? extra->len : 0},
+        {(void *)"\r\n", 2},
+        {(void *)body, len}};
+    size_t sent = 0;
+    if (evbuffer_get_length(out) == 0) {
+        struct msghdr mh;
+        memset(&mh, 0, sizeof mh);
+        mh.msg_iov = iov;
+        mh.msg_iovlen = 4;
+        ssize_t n = sendmsg(bufferevent_getfd(c->bev), &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n > 0) sent = (size_t)n; /* errors: queue it all; the bufferevent reports them */
+    }
+    for (int i = 0; i < 4; i++) {
+        if (sent >= iov[i].iov_len) {
+            sent -= iov[i].iov_len;
+            continue;
+        }
+        evbuffer_add(out, (const char *)iov[i].iov_base + sent, iov[i].iov_len - sent);
+        sent = 0;
+    }
 }
 
 static void send_response(sim_conn *c, int status, const char *body, size_t len) {
@@ -116,6 +178,7 @@ static void finish_close(sim_conn *c) {
     struct timeval tv = {2, 0};
     bufferevent_set_timeouts(c->bev, &tv, &tv);
     bufferevent_enable(c->bev, EV_READ);
+    evtimer_add(c->deadline, &tv); /* absolute: a client dribbling bytes cannot hold it open */
 }
 
 static void start_closing(sim_conn *c) {
@@ -134,6 +197,7 @@ static void fail(sim_conn *c, int status, const char *msg) {
     c->keep_alive = 0;
     if (!b.oom) send_response(c, status, b.data, b.len);
     ds_buf_free(&b);
+    observe(c, -1, status, 0);
     start_closing(c);
 }
 
@@ -257,10 +321,12 @@ static void dispatch(sim_conn *c, const uint8_t *body) {
     ds_buf_init(&headers);
     req.reply_content_type = &ctype;
     req.reply_headers = &headers;
-    int status = 500;
+    int status = 500, method = -1;
+    req.reply_method = &method;
     ds_buf out;
     ds_buf_init(&out);
-    if (!path.oom) c->lis->handler(c->lis->ctx, &req, &status, &out);
+    uint64_t t0 = c->srv->observe ? now_ns() : 0;
+    if (!path.oom) c->handler(c->ctx, &req, &status, &out);
     if (path.oom || out.oom || headers.oom) {
         static const char oom[] = "{\"error\":\"out of memory\"}";
         send_response(c, 500, oom, sizeof oom - 1);
@@ -268,6 +334,8 @@ static void dispatch(sim_conn *c, const uint8_t *body) {
         send_response_ex(c, status, ctype, &headers, out.data ? out.data : "null",
                          out.data ? out.len : 4);
     }
+    if (c->srv->observe) observe(c, method, path.oom || out.oom || headers.oom ? 500 : status,
+                                 now_ns() - t0);
     ds_buf_free(&headers);
     ds_buf_free(&out);
     ds_buf_free(&path);
@@ -294,6 +362,10 @@ static void conn_process(sim_conn *c) {
                 evbuffer_drain(in, 1);
             }
             size_t avail = evbuffer_get_length(in);
+            if (avail && !evtimer_pending(c->deadline, NULL)) { /* a request starts: its deadline */
+                struct timeval rt = {lim->request_timeout_sec, 0};
+                evtimer_add(c->deadline, &rt);
+            }
             struct evbuffer_ptr pos = evbuffer_search(in, "\r\n\r\n", 4, NULL);
             if (pos.pos < 0) {
                 if (avail > lim->max_header) fail(c, 431, "Request header too large");
@@ -313,12 +385,17 @@ static void conn_process(sim_conn *c) {
             }
             evbuffer_remove(in, c->head, hl);
             c->head[hl] = '\0';
+            if (memchr(c->head, '\0', hl)) { /* parse_head works on C strings (found by fuzz_http) */
+                fail(c, 400, "Malformed request: NUL byte in the request head");
+                return;
+            }
             const char *why = NULL;
             int st = parse_head(c, &why);
             if (st) {
                 fail(c, st, why);
                 return;
             }
+            if (c->srv->draining) c->keep_alive = 0; /* shutting down: this one is the last */
             if (c->body_len > lim->max_body) {
                 char msg[128];
                 snprintf(msg, sizeof msg, "Request body too large: %zu bytes (limit %zu)",
@@ -348,6 +425,7 @@ static void conn_process(sim_conn *c) {
             fail(c, 500, "out of memory");
             return;
         }
+        evtimer_del(c->deadline); /* the request is complete */
         dispatch(c, body);
         evbuffer_drain(in, c->body_len);
         free(c->head);
@@ -381,6 +459,7 @@ static void on_event(struct bufferevent *bev, short what, void *arg) {
     sim_conn *c = arg;
     (void)bev;
     if (what & (BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)) {
+        if ((what & BEV_EVENT_TIMEOUT) && c->state != C_CLOSING) observe(c, -1, 0, 0);
         conn_free(c);
         return;
     }
@@ -394,26 +473,39 @@ static void on_event(struct bufferevent *bev, short what, void *arg) {
     }
 }
 
-static void on_accept(struct evconnlistener *evl, evutil_socket_t fd, struct sockaddr *sa,
-                      int socklen, void *arg) {
-    struct sim_listener *lis = arg;
-    sim_server *s = lis->srv;
-    (void)evl;
-    (void)sa;
-    (void)socklen;
-    if (s->nconns >= MAX_CONNECTIONS) {
-        evutil_closesocket(fd);
+/* The request deadline (slowloris) passed, or the lingering close took too long. */
+static void on_deadline(evutil_socket_t fd, short what, void *arg) {
+    sim_conn *c = arg;
+    (void)fd;
+    (void)what;
+    if (c->state == C_CLOSING) {
+        conn_free(c);
         return;
     }
-    sim_conn *c = calloc(1, sizeof(*c));
+    char msg[128];
+    snprintf(msg, sizeof msg, "Request timeout: the request was not complete within %d s",
+             c->srv->lim.request_timeout_sec);
+    fail(c, 408, msg);
+}
+
+/* Serves fd on s; verdict is the sim_connlimit slot it holds (0: none), given back when
+ * the connection ends or here on failure. */
+static sim_conn *adopt_as(sim_server *s, int fd, sim_http_handler handler, void *ctx, int verdict) {
+    sim_conn *c = s->nconns < MAX_CONNECTIONS ? calloc(1, sizeof(*c)) : NULL;
     struct bufferevent *bev = c ? bufferevent_socket_new(s->base, fd, BEV_OPT_CLOSE_ON_FREE) : NULL;
-    if (!bev) {
+    struct event *dl = bev ? evtimer_new(s->base, on_deadline, c) : NULL;
+    if (!dl) {
+        if (bev) bufferevent_free(bev);
+        else evutil_closesocket(fd);
         free(c);
-        evutil_closesocket(fd);
-        return;
+        if (s->limit && verdict) sim_connlimit_release(s->limit, (sim_conn_verdict)verdict);
+        return NULL;
     }
+    c->deadline = dl;
+    c->verdict = verdict;
     c->srv = s;
-    c->lis = lis;
+    c->handler = handler;
+    c->ctx = ctx;
     c->bev = bev;
     c->state = C_HEAD;
     c->next = s->conns;
@@ -424,6 +516,38 @@ static void on_accept(struct evconnlistener *evl, evutil_socket_t fd, struct soc
     bufferevent_set_timeouts(bev, &tv, &tv);
     bufferevent_setcb(bev, on_read, on_write, on_event, c);
     bufferevent_enable(bev, EV_READ | EV_WRITE);
+    return c;
+}
+
+int sim_server_adopt(sim_server *s, int fd, sim_http_handler handler, void *ctx) {
+    /* With a limit, every connection reached here through on_accept's SERVE verdict. */
+    return adopt_as(s, fd, handler, ctx, s->limit ? SIM_CONN_SERVE : 0) ? 0 : -1;
+}
+
+static void on_accept(struct evconnlistener *evl, evutil_socket_t fd, struct sockaddr *sa,
+                      int socklen, void *arg) {
+    struct sim_listener *lis = arg;
+    sim_server *s = lis->srv;
+    (void)evl;
+    (void)sa;
+    (void)socklen;
+    sim_conn_verdict v = s->limit ? sim_connlimit_admit(s->limit) : SIM_CONN_SERVE;
+    if (v == SIM_CONN_DROP) { /* refusals saturated too: the cheapest answer */
+        evutil_closesocket(fd);
+        return;
+    }
+    if (v == SIM_CONN_REFUSE) { /* a clean refusal: JSON 503, then a lingering close */
+        sim_conn *c = adopt_as(s, fd, lis->handler, lis->ctx, SIM_CONN_REFUSE);
+        if (c) {
+            char msg[160];
+            snprintf(msg, sizeof msg, "Too many connections: the simulator serves at most %d at "
+                     "once (--max-connections); retry later", s->limit->max);
+            fail(c, 503, msg);
+        }
+        return;
+    }
+    if (s->acceptor && s->acceptor(s->acceptor_arg, fd, lis->handler, lis->ctx) == 0) return;
+    sim_server_adopt(s, fd, lis->handler, lis->ctx);
 }
 
 sim_server *sim_server_new(struct event_base *base, const sim_http_limits *limits) {
@@ -433,7 +557,42 @@ sim_server *sim_server_new(struct event_base *base, const sim_http_limits *limit
     s->lim = *limits;
     if (!s->lim.max_header) s->lim.max_header = 64 * 1024;
     if (!s->lim.idle_timeout_sec) s->lim.idle_timeout_sec = 60;
+    if (!s->lim.request_timeout_sec) s->lim.request_timeout_sec = 30;
     return s;
+}
+
+void sim_server_set_conn_limit(sim_server *srv, sim_connlimit *limit) {
+    srv->limit = limit;
+}
+
+void sim_server_drain(sim_server *srv) {
+    srv->draining = 1;
+    while (srv->listeners) { /* no new connections */
+        struct sim_listener *l = srv->listeners;
+        srv->listeners = l->next;
+        evconnlistener_free(l->evl);
+        free(l);
+    }
+    for (sim_conn *c = srv->conns, *next; c; c = next) {
+        next = c->next;
+        if (c->state == C_CLOSING) continue;
+        c->keep_alive = 0; /* in flight: answered, then closed */
+        /* Between requests (a response may still be flushing): close once it is out; the
+         * client sees our EOF. */
+        if (c->state == C_HEAD && !evtimer_pending(c->deadline, NULL) &&
+            evbuffer_get_length(bufferevent_get_input(c->bev)) == 0)
+            start_closing(c);
+    }
+}
+
+void sim_server_set_observer(sim_server *srv, sim_http_observer fn, void *arg) {
+    srv->observe = fn;
+    srv->observe_arg = arg;
+}
+
+void sim_server_set_acceptor(sim_server *srv, sim_http_acceptor fn, void *arg) {
+    srv->acceptor = fn;
+    srv->acceptor_arg = arg;
 }
 
 int sim_server_add_listener(sim_server *srv, int fd, sim_http_handler handler, void *ctx) {

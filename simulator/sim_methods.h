@@ -27,6 +27,7 @@ typedef int (*sim_method_fn)(sim_call *c);
 typedef struct {
     const char *name;
     sim_method_fn fn;
+    int metric;                  /* sim_mx_method */
 } sim_method;
 
 /* dstack socket (sim_methods_dstack.c) */
@@ -60,8 +61,10 @@ void sim_version_json(sim_state *st, ds_buf *out);
  * and TdxQuote. */
 int sim_quote_members(sim_call *c, const uint8_t rd[64]);
 
-/* Router: sim_http_handler for each socket; ctx is the sim_state. */
+/* Router: sim_http_handler for each socket; ctx is the sim_state. The TCP listener also
+ * answers GET /metrics (Prometheus text; st->metrics). */
 void sim_route_dstack(void *ctx, const sim_http_request *req, int *status, ds_buf *body);
 void sim_route_tappd(void *ctx, const sim_http_request *req, int *status, ds_buf *body);
+void sim_route_tcp(void *ctx, const sim_http_request *req, int *status, ds_buf *body);
 
 #endif

@@ -8,28 +8,40 @@
  * type is application/json, the query has "json", or the body starts with '{'); GET, or
  * POST with an empty body → the query string as an object of strings (a repeated key
  * becomes an array). Unknown fields are ignored; missing ones default.
+ *
+ * Every answer is labelled for the statistics (req->reply_method, sim_metrics.h).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "sim_limits.h"
 #include "sim_methods.h"
+#include "sim_metrics.h"
 #include "sim_pcs.h"
 
 static const sim_method DSTACK_METHODS[] = {
-    {"GetKey", sim_m_get_key},     {"GetQuote", sim_m_get_quote},
-    {"Attest", sim_m_attest},      {"Info", sim_m_info},
-    {"EmitEvent", sim_m_emit_event}, {"GetTlsKey", sim_m_get_tls_key},
-    {"Sign", sim_m_sign},          {"Verify", sim_m_verify},
-    {"Version", sim_m_version},    {"GetMeta", sim_m_get_meta},
-    {NULL, NULL}};
+    {"GetKey", sim_m_get_key, SIM_MX_GET_KEY},
+    {"GetQuote", sim_m_get_quote, SIM_MX_GET_QUOTE},
+    {"Attest", sim_m_attest, SIM_MX_ATTEST},
+    {"Info", sim_m_info, SIM_MX_INFO},
+    {"EmitEvent", sim_m_emit_event, SIM_MX_EMIT_EVENT},
+    {"GetTlsKey", sim_m_get_tls_key, SIM_MX_GET_TLS_KEY},
+    {"Sign", sim_m_sign, SIM_MX_SIGN},
+    {"Verify", sim_m_verify, SIM_MX_VERIFY},
+    {"Version", sim_m_version, SIM_MX_VERSION},
+    {"GetMeta", sim_m_get_meta, SIM_MX_GET_META},
+    {NULL, NULL, 0}};
 
 static const sim_method TAPPD_METHODS[] = {
-    {"DeriveKey", sim_m_tappd_derive_key}, {"DeriveK256Key", sim_m_tappd_derive_k256_key},
-    {"TdxQuote", sim_m_tappd_tdx_quote},   {"RawQuote", sim_m_tappd_raw_quote},
-    {"Info", sim_m_info},                  {"Version", sim_m_version},
-    {NULL, NULL}};
+    {"DeriveKey", sim_m_tappd_derive_key, SIM_MX_DERIVE_KEY},
+    {"DeriveK256Key", sim_m_tappd_derive_k256_key, SIM_MX_DERIVE_K256_KEY},
+    {"TdxQuote", sim_m_tappd_tdx_quote, SIM_MX_TDX_QUOTE},
+    {"RawQuote", sim_m_tappd_raw_quote, SIM_MX_RAW_QUOTE},
+    {"Info", sim_m_info, SIM_MX_INFO},
+    {"Version", sim_m_version, SIM_MX_VERSION},
+    {NULL, NULL, 0}};
 
 static void error_json(ds_buf *out, const char *msg) {
     ds_buf_reset(out);
@@ -45,7 +57,8 @@ static int hexval(int ch) {
     return -1;
 }
 
-/* Percent-decodes n bytes of s ('+' = space) into a fresh string; NULL when malformed. */
+/* Percent-decodes n bytes of s ('+' = space) into a fresh string; NULL when malformed, or
+ * when the result holds a NUL (it would silently cut the value short) or invalid UTF-8. */
 static char *url_decode(const char *s, size_t n) {
     char *o = malloc(n + 1);
     if (!o) return NULL;
@@ -64,6 +77,10 @@ static char *url_decode(const char *s, size_t n) {
         }
     }
     o[j] = '\0';
+    if (sim_utf8_check((const uint8_t *)o, j, 1) >= 0) {
+        free(o);
+        return NULL;
+    }
     return o;
 }
 
@@ -132,7 +149,8 @@ static cJSON *parse_args(const sim_http_request *req, char *err, size_t errcap) 
     if (!is_post || req->body_len == 0) {
         int bad;
         cJSON *o = query_to_json(req->query, &bad);
-        if (!o) snprintf(err, errcap, bad ? "Invalid percent-encoding in the query string"
+        if (!o) snprintf(err, errcap, bad ? "Invalid query string: malformed percent-encoding, "
+                                            "a NUL (%%00) or invalid UTF-8"
                                           : "out of memory");
         return o;
     }
@@ -143,6 +161,8 @@ static cJSON *parse_args(const sim_http_request *req, char *err, size_t errcap) 
                               "application/json); protobuf is not supported by the simulator");
         return NULL;
     }
+    /* Strict UTF-8, no NUL, bounded nesting (sim_limits.h): a 400 that names the byte. */
+    if (sim_json_text_check(req->body, req->body_len, err, errcap)) return NULL;
     const char *end = NULL;
     cJSON *o = cJSON_ParseWithLengthOpts((const char *)req->body, req->body_len, &end, 0);
     if (o && end) { /* only whitespace may follow */
@@ -177,15 +197,16 @@ static void route(sim_state *st, const sim_method *table, const char *name,
                   const sim_http_request *req, int *status, ds_buf *body) {
     char msg[600];
     *status = 400;
+    const sim_method *m = NULL;
+    for (const sim_method *t = table; t->name; t++)
+        if (!strcmp(t->name, name)) m = t;
+    *req->reply_method = m ? m->metric : SIM_MX_UNKNOWN;
     if (strcmp(req->method, "GET") && strcmp(req->method, "POST")) {
         *status = 405;
         snprintf(msg, sizeof msg, "Method not allowed: %s (use GET or POST)", req->method);
         error_json(body, msg);
         return;
     }
-    const sim_method *m = NULL;
-    for (const sim_method *t = table; t->name; t++)
-        if (!strcmp(t->name, name)) m = t;
     if (!m) {
         snprintf(msg, sizeof msg, "Service not found: %s", name);
         error_json(body, msg);
@@ -210,6 +231,7 @@ static void route(sim_state *st, const sim_method *table, const char *name,
 }
 
 void sim_route_dstack(void *ctx, const sim_http_request *req, int *status, ds_buf *body) {
+    *req->reply_method = SIM_MX_PKI;
     if (sim_pcs_route(ctx, req, status, body)) return;
     const char *name = req->path[0] == '/' ? req->path + 1 : req->path;
     route(ctx, DSTACK_METHODS, name, req, status, body);
@@ -222,4 +244,24 @@ void sim_route_tappd(void *ctx, const sim_http_request *req, int *status, ds_buf
     else if (!strncmp(p, "/prpc/", 6)) name = p + 6;
     else name = p[0] == '/' ? p + 1 : p;
     route(ctx, TAPPD_METHODS, name, req, status, body);
+}
+
+void sim_route_tcp(void *ctx, const sim_http_request *req, int *status, ds_buf *body) {
+    sim_state *st = ctx;
+    if (strcmp(req->path, "/metrics") || !st->metrics) {
+        sim_route_dstack(ctx, req, status, body);
+        return;
+    }
+    *req->reply_method = SIM_MX_METRICS;
+    if (strcmp(req->method, "GET")) {
+        *status = 405;
+        error_json(body, "/metrics answers GET only");
+        return;
+    }
+    pthread_mutex_lock(&st->lock);
+    size_t events = st->log.n;
+    pthread_mutex_unlock(&st->lock);
+    sim_metrics_prometheus(st->metrics, events, body);
+    *req->reply_content_type = "text/plain; version=0.0.4; charset=utf-8";
+    *status = 200;
 }

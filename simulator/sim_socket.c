@@ -114,7 +114,8 @@ static int is_loopback(const struct sockaddr *sa) {
     return 0;
 }
 
-int sim_tcp_listen(const char *addr, int *bound_port, char *err, size_t errcap) {
+int sim_tcp_listen(const char *addr, int allow_non_loopback, int *bound_port, char *err,
+                   size_t errcap) {
     char host[256];
     const char *colon = strrchr(addr, ':');
     if (!colon || colon == addr || (size_t)(colon - addr) >= sizeof host || !colon[1]) {
@@ -137,13 +138,18 @@ int sim_tcp_listen(const char *addr, int *bound_port, char *err, size_t errcap) 
         return -1;
     }
     int fd = -1;
-    if (!is_loopback(ai->ai_addr)) {
+    if (!is_loopback(ai->ai_addr) && !allow_non_loopback) {
         snprintf(err, errcap,
                  "--listen %s: only loopback addresses (127.0.0.0/8, ::1) are allowed: the "
-                 "simulator hands out keys to anyone who can connect",
+                 "simulator hands out keys to anyone who can connect (--allow-non-loopback "
+                 "overrides this)",
                  addr);
         goto out;
     }
+    if (!is_loopback(ai->ai_addr))
+        fprintf(stderr, "dstack-simulator: warning: --listen %s is not a loopback address "
+                        "(--allow-non-loopback): anyone who can reach it gets keys and quotes\n",
+                addr);
     fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     int one = 1;
     if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||

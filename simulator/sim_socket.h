@@ -25,8 +25,11 @@ int sim_unix_listen(const char *path, mode_t mode, sim_sockfile *sf, char *err, 
 void sim_sockfile_remove(sim_sockfile *sf);
 
 /* Listens on loopback TCP "HOST:PORT" (HOST: 127.x.y.z, localhost, [::1] or ::1).
- * Non-loopback addresses are refused. Port 0 picks a free port; the bound port is stored
- * in *bound_port. Returns the fd or -1 with a message in err. */
-int sim_tcp_listen(const char *addr, int *bound_port, char *err, size_t errcap);
+ * Non-loopback addresses are refused unless allow_non_loopback (--allow-non-loopback:
+ * then a warning is printed, since anyone who can connect gets keys). Port 0 picks a
+ * free port; the bound port is stored in *bound_port. Returns the fd or -1 with a
+ * message in err. */
+int sim_tcp_listen(const char *addr, int allow_non_loopback, int *bound_port, char *err,
+                   size_t errcap);
 
 #endif

@@ -18,6 +18,8 @@
 #include "ds_kdf.h"
 #include "ds_p256.h"
 #include "ds_secp.h"
+#include "sim_journal.h"
+#include "sim_limits.h"
 #include "sim_tls.h"
 #include "sim_upstream_data.h"
 
@@ -285,9 +287,9 @@ void sim_state_free(sim_state *st) {
     free(st->vm_config);
     free(st->sys_config);
     ds_eventlog_free(&st->log);
-    free(st->info_cache);
+    for (int i = 0; i < SIM_CACHE_COUNT; i++) sim_cache_release(st->cache[i]);
     pthread_mutex_destroy(&st->lock);
-    memset(st->app_key, 0, sizeof st->app_key);
+    sim_wipe(st->app_key, sizeof st->app_key);
     memset(st, 0, sizeof(*st));
 }
 
@@ -313,6 +315,70 @@ int sim_snapshot_take(sim_state *st, ds_eventlog_style style, sim_snapshot *snap
 
 void sim_snapshot_free(sim_snapshot *snap) {
     ds_buf_free(&snap->log_json);
+}
+
+sim_cached *sim_cached_new(const char *data, size_t len, size_t events) {
+    sim_cached *e = malloc(sizeof(*e) + len + 1);
+    if (!e) return NULL;
+    atomic_init(&e->refs, 1);
+    e->events = events;
+    memset(e->rtmr, 0, sizeof e->rtmr);
+    e->len = len;
+    if (len) memcpy(e->data, data, len);
+    e->data[len] = '\0';
+    return e;
+}
+
+void sim_cache_release(sim_cached *e) {
+    if (e && atomic_fetch_sub_explicit(&e->refs, 1, memory_order_acq_rel) == 1) free(e);
+}
+
+sim_cached *sim_cache_get(sim_state *st, sim_cache_slot slot) {
+    pthread_mutex_lock(&st->lock);
+    sim_cached *e = st->cache[slot];
+    if (e && e->events == st->log.n) atomic_fetch_add_explicit(&e->refs, 1, memory_order_relaxed);
+    else e = NULL;
+    pthread_mutex_unlock(&st->lock);
+    return e;
+}
+
+void sim_cache_put(sim_state *st, sim_cache_slot slot, sim_cached *e) {
+    sim_cached *old = NULL;
+    pthread_mutex_lock(&st->lock);
+    if (e->events == st->log.n) {
+        old = st->cache[slot];
+        atomic_fetch_add_explicit(&e->refs, 1, memory_order_relaxed);
+        st->cache[slot] = e;
+    }
+    pthread_mutex_unlock(&st->lock);
+    sim_cache_release(old);
+}
+
+sim_cached *sim_log_literal(sim_state *st, ds_eventlog_style style) {
+    sim_cache_slot slot = style == DS_EVENTLOG_STRIPPED ? SIM_CACHE_LOG_STRIPPED : SIM_CACHE_LOG_FULL;
+    sim_cached *e = sim_cache_get(st, slot);
+    if (e) return e;
+    sim_snapshot snap;
+    size_t events = 0;
+    if (st->cfg->quote_upstream) { /* the canned log: nothing to cache */
+        if (sim_snapshot_take(st, style, &snap)) return NULL;
+    } else { /* the snapshot and the length it belongs to, under one lock */
+        ds_buf_init(&snap.log_json);
+        pthread_mutex_lock(&st->lock);
+        ds_eventlog_replay(&st->log, snap.rtmr);
+        ds_eventlog_to_json(&st->log, style, &snap.log_json);
+        events = st->log.n;
+        pthread_mutex_unlock(&st->lock);
+    }
+    ds_buf lit;
+    ds_buf_init(&lit);
+    ds_buf_json_str(&lit, snap.log_json.data ? snap.log_json.data : "", snap.log_json.len);
+    e = lit.oom || snap.log_json.oom ? NULL : sim_cached_new(lit.data, lit.len, events);
+    if (e) memcpy(e->rtmr, snap.rtmr, sizeof e->rtmr);
+    ds_buf_free(&lit);
+    sim_snapshot_free(&snap);
+    if (e && !st->cfg->quote_upstream) sim_cache_put(st, slot, e);
+    return e;
 }
 
 int sim_quote_build(sim_state *st, const uint8_t rtmr[4][48], const uint8_t report_data[64],
@@ -360,7 +426,11 @@ int sim_emit_event(sim_state *st, const char *name, size_t name_len, const uint8
         name_len + payload_len > SIM_MAX_EVENT_BYTES - st->runtime_bytes) {
         snprintf(err, errcap, "too many events (the simulator keeps at most %d events, %u MiB)",
                  SIM_MAX_RUNTIME_EVENTS, SIM_MAX_EVENT_BYTES >> 20);
+    } else if (st->journal &&
+               sim_journal_append(st->journal, name, name_len, payload, payload_len, err, errcap)) {
+        /* not durable, so not applied: err says why */
     } else if (ds_eventlog_add_runtime(&st->log, name, name_len, payload, payload_len) != DS_OK) {
+        if (st->journal) sim_journal_undo_last(st->journal);
         snprintf(err, errcap, "out of memory");
     } else {
         st->runtime_events++;

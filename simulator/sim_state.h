@@ -1,14 +1,20 @@
 /* sim_state.h — everything a running simulator knows: its identity (keys, app id,
  * instance id, compose hash), its CA, its measurements and its event log.
  *
- * All of it lives in one explicit struct (no globals). Everything but the event log is
- * immutable after sim_state_init; the event log (EmitEvent appends) is guarded by
- * `lock`, so request handlers on several threads may share one sim_state.
+ * All of it lives in one explicit struct (no globals). Everything but the event log and
+ * the caches built from it is immutable after sim_state_init; those are guarded by
+ * `lock`, so request handlers on several threads (--workers) share one sim_state.
+ *
+ * Caches: what Info and GetQuote return about the event log (RTMRs, the log as JSON, the
+ * Info document) only changes when an event is emitted, so each is built once per log
+ * length and shared, reference-counted and immutable, by every request until the next
+ * EmitEvent. A request holds the lock only to take a reference, never while it copies.
  */
 #ifndef SIM_STATE_H
 #define SIM_STATE_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include <openssl/evp.h>
@@ -23,6 +29,25 @@
 
 #define SIM_MAX_RUNTIME_EVENTS 10000
 #define SIM_MAX_EVENT_BYTES (64u << 20) /* total EmitEvent name + payload bytes */
+
+/* An immutable product of the event log at `events` entries, shared by reference. */
+typedef struct {
+    atomic_int refs;
+    size_t events;               /* log.n it was built for */
+    uint8_t rtmr[4][48];
+    size_t len;
+    char data[];                 /* len bytes of JSON (NUL-terminated) */
+} sim_cached;
+
+typedef enum {
+    SIM_CACHE_INFO,              /* the Info document */
+    SIM_CACHE_LOG_FULL,          /* the full event log, as a JSON string literal */
+    SIM_CACHE_LOG_STRIPPED,      /* the stripped event log, as a JSON string literal */
+    SIM_CACHE_COUNT
+} sim_cache_slot;
+
+struct sim_metrics;
+struct sim_journal;
 
 typedef struct {
     const sim_config *cfg;
@@ -66,8 +91,10 @@ typedef struct {
     ds_eventlog log;
     size_t runtime_events;
     size_t runtime_bytes;
-    char *info_cache;            /* Info JSON for a log of info_cache_events entries */
-    size_t info_cache_len, info_cache_events;
+    sim_cached *cache[SIM_CACHE_COUNT];
+
+    struct sim_metrics *metrics; /* request statistics (GET /metrics), or NULL */
+    struct sim_journal *journal; /* --journal: EmitEvent is durable first (sim_journal.h) */
 } sim_state;
 
 /* Builds the state from a finished config. Returns 0, or -1 with a message in err. */
@@ -83,6 +110,20 @@ typedef struct {
 /* Takes a snapshot (log_json in style). Returns 0, or -1 on allocation failure. */
 int sim_snapshot_take(sim_state *st, ds_eventlog_style style, sim_snapshot *snap);
 void sim_snapshot_free(sim_snapshot *snap);
+
+/* A reference to the cached entry of slot for the current log, or NULL when there is
+ * none (or it is stale). Release it with sim_cache_release. */
+sim_cached *sim_cache_get(sim_state *st, sim_cache_slot slot);
+/* A new entry of len bytes (refs = 1, data NUL-terminated), or NULL. */
+sim_cached *sim_cached_new(const char *data, size_t len, size_t events);
+/* Offers e (the caller keeps its reference) as slot's entry; ignored when the log has
+ * grown past e->events meanwhile. */
+void sim_cache_put(sim_state *st, sim_cache_slot slot, sim_cached *e);
+void sim_cache_release(sim_cached *e);
+
+/* The event log in style as a JSON string literal, with the RTMRs: from the cache, or
+ * built (under the lock) and cached. NULL on allocation failure. Release it. */
+sim_cached *sim_log_literal(sim_state *st, ds_eventlog_style style);
 
 /* Builds a signed quote with report_data (64 bytes) and the given RTMRs into out. With
  * quote_mode "upstream" it is upstream's canned quote with report_data overwritten

@@ -1,0 +1,189 @@
+/* bench.h — dstack-bench: the simulator measured against the cost of its own cryptography.
+ *
+ *   bench_inproc.c   in-process bounds: the work each method must do, single-threaded
+ *   bench_client.c   an epoll load generator over the real Unix socket (keep-alive or one
+ *                    connection per request), with latency percentiles
+ *   bench_proc.c     starting and watching a simulator: ready time, /proc CPU and RSS
+ *   bench_report.c   the table, the JSON document and the SVG chart
+ *   dstack_bench.c   the scenarios and the command line
+ *
+ * No globals: every run is described by explicit structs passed down.
+ */
+#ifndef DSTACK_BENCH_H
+#define DSTACK_BENCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "ds_json.h"
+
+/* ---- in-process bounds (bench_inproc.c) ---- */
+
+typedef struct {
+    const char *method;    /* "GetKey", … */
+    const char *work;      /* what one operation does */
+    double ns_per_op;      /* thread CPU time per operation */
+    double ops_per_sec;    /* 1e9 / ns_per_op */
+    uint64_t iters;
+} bench_bound;
+
+#define BENCH_MAX_BOUNDS 8
+
+/* Measures every bound with the simulator state built from config (seconds per bound,
+ * after a warm-up). Returns the number of bounds, or -1 with a message in err. */
+int bench_inproc_run(const char *config, double seconds, bench_bound *out, char *err,
+                     size_t errcap);
+
+/* ---- load generator (bench_client.c) ---- */
+
+typedef struct {
+    const char *sock;       /* Unix socket path */
+    const char *path;       /* "/GetKey" */
+    const char *body;       /* JSON body (POST) */
+    int clients;            /* concurrent connections (keep-alive) or requests in flight */
+    int keepalive;          /* 0: one connection per request (Connection: close) */
+    double seconds;         /* run length (after warm_seconds) */
+    double warm_seconds;
+    uint64_t max_requests;  /* stop after this many measured requests (0: no cap) */
+    double rate;            /* offered load, req/s over all clients (0: closed loop) */
+    pid_t server_pid;       /* its CPU is sampled over the measured window (0: not) */
+    int keep_latencies;     /* 0: no percentiles (long soaks) */
+    int spin;               /* poll without sleeping (the client never blocks in epoll) */
+} bench_load_cfg;
+
+typedef struct {
+    uint64_t ok, failed;        /* 200 responses; anything else (status, reset, timeout) */
+    double wall_sec;
+    double req_per_sec;
+    double p50_us, p99_us, p999_us, max_us, mean_us;
+    double client_cpu_sec;
+    double server_cpu_sec;      /* utime + stime of server_pid over the window */
+    uint64_t slow_50ms;         /* requests slower than 50 ms */
+    char first_error[160];
+} bench_load_result;
+
+/* Runs one load; returns 0 or -1 (setup failure, message in res->first_error). */
+int bench_load_run(const bench_load_cfg *cfg, bench_load_result *res);
+
+/* One request on a fresh connection; the response body (malloc'd) or NULL. */
+char *bench_request(const char *sock, const char *method, const char *path, const char *body,
+                    int *status, size_t *body_len);
+/* The same over loopback TCP (for /metrics). */
+char *bench_request_tcp(int port, const char *path, int *status, size_t *body_len);
+
+/* ---- the simulator process (bench_proc.c) ---- */
+
+typedef struct {
+    pid_t pid;
+    int out_fd;             /* its stdout (banner) */
+    char dir[256];          /* temp dir with the sockets */
+    char sock[300];
+    int tcp_port;
+    double ready_ms;        /* exec → banner complete */
+    char *log;              /* after bench_sim_stop: its stderr (the shutdown summary) */
+} bench_sim;
+
+/* Starts bin with config and extra args (NULL-terminated, may be NULL) on a temp socket
+ * (plus --listen 127.0.0.1:0); waits for the banner. Returns 0 or -1 (message in err). */
+int bench_sim_start(bench_sim *s, const char *bin, const char *config, const char *const *extra,
+                    char *err, size_t errcap);
+/* SIGTERM, wait; returns the exit status (-1 on a signal). What the simulator printed on
+ * stderr (its shutdown summary) is left in s->log (malloc'd; the caller frees it). */
+int bench_sim_stop(bench_sim *s);
+/* utime + stime of the process (all threads), seconds. */
+double bench_proc_cpu(pid_t pid);
+/* Resident set size, KiB. */
+long bench_proc_rss_kb(pid_t pid);
+/* Monotonic clock, seconds. */
+double bench_now(void);
+/* This process's CPU time (all threads), seconds. */
+double bench_self_cpu(void);
+
+/* ---- results (bench_report.c) ---- */
+
+typedef struct {
+    const char *method;
+    int clients;
+    int keepalive;
+    int workers;
+    bench_load_result r;
+    double server_cpu_sec;       /* over the measured window */
+    double cpu_us_per_req;       /* server CPU per request */
+    double busy_cores;           /* server CPU / wall */
+    double per_core_rps;         /* req/s per busy core = 1e6 / cpu_us_per_req */
+    long rss_before_kb, rss_after_kb;
+} bench_point;
+
+typedef struct {
+    const char *method;
+    int events;                  /* emitted events on top of the boot log */
+    double cpu_us_per_req;
+    double req_per_sec;
+    size_t response_bytes;
+} bench_growth;
+
+typedef struct {
+    const char *name;            /* "cluster 100", "matrix" */
+    int available;
+    double wall_sec;
+    char note[256];
+} bench_harness;
+
+typedef struct {
+    char name[64];
+    char target[48];
+    char measured[96];
+    int met;                     /* 1 met, 0 not met, -1 not measured */
+} bench_target;
+
+typedef struct {
+    const char *method;
+    double bound_ops;            /* in-process bound, ops/s on one core */
+    double per_core_rps;         /* best keep-alive point, default workers (all CPUs) */
+    int at_clients;
+    double ratio;
+    double per_core_rps_1w;      /* the same with --workers 1 */
+    int at_clients_1w;
+    double ratio_1w;
+} bench_ratio;
+
+typedef struct {
+    char host[128];
+    int cpus;
+    char load_before[64], load_after[64];
+    char started[32];
+    double seconds_per_point;
+    bench_bound bounds[BENCH_MAX_BOUNDS];
+    int nbounds;
+    bench_point *points;
+    size_t npoints, cap_points;
+    bench_growth growth[16];
+    int ngrowth;
+    double ready_ms[8];
+    int nready;
+    long idle_rss_kb;
+    long soak_rss_before_kb, soak_rss_after_kb;
+    uint64_t soak_requests;
+    double scale_1w_rps, scale_2w_rps; /* GetKey, 64 clients keep-alive */
+    bench_harness harness[2];
+    int nharness;
+    char metrics_check[160];
+    bench_ratio ratios[BENCH_MAX_BOUNDS];
+    int nratios;
+    bench_target targets[24];
+    int ntargets;
+    int workers_max;             /* the multi-worker runs' --workers */
+    bench_load_result p99_open;  /* GetKey, 64 clients, offered rate below capacity */
+    double p99_open_rate;
+    char summary_sample[2048];   /* the simulator's shutdown summary, from the soak run */
+} bench_report;
+
+bench_point *bench_report_add(bench_report *r);
+/* The summary table on stdout. */
+void bench_report_print(const bench_report *r);
+/* JSON document and SVG chart under dir. Returns 0 or -1. */
+int bench_report_write(const bench_report *r, const char *dir, char *err, size_t errcap);
+void bench_report_free(bench_report *r);
+
+#endif
