@@ -32,6 +32,8 @@ typedef struct {
 
 /* dstack socket (sim_methods_dstack.c) */
 int sim_m_get_key(sim_call *c);
+/* The GetKey reply {key_field: hex, chain_field: [link0, link1]} (shared with Tappd). */
+int sim_getkey_reply(sim_call *c, const char *key_field, const char *chain_field);
 int sim_m_get_quote(sim_call *c);
 int sim_m_attest(sim_call *c);
 int sim_m_info(sim_call *c);

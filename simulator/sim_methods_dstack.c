@@ -32,7 +32,8 @@ int sim_arg_report_data(sim_call *c, uint8_t rd[64]) {
     return 0;
 }
 
-int sim_m_get_key(sim_call *c) {
+/* GetKey and Tappd.DeriveK256Key: the same key and chain under different field names. */
+int sim_getkey_reply(sim_call *c, const char *key_field, const char *chain_field) {
     const char *path, *purpose, *alg_s;
     ds_key_alg alg;
     if (ds_json_get_str(c->args, "path", &path, c->err, sizeof c->err) ||
@@ -49,9 +50,9 @@ int sim_m_get_key(sim_call *c) {
         snprintf(c->err, sizeof c->err, "key derivation failed");
         return -1;
     }
-    ds_buf_puts(c->out, "{\"key\":");
+    ds_buf_printf(c->out, "{\"%s\":", key_field);
     ds_buf_json_hex(c->out, dk.key, 32);
-    ds_buf_puts(c->out, ",\"signature_chain\":[");
+    ds_buf_printf(c->out, ",\"%s\":[", chain_field);
     ds_buf_json_hex(c->out, dk.link0, 65);
     ds_buf_putc(c->out, ',');
     ds_buf_json_hex(c->out, c->st->link1, 65);
@@ -59,6 +60,8 @@ int sim_m_get_key(sim_call *c) {
     memset(&dk, 0, sizeof dk);
     return 0;
 }
+
+int sim_m_get_key(sim_call *c) { return sim_getkey_reply(c, "key", "signature_chain"); }
 
 /* Appends "<hex of p>" like ds_buf_json_hex, in one reservation and one pass (quotes are
  * ~3 KiB: hex encoding is a visible part of GetQuote's cost). */

@@ -58,31 +58,7 @@ out:
 }
 
 int sim_m_tappd_derive_k256_key(sim_call *c) {
-    const char *path, *purpose, *alg_s;
-    ds_key_alg alg;
-    if (ds_json_get_str(c->args, "path", &path, c->err, sizeof c->err) ||
-        ds_json_get_str(c->args, "purpose", &purpose, c->err, sizeof c->err) ||
-        ds_json_get_str(c->args, "algorithm", &alg_s, c->err, sizeof c->err))
-        return -1;
-    if (ds_key_alg_parse(alg_s, &alg) != DS_OK) {
-        snprintf(c->err, sizeof c->err, "Unsupported algorithm");
-        return -1;
-    }
-    ds_derived_key dk;
-    if (ds_variant_getkey(c->st->mismatch, c->st->app_key, path, strlen(path), purpose,
-                          strlen(purpose), alg, &dk) != DS_OK) {
-        snprintf(c->err, sizeof c->err, "key derivation failed");
-        return -1;
-    }
-    ds_buf_puts(c->out, "{\"k256_key\":");
-    ds_buf_json_hex(c->out, dk.key, 32);
-    ds_buf_puts(c->out, ",\"k256_signature_chain\":[");
-    ds_buf_json_hex(c->out, dk.link0, 65);
-    ds_buf_putc(c->out, ',');
-    ds_buf_json_hex(c->out, c->st->link1, 65);
-    ds_buf_puts(c->out, "]}");
-    memset(&dk, 0, sizeof dk);
-    return 0;
+    return sim_getkey_reply(c, "k256_key", "k256_signature_chain");
 }
 
 /* Shared by TdxQuote and RawQuote. raw_only: RawQuote. */

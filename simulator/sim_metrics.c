@@ -16,7 +16,7 @@ static const char *const MX_NAMES[SIM_MX_COUNT] = {
 
 static const char *const ERR_NAMES[SIM_ERR_COUNT] = {
     "bad_request", "not_found", "method_not_allowed", "too_large", "protocol", "internal",
-    "timeout"};
+    "timeout", "overloaded"};
 
 /* Upper bounds of the latency buckets, ns (the last bucket is +Inf). */
 static const uint64_t BOUNDS_NS[SIM_LAT_BUCKETS - 1] = {
@@ -61,7 +61,8 @@ static uint64_t get(const _Atomic uint64_t *v) {
 }
 
 static sim_err_kind classify(int method, int status) {
-    if (status == 0) return SIM_ERR_TIMEOUT;
+    if (status == 0 || status == 408) return SIM_ERR_TIMEOUT;
+    if (status == 503) return SIM_ERR_OVERLOADED;
     if (status >= 500) return SIM_ERR_INTERNAL;
     if (status == 404 || method == SIM_MX_UNKNOWN) return SIM_ERR_NOT_FOUND;
     if (status == 405) return SIM_ERR_METHOD_NOT_ALLOWED;

@@ -34,7 +34,8 @@ typedef enum {
     SIM_ERR_TOO_LARGE,          /* 413 body, 431 header */
     SIM_ERR_PROTOCOL,           /* malformed HTTP (400/411 before any handler) */
     SIM_ERR_INTERNAL,           /* 5xx */
-    SIM_ERR_TIMEOUT,            /* connection closed by the idle / slow-client timeout */
+    SIM_ERR_TIMEOUT,            /* idle / slow-client timeout (408 or a silent close) */
+    SIM_ERR_OVERLOADED,         /* 503: refused at the connection limit */
     SIM_ERR_COUNT
 } sim_err_kind;
 

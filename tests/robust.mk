@@ -1,4 +1,4 @@
-# tests/robust.mk — robustness suites (issue 9; figures in docs/reliability.md).
+# tests/robust.mk — robustness suites (issue 9; figures in README.md, section "Reliability").
 #
 #   make test-robust       faults: hostile input, bad clients, flood, resets, SIGTERM under
 #                          load, kill -9 + restart, journal, least privilege, key wiping;

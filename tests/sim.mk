@@ -4,7 +4,7 @@
 #
 #   make test-sim        cmocka integration suites (tests/sim/test_*.c) over real sockets
 #   make test-sim-js     the official JS SDK (@phala/dstack-sdk) via node --test tests/js/
-#   make test-sim-curl   the curl examples of docs/simulator.md, extracted and run
+#   make test-sim-curl   the curl examples of README.md, section "dstack-simulator", extracted and run
 SIM_TEST_SRCS := $(wildcard tests/sim/test_*.c)
 SIM_TEST_BINS := $(patsubst tests/sim/%.c,$(BIN)/tests/%,$(SIM_TEST_SRCS))
 SIM_TESTUTIL_OBJ := $(BUILD)/obj/tests/sim/sim_testutil.o

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# tests/curl/run-doc-examples.sh — runs the curl examples of docs/simulator.md (the block
+# tests/curl/run-doc-examples.sh — runs the curl examples of README.md, section "dstack-simulator" (the block
 # between <!-- curl-examples:begin --> and <!-- curl-examples:end -->) against a
 # simulator started here on temp sockets, and always stops it.
 #
@@ -10,7 +10,7 @@
 # output must not be an error. Run from the repository root.
 set -euo pipefail
 BIN=${1:-build/bin/dstack-simulator}
-DOC=docs/simulator.md
+DOC=README.md
 dir=$(mktemp -d /tmp/dscurl.XXXXXX)
 pid=
 cleanup() {
