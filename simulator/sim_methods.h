@@ -14,6 +14,7 @@
 #include "ds_json.h"
 #include "sim_http.h"
 #include "sim_state.h"
+#include "sim_tls.h"
 
 typedef struct {
     sim_state *st;
@@ -32,6 +33,10 @@ typedef struct {
 
 /* dstack socket (sim_methods_dstack.c) */
 int sim_m_get_key(sim_call *c);
+/* Reads the certificate request fields GetTlsKey and Tappd.DeriveKey share (subject,
+ * alt_names, usage_ra_tls/server_auth/client_auth) into req. 0, or -1 with c->err set;
+ * req->alt_names is malloc'd either way (free it). */
+int sim_cert_req_parse(sim_call *c, sim_cert_req *req);
 /* The GetKey reply {key_field: hex, chain_field: [link0, link1]} (shared with Tappd). */
 int sim_getkey_reply(sim_call *c, const char *key_field, const char *chain_field);
 int sim_m_get_quote(sim_call *c);

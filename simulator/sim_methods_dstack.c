@@ -227,18 +227,24 @@ int sim_m_emit_event(sim_call *c) {
     return rc;
 }
 
+int sim_cert_req_parse(sim_call *c, sim_cert_req *req) {
+    return ds_json_get_str(c->args, "subject", &req->subject, c->err, sizeof c->err) ||
+           ds_json_get_str_array(c->args, "alt_names", &req->alt_names, &req->n_alt, c->err,
+                                 sizeof c->err) ||
+           ds_json_get_bool(c->args, "usage_ra_tls", &req->usage_ra_tls, c->err, sizeof c->err) ||
+           ds_json_get_bool(c->args, "usage_server_auth", &req->usage_server_auth, c->err,
+                            sizeof c->err) ||
+           ds_json_get_bool(c->args, "usage_client_auth", &req->usage_client_auth, c->err,
+                            sizeof c->err)
+               ? -1
+               : 0;
+}
+
 int sim_m_get_tls_key(sim_call *c) {
     sim_cert_req req;
     memset(&req, 0, sizeof req);
     int rc = -1;
-    if (ds_json_get_str(c->args, "subject", &req.subject, c->err, sizeof c->err) ||
-        ds_json_get_str_array(c->args, "alt_names", &req.alt_names, &req.n_alt, c->err,
-                              sizeof c->err) ||
-        ds_json_get_bool(c->args, "usage_ra_tls", &req.usage_ra_tls, c->err, sizeof c->err) ||
-        ds_json_get_bool(c->args, "usage_server_auth", &req.usage_server_auth, c->err,
-                         sizeof c->err) ||
-        ds_json_get_bool(c->args, "usage_client_auth", &req.usage_client_auth, c->err,
-                         sizeof c->err) ||
+    if (sim_cert_req_parse(c, &req) ||
         ds_json_get_u64(c->args, "not_before", &req.not_before, &req.have_not_before, c->err,
                         sizeof c->err) ||
         ds_json_get_u64(c->args, "not_after", &req.not_after, &req.have_not_after, c->err,

@@ -23,14 +23,7 @@ int sim_m_tappd_derive_key(sim_call *c) {
     const char *path;
     int random_seed = 0, rc = -1;
     if (ds_json_get_str(c->args, "path", &path, c->err, sizeof c->err) ||
-        ds_json_get_str(c->args, "subject", &req.subject, c->err, sizeof c->err) ||
-        ds_json_get_str_array(c->args, "alt_names", &req.alt_names, &req.n_alt, c->err,
-                              sizeof c->err) ||
-        ds_json_get_bool(c->args, "usage_ra_tls", &req.usage_ra_tls, c->err, sizeof c->err) ||
-        ds_json_get_bool(c->args, "usage_server_auth", &req.usage_server_auth, c->err,
-                         sizeof c->err) ||
-        ds_json_get_bool(c->args, "usage_client_auth", &req.usage_client_auth, c->err,
-                         sizeof c->err) ||
+        sim_cert_req_parse(c, &req) ||
         ds_json_get_bool(c->args, "random_seed", &random_seed, c->err, sizeof c->err))
         goto out;
     uint8_t ikm[32], k[32];
