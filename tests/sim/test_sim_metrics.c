@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 static int free_port(void) {
@@ -165,10 +166,69 @@ static void test_metrics_not_on_unix_socket(void **state) {
     assert_int_equal(tu_stop(s), 0);
 }
 
+/* Opens a keep-alive connection to the Unix socket and completes one request on it, so
+ * the server has certainly accepted (and counts) it. Returns the open fd. */
+static int held_connection(const char *sock) {
+    struct sockaddr_un sun;
+    memset(&sun, 0, sizeof sun);
+    sun.sun_family = AF_UNIX;
+    snprintf(sun.sun_path, sizeof sun.sun_path, "%s", sock);
+    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    assert_int_equal(connect(fd, (struct sockaddr *)&sun, sizeof sun), 0);
+    static const char req[] = "GET /Version HTTP/1.1\r\nHost: x\r\n\r\n";
+    assert_int_equal(send(fd, req, sizeof req - 1, 0), (ssize_t)(sizeof req - 1));
+    char buf[4096];
+    size_t have = 0;
+    while (have < sizeof buf - 1 && !memchr(buf, '}', have)) {
+        ssize_t n = recv(fd, buf + have, sizeof buf - 1 - have, 0);
+        assert_true(n > 0);
+        have += (size_t)n;
+    }
+    buf[have] = '\0';
+    assert_non_null(strstr(buf, "HTTP/1.1 200 OK"));
+    return fd;
+}
+
+/* A refusal at --max-connections is counted as "overloaded" (not "internal"). */
+static void test_metrics_overload_kind(void **state) {
+    (void)state;
+    char addr[64];
+    int port = free_port();
+    snprintf(addr, sizeof addr, "127.0.0.1:%d", port);
+    const char *args[] = {"--config", "appkeys.json", "--listen", addr, "--workers", "1",
+                          "--max-connections", "2", NULL};
+    ds_testsim *s = tu_start(args);
+    int held[2] = {held_connection(s->dstack_sock), held_connection(s->dstack_sock)};
+    size_t n;
+    int closed;
+    static const char req[] = "GET /Version HTTP/1.1\r\nHost: x\r\n\r\n";
+    char *r = tu_exchange(s->dstack_sock, req, sizeof req - 1, 0, 1, 3000, &n, &closed);
+    assert_non_null(strstr(r, "HTTP/1.1 503"));
+    free(r);
+    close(held[0]);
+    close(held[1]);
+    /* Scrape once the freed slots are back (bounded: 200 tries). */
+    char *m = NULL;
+    for (int i = 0; i < 200 && !m; i++) {
+        char *t = tcp_request(port, "GET /metrics HTTP/1.1\r\nConnection: close\r\n\r\n");
+        if (strstr(t, "HTTP/1.1 200 OK\r\n")) m = t;
+        else {
+            free(t);
+            usleep(10000);
+        }
+    }
+    assert_non_null(m);
+    assert_true(sample(m, "dstack_sim_errors_total{kind=\"overloaded\"}") >= 1);
+    assert_int_equal(sample(m, "dstack_sim_errors_total{kind=\"internal\"}"), 0);
+    free(m);
+    assert_int_equal(tu_stop(s), 0);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_metrics_counts),
         cmocka_unit_test(test_metrics_not_on_unix_socket),
+        cmocka_unit_test(test_metrics_overload_kind),
     };
     return cmocka_run_group_tests_name("sim_metrics", tests, NULL, NULL);
 }
