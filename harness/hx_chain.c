@@ -4,6 +4,7 @@
 #include "hx_chain.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,25 +38,6 @@ void hx_chain_close(hx_chain *c) {
     free(c->ret);
     memset(c->art, 0, sizeof c->art);
     c->ret = NULL;
-}
-
-static char *read_file(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = n >= 0 ? malloc((size_t)n + 1) : NULL;
-    if (buf != NULL && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-        free(buf);
-        buf = NULL;
-    }
-    fclose(f);
-    if (buf != NULL) {
-        buf[n] = '\0';
-        if (len) *len = (size_t)n;
-    }
-    return buf;
 }
 
 static void artifact_path(const hx_chain *c, int i, char *out, size_t cap) {
@@ -104,7 +86,7 @@ int hx_chain_load_artifacts(hx_chain *c, int build) {
     }
     for (int i = 0; i < HX_NART; i++) {
         artifact_path(c, i, path, sizeof path);
-        char *text = read_file(path, NULL);
+        char *text = hx_read_file(path, (size_t)LONG_MAX, NULL);
         if (text == NULL) {
             HX_SET(c->err, "cannot read %s: %s (run `forge build` in contracts/)", path,
                      strerror(errno));

@@ -17,24 +17,8 @@
 #include "ds_secp.h"
 #include "hx_out.h"
 
-static char *slurp(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = (n >= 0 && n < (16L << 20)) ? malloc((size_t)n + 1) : NULL;
-    if (buf != NULL && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-        free(buf);
-        buf = NULL;
-    }
-    fclose(f);
-    if (buf != NULL) {
-        buf[n] = '\0';
-        *len = (size_t)n;
-    }
-    return buf;
-}
+/* Key and chain files are small: refuse anything of 16 MiB or more. */
+#define HX_KEYFILE_MAX ((16u << 20) - 1)
 
 int hx_pem_key_info(const char *pem, hx_appkeys *k) {
     BIO *b = BIO_new_mem_buf(pem, -1);
@@ -69,7 +53,7 @@ static int hex_field(const cJSON *o, const char *name, uint8_t *out, size_t n) {
 int hx_appkeys_load(const char *path, hx_appkeys *k, char *err, size_t errcap) {
     size_t len = 0;
     memset(k, 0, sizeof *k);
-    char *text = slurp(path, &len);
+    char *text = hx_read_file(path, HX_KEYFILE_MAX, &len);
     if (text == NULL) {
         hx_setf(err, errcap, "cannot read %s", path);
         return -1;
@@ -99,7 +83,7 @@ int hx_appkeys_load(const char *path, hx_appkeys *k, char *err, size_t errcap) {
 int hx_compose_app_id(const char *path, uint8_t app_id[20], uint8_t compose_hash[32], char *err,
                       size_t errcap) {
     size_t len = 0;
-    char *text = slurp(path, &len);
+    char *text = hx_read_file(path, HX_KEYFILE_MAX, &len);
     if (text == NULL) {
         hx_setf(err, errcap, "cannot read %s", path);
         return -1;

@@ -54,4 +54,9 @@ const char *hx_hex(const unsigned char *p, size_t n);
 #define HX_SET(arr, ...) hx_setf((arr), sizeof(arr), __VA_ARGS__)
 int hx_setf(char *dst, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/* Reads a whole file of at most max bytes into a malloc'd NUL-terminated buffer, its
+ * length in *len (len may be NULL). Returns NULL when the file cannot be opened or read,
+ * is larger than max, or memory runs out. */
+char *hx_read_file(const char *path, size_t max, size_t *len);
+
 #endif
