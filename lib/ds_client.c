@@ -8,6 +8,7 @@
 
 #include <pthread.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -74,12 +75,6 @@ const char *ds_client_last_error(const ds_client *c) {
     return c->err;
 }
 
-static size_t on_data(char *p, size_t sz, size_t n, void *ud) {
-    ds_buf *b = ud;
-    ds_buf_append(b, p, sz * n);
-    return b->oom ? 0 : sz * n;
-}
-
 ds_err ds_client_post(ds_client *c, const char *path, const char *json_body, long *status,
                       char **resp, size_t *resp_len) {
     c->err[0] = '\0';
@@ -90,8 +85,8 @@ ds_err ds_client_post(ds_client *c, const char *path, const char *json_body, lon
     char *url = malloc(ul);
     if (!url) return DS_ERR_NOMEM;
     snprintf(url, ul, "%s%s%s", c->base_url, path[0] == '/' ? "" : "/", path);
-    ds_buf body;
-    ds_buf_init(&body);
+    ds_buf_sink body = {.max = SIZE_MAX}; /* the simulator is trusted: no cap */
+    ds_buf_init(&body.buf);
     struct curl_slist *hdrs = curl_slist_append(NULL, "Content-Type: application/json");
     hdrs = curl_slist_append(hdrs, "Expect:");
     CURL *h = c->curl;
@@ -102,7 +97,7 @@ ds_err ds_client_post(ds_client *c, const char *path, const char *json_body, lon
     curl_easy_setopt(h, CURLOPT_POSTFIELDS, json_body);
     curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)strlen(json_body));
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, ds_buf_sink_write);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &body);
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, c->timeout_ms);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
@@ -111,11 +106,11 @@ ds_err ds_client_post(ds_client *c, const char *path, const char *json_body, lon
     free(url);
     if (rc != CURLE_OK) {
         snprintf(c->err, sizeof c->err, "%s: %s", path, curl_easy_strerror(rc));
-        ds_buf_free(&body);
+        ds_buf_free(&body.buf);
         return DS_ERR_IO;
     }
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
-    *resp = ds_buf_take(&body, resp_len);
+    *resp = ds_buf_take(&body.buf, resp_len);
     return *resp ? DS_OK : DS_ERR_NOMEM;
 }
 

@@ -166,6 +166,17 @@ char *ds_buf_take(ds_buf *b, size_t *len_out) {
     return p;
 }
 
+size_t ds_buf_sink_write(char *p, size_t size, size_t n, void *sink) {
+    ds_buf_sink *s = sink;
+    size_t add = size * n;
+    if (add > s->max - s->buf.len) {
+        s->too_big = 1;
+        return 0;
+    }
+    ds_buf_append(&s->buf, p, add);
+    return s->buf.oom ? 0 : add;
+}
+
 /* ---- field access ---- */
 
 static ds_err field_err(char *err, size_t errcap, const char *name, const char *why) {

@@ -50,6 +50,19 @@ void ds_buf_json_hex(ds_buf *b, const uint8_t *p, size_t n);
  * empty-and-unallocated gives ""), leaving b empty. *len_out may be NULL. */
 char *ds_buf_take(ds_buf *b, size_t *len_out);
 
+/* A ds_buf that refuses to grow past max bytes: the write target of the libcurl clients
+ * (CURLOPT_WRITEFUNCTION = ds_buf_sink_write, CURLOPT_WRITEDATA = the sink). */
+typedef struct {
+    ds_buf buf;
+    size_t max;   /* largest body accepted, in bytes */
+    int too_big;  /* set when a write would have passed max */
+} ds_buf_sink;
+
+/* Appends size*n bytes of p to the sink (a ds_buf_sink *). Returns size*n, or 0 — which
+ * makes libcurl abort the transfer — when the body would pass max (too_big set) or
+ * memory ran out (buf.oom set). */
+size_t ds_buf_sink_write(char *p, size_t size, size_t n, void *sink);
+
 /* ---- typed field access (obj may be NULL: every field is then missing) ----
  * Each returns DS_OK, or DS_ERR_PARSE with a message "<field>: <why>" written into
  * err (capacity errcap, may be NULL). */

@@ -15,6 +15,7 @@
 #include <curl/curl.h>
 
 #include "ds_hex.h"
+#include "ds_json.h"
 
 #define MAX_REPLY (64u << 20)
 
@@ -64,36 +65,10 @@ void ds_rpc_close(ds_rpc *r) {
 
 const char *ds_rpc_error(const ds_rpc *r) { return r ? r->err : "no client"; }
 
-typedef struct {
-    char *p;
-    size_t n, cap;
-    int too_big;
-} body;
-
-static size_t on_write(char *ptr, size_t size, size_t nmemb, void *ud) {
-    body *b = ud;
-    size_t n = size * nmemb;
-    if (b->n + n + 1 > MAX_REPLY) {
-        b->too_big = 1;
-        return 0;
-    }
-    if (b->n + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 4096;
-        while (cap < b->n + n + 1) cap *= 2;
-        char *q = realloc(b->p, cap);
-        if (q == NULL) return 0;
-        b->p = q;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->n, ptr, n);
-    b->n += n;
-    b->p[b->n] = '\0';
-    return n;
-}
-
 /* POSTs text and returns the reply body (malloc'd) or NULL with r->err set. */
 static char *post(ds_rpc *r, const char *text, ds_err *rc) {
-    body b = {0};
+    ds_buf_sink b = {.max = MAX_REPLY - 1};
+    ds_buf_init(&b.buf);
     long status = 0;
     CURL *c = r->curl;
     struct curl_slist *hdrs = curl_slist_append(NULL, "Content-Type: application/json");
@@ -105,7 +80,7 @@ static char *post(ds_rpc *r, const char *text, ds_err *rc) {
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, text);
     curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(text));
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_write);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, ds_buf_sink_write);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, r->timeout_ms);
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, r->timeout_ms < 5000 ? r->timeout_ms : 5000L);
@@ -122,25 +97,23 @@ static char *post(ds_rpc *r, const char *text, ds_err *rc) {
             set_err(r, "the chain at %s sent a reply larger than %u MiB", r->url, MAX_REPLY >> 20);
         else
             set_err(r, "request to the chain at %s failed: %s", r->url, curl_easy_strerror(cc));
-        free(b.p);
+        ds_buf_free(&b.buf);
         return NULL;
     }
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-    if (b.p == NULL) {
-        b.p = calloc(1, 1);
-        if (b.p == NULL) {
-            *rc = DS_ERR_NOMEM;
-            set_err(r, "out of memory");
-            return NULL;
-        }
+    char *reply = ds_buf_take(&b.buf, NULL);
+    if (reply == NULL) {
+        *rc = DS_ERR_NOMEM;
+        set_err(r, "out of memory");
+        return NULL;
     }
     if (status != 200) {
         *rc = DS_ERR_IO;
-        set_err(r, "the chain at %s answered HTTP %ld: %.200s", r->url, status, b.p);
-        free(b.p);
+        set_err(r, "the chain at %s answered HTTP %ld: %.200s", r->url, status, reply);
+        free(reply);
         return NULL;
     }
-    return b.p;
+    return reply;
 }
 
 /* Takes error.data (string or {"data": string}) as revert data when it is hex. */

@@ -13,38 +13,9 @@
 
 #include <curl/curl.h>
 
+#include "ds_json.h"
+
 #define VF_HTTP_MAX (64u << 20) /* largest reply accepted */
-
-typedef struct {
-    uint8_t *p;
-    size_t n, cap;
-    int too_big, oom;
-} body_buf;
-
-static size_t on_data(char *ptr, size_t size, size_t nmemb, void *ud) {
-    body_buf *b = ud;
-    size_t add = size * nmemb;
-    if (b->n + add > VF_HTTP_MAX) {
-        b->too_big = 1;
-        return 0;
-    }
-    if (b->n + add + 1 > b->cap) {
-        size_t nc = b->cap ? b->cap : 4096;
-        while (nc < b->n + add + 1)
-            nc *= 2;
-        uint8_t *np = realloc(b->p, nc);
-        if (!np) {
-            b->oom = 1;
-            return 0;
-        }
-        b->p = np;
-        b->cap = nc;
-    }
-    memcpy(b->p + b->n, ptr, add);
-    b->n += add;
-    b->p[b->n] = '\0';
-    return add;
-}
 
 ds_err vf_http_open(vf_http *h, const char *endpoint) {
     memset(h, 0, sizeof *h);
@@ -115,7 +86,8 @@ ds_err vf_http_request(vf_http *h, const char *method, const char *path, const c
     CURL *c = h->curl;
     char url[1024];
     snprintf(url, sizeof url, "%s%s", h->base, path);
-    body_buf b = {0};
+    ds_buf_sink b = {.max = VF_HTTP_MAX};
+    ds_buf_init(&b.buf);
     struct curl_slist *hdrs = NULL;
     curl_easy_reset(c);
     curl_easy_setopt(c, CURLOPT_URL, url);
@@ -129,7 +101,7 @@ ds_err vf_http_request(vf_http *h, const char *method, const char *path, const c
     } else {
         curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
     }
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, ds_buf_sink_write);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, h->timeout_ms);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
@@ -143,16 +115,14 @@ ds_err vf_http_request(vf_http *h, const char *method, const char *path, const c
             snprintf(h->err, sizeof h->err,
                      "cannot reach the dstack endpoint at %.200s (%s %.60s): %.150s", h->endpoint,
                      method, path, curl_easy_strerror(cc));
-        free(b.p);
-        return b.oom ? DS_ERR_NOMEM : DS_ERR_IO;
+        int oom = b.buf.oom;
+        ds_buf_free(&b.buf);
+        return oom ? DS_ERR_NOMEM : DS_ERR_IO;
     }
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
-    if (!b.p) {
-        b.p = calloc(1, 1);
-        if (!b.p) return DS_ERR_NOMEM;
-    }
-    *resp = b.p;
-    *len = b.n;
+    char *text = ds_buf_take(&b.buf, len);
+    if (!text) return DS_ERR_NOMEM;
+    *resp = (uint8_t *)text;
     h->err[0] = '\0';
     return DS_OK;
 }
