@@ -106,17 +106,23 @@ void vf_step_quote(const uint8_t *quote, size_t len, const vf_trust *t, unsigned
                qres->n_advisory_ids ? qres->advisory_ids[0] : "");
 }
 
+/* Parses the quote a step checks; 0, or -1 with the step failed and the reason set. */
+static int parse_quote_or_fail(const uint8_t *quote, size_t len, ds_quote *q, vf_step *s) {
+    if (!quote) {
+        vf_step_fail(s, "no quote");
+        return -1;
+    }
+    if (ds_quote_parse(quote, len, q) != DS_OK) {
+        vf_step_fail(s, "the quote does not parse as a TDX v4 quote");
+        return -1;
+    }
+    return 0;
+}
+
 void vf_step_report_data(const uint8_t *quote, size_t len, const uint8_t want[64], const char *what,
                          vf_step *s) {
     ds_quote q;
-    if (!quote) {
-        vf_step_fail(s, "no quote");
-        return;
-    }
-    if (ds_quote_parse(quote, len, &q) != DS_OK) {
-        vf_step_fail(s, "the quote does not parse as a TDX v4 quote");
-        return;
-    }
+    if (parse_quote_or_fail(quote, len, &q, s) != 0) return;
     char w[129], g[129];
     ds_hex_encode(want, 64, w);
     ds_hex_encode(q.report.report_data, 64, g);
@@ -163,14 +169,7 @@ static int check_runtime_digests(ds_eventlog *log, vf_step *s, int *stripped) {
 
 void vf_step_replay(const uint8_t *quote, size_t len, const char *event_log_json, vf_step *s) {
     ds_quote q;
-    if (!quote) {
-        vf_step_fail(s, "no quote");
-        return;
-    }
-    if (ds_quote_parse(quote, len, &q) != DS_OK) {
-        vf_step_fail(s, "the quote does not parse as a TDX v4 quote");
-        return;
-    }
+    if (parse_quote_or_fail(quote, len, &q, s) != 0) return;
     ds_eventlog log;
     if (parse_log(event_log_json, &log, s) != 0) return;
     int stripped = 0;
