@@ -2,7 +2,9 @@
  */
 #include "sim_testutil.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -219,4 +221,17 @@ void tu_repo_root_key(uint8_t key[32]) {
     free(txt);
     tu_hex(tu_str(j, "kms_root_key"), key, 32);
     cJSON_Delete(j);
+}
+
+int tu_free_port(void) {
+    int probe = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sin;
+    memset(&sin, 0, sizeof sin);
+    sin.sin_family = AF_INET;
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(probe, (struct sockaddr *)&sin, sizeof sin), 0);
+    socklen_t sl = sizeof sin;
+    assert_int_equal(getsockname(probe, (struct sockaddr *)&sin, &sl), 0);
+    close(probe);
+    return ntohs(sin.sin_port);
 }

@@ -22,6 +22,9 @@
 /* Starts a simulator with the given extra arguments (NULL-terminated). Fails the test
  * run on error. Returns a heap-allocated handle. */
 ds_testsim *tu_start(const char *const *args);
+
+/* A loopback TCP port that was free a moment ago (bind to port 0, read it back). */
+int tu_free_port(void);
 /* Stops it and asserts a clean exit; frees the handle. Returns 0 on success (for group
  * teardowns), -1 otherwise. */
 int tu_stop(ds_testsim *ts);

@@ -405,17 +405,14 @@ static void test_socket_files(void **state) {
 
 static void test_tcp_loopback(void **state) {
     (void)state;
-    int probe = socket(AF_INET, SOCK_STREAM, 0);
+    int port = tu_free_port();
     struct sockaddr_in sin;
     memset(&sin, 0, sizeof sin);
     sin.sin_family = AF_INET;
+    sin.sin_port = htons((uint16_t)port);
     sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    assert_int_equal(bind(probe, (struct sockaddr *)&sin, sizeof sin), 0);
-    socklen_t sl = sizeof sin;
-    getsockname(probe, (struct sockaddr *)&sin, &sl);
-    close(probe);
     char addr[64];
-    snprintf(addr, sizeof addr, "127.0.0.1:%d", ntohs(sin.sin_port));
+    snprintf(addr, sizeof addr, "127.0.0.1:%d", port);
     const char *args[] = {"--config", "appkeys.json", "--listen", addr, NULL};
     ds_testsim *s2 = tu_start(args);
     assert_non_null(s2);

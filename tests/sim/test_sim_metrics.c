@@ -15,18 +15,6 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-static int free_port(void) {
-    int probe = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sin;
-    memset(&sin, 0, sizeof sin);
-    sin.sin_family = AF_INET;
-    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    assert_int_equal(bind(probe, (struct sockaddr *)&sin, sizeof sin), 0);
-    socklen_t sl = sizeof sin;
-    getsockname(probe, (struct sockaddr *)&sin, &sl);
-    close(probe);
-    return ntohs(sin.sin_port);
-}
 
 /* One request over TCP; returns the raw response (malloc'd). */
 static char *tcp_request(int port, const char *req) {
@@ -73,7 +61,7 @@ static void raw_unix(const char *sock, const char *req) {
 static void test_metrics_counts(void **state) {
     (void)state;
     char addr[64];
-    int port = free_port();
+    int port = tu_free_port();
     snprintf(addr, sizeof addr, "127.0.0.1:%d", port);
     const char *args[] = {"--config", "appkeys.json", "--listen", addr, "--workers", "2", NULL};
     ds_testsim *s = tu_start(args);
@@ -193,7 +181,7 @@ static int held_connection(const char *sock) {
 static void test_metrics_overload_kind(void **state) {
     (void)state;
     char addr[64];
-    int port = free_port();
+    int port = tu_free_port();
     snprintf(addr, sizeof addr, "127.0.0.1:%d", port);
     const char *args[] = {"--config", "appkeys.json", "--listen", addr, "--workers", "1",
                           "--max-connections", "2", NULL};
