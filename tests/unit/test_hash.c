@@ -8,6 +8,9 @@
 #include "ds_hash.h"
 #include "ds_keccak.h"
 
+#include <openssl/evp.h>
+#include <openssl/kdf.h>
+
 static void keccak256_known_answers(void **state) {
     (void)state;
     uint8_t d[32];
@@ -112,6 +115,67 @@ static void hkdf_rfc5869_case1(void **state) {
     assert_int_equal(ds_hkdf_sha256(salt, 13, NULL, 22, info, 10, okm, 32), DS_ERR_ARG);
 }
 
+/* RFC 5869 A.2 (80-byte salt, IKM and info: the salt is longer than an HMAC block, so
+ * this goes through OpenSSL's HKDF) and A.3 (empty salt and info: the inline path). */
+static void hkdf_rfc5869_case2_case3(void **state) {
+    (void)state;
+    uint8_t ikm[80], salt[80], info[80], okm[82];
+    for (int i = 0; i < 80; i++) {
+        ikm[i] = (uint8_t)i;
+        salt[i] = (uint8_t)(0x60 + i);
+        info[i] = (uint8_t)(0xb0 + i);
+    }
+    assert_int_equal(ds_hkdf_sha256(salt, 80, ikm, 80, info, 80, okm, 82), DS_OK);
+    assert_hex_equal(okm, 82, "b11e398dc80327a1c8e7f78c596a49344f012eda2d4efad8a050cc4c19afa97c"
+                              "59045a99cac7827271cb41c65e590e09da3275600c2f09b8367793a9aca3db71"
+                              "cc30c58179ec3e87c14c01d5c1f3434f1d87");
+    memset(ikm, 0x0b, 22);
+    assert_int_equal(ds_hkdf_sha256(NULL, 0, ikm, 22, NULL, 0, okm, 42), DS_OK);
+    assert_hex_equal(okm, 42, "8da4e775a563c18f715f802a063c5a31b8a11f5c5ee1879ec3454e5f3c738d2d"
+                              "9d201395faa4b61a96c8");
+}
+
+/* OpenSSL's own HKDF, the reference for the boundary test below. */
+static void hkdf_openssl(const uint8_t *salt, size_t sl, const uint8_t *ikm, size_t il,
+                         const uint8_t *info, size_t nl, uint8_t *out, size_t ol) {
+    static const uint8_t empty[1] = {0};
+    EVP_PKEY_CTX *p = EVP_PKEY_CTX_new_id(EVP_PKEY_HKDF, NULL);
+    size_t n = ol;
+    assert_non_null(p);
+    assert_true(EVP_PKEY_derive_init(p) > 0);
+    assert_true(EVP_PKEY_CTX_set_hkdf_md(p, EVP_sha256()) > 0);
+    assert_true(EVP_PKEY_CTX_set1_hkdf_salt(p, sl ? salt : empty, (int)sl) > 0);
+    assert_true(EVP_PKEY_CTX_set1_hkdf_key(p, il ? ikm : empty, (int)il) > 0);
+    assert_true(EVP_PKEY_CTX_add1_hkdf_info(p, nl ? info : empty, (int)nl) > 0);
+    assert_true(EVP_PKEY_derive(p, out, &n) > 0 && n == ol);
+    EVP_PKEY_CTX_free(p);
+}
+
+/* The inline HMAC path and OpenSSL agree on every length around the limits where
+ * ds_hkdf_sha256 switches between them (salt 64/65, IKM 256/257, info 223/224) and on
+ * outputs of 1..3 blocks. */
+static void hkdf_matches_openssl_at_boundaries(void **state) {
+    (void)state;
+    static const size_t salts[] = {0, 1, 5, 63, 64, 65, 100};
+    static const size_t ikms[] = {0, 1, 32, 255, 256, 257, 300};
+    static const size_t infos[] = {0, 1, 7, 222, 223, 224, 400};
+    static const size_t outs[] = {1, 32, 33, 64, 65, 96};
+    uint8_t salt[100], ikm[300], info[400], a[96], b[96];
+    for (size_t i = 0; i < sizeof info; i++) info[i] = (uint8_t)(i * 7 + 3);
+    for (size_t i = 0; i < sizeof ikm; i++) ikm[i] = (uint8_t)(i * 13 + 1);
+    for (size_t i = 0; i < sizeof salt; i++) salt[i] = (uint8_t)(i * 31 + 5);
+    for (size_t s = 0; s < sizeof salts / sizeof *salts; s++)
+        for (size_t k = 0; k < sizeof ikms / sizeof *ikms; k++)
+            for (size_t n = 0; n < sizeof infos / sizeof *infos; n++)
+                for (size_t o = 0; o < sizeof outs / sizeof *outs; o++) {
+                    assert_int_equal(ds_hkdf_sha256(salt, salts[s], ikm, ikms[k], info, infos[n],
+                                                    a, outs[o]),
+                                     DS_OK);
+                    hkdf_openssl(salt, salts[s], ikm, ikms[k], info, infos[n], b, outs[o]);
+                    assert_memory_equal(a, b, outs[o]);
+                }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(keccak256_known_answers),
@@ -120,6 +184,8 @@ int main(void) {
         cmocka_unit_test(tappd_hash_vectors),
         cmocka_unit_test(runtime_event_digests),
         cmocka_unit_test(hkdf_rfc5869_case1),
+        cmocka_unit_test(hkdf_rfc5869_case2_case3),
+        cmocka_unit_test(hkdf_matches_openssl_at_boundaries),
     };
     return cmocka_run_group_tests_name("hash", tests, NULL, NULL);
 }
