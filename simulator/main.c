@@ -23,6 +23,7 @@
 #include "sim_drain.h"
 #include "sim_http.h"
 #include "sim_journal.h"
+#include "sim_keymemo.h"
 #include "sim_limits.h"
 #include "sim_methods.h"
 #include "sim_metrics.h"
@@ -80,6 +81,10 @@ static void banner(const sim_app *app) {
                (int)(colon ? colon - c->listen_addr : 0), c->listen_addr, app->tcp_port);
     }
     printf("  workers          %d\n", app->workers.n);
+    size_t memo_entries;
+    sim_keymemo_stats(st->keymemo, NULL, NULL, &memo_entries);
+    if (memo_entries) printf("  GetKey memo      %zu derivations per worker\n", memo_entries);
+    else printf("  GetKey memo      off (--key-cache 0)\n");
     if (app->journal)
         printf("  journal          %s (%zu events replayed%s)\n", sim_journal_path(app->journal),
                app->journal_rep.replayed, app->journal_rep.torn_bytes ? ", torn tail dropped" : "");
@@ -199,6 +204,12 @@ int main(int argc, char **argv) {
     int nworkers = app.cfg.workers ? app.cfg.workers : sim_workers_default();
     if (!app.base || sim_metrics_init(&app.metrics, nworkers) != 0) goto out;
     app.st.metrics = &app.metrics;
+    app.st.keymemo = sim_keymemo_new(nworkers, (size_t)app.cfg.key_cache);
+    if (app.cfg.key_cache && !app.st.keymemo) {
+        fprintf(stderr, "dstack-simulator: out of memory for --key-cache %d (try a smaller N)\n",
+                app.cfg.key_cache);
+        goto out;
+    }
     if (sim_workers_start(&app.workers, nworkers, app.base, &lim, &app.metrics, err,
                           sizeof err) != 0) {
         fprintf(stderr, "dstack-simulator: %s\n", err);
@@ -223,7 +234,12 @@ out:
     signal(SIGTERM, SIG_IGN);
     sim_drain_free(&app.drain);
     sim_workers_stop(&app.workers);
-    if (exit_code == 0 && !app.cfg.no_stats) sim_metrics_summary(&app.metrics, stderr);
+    if (exit_code == 0 && !app.cfg.no_stats) {
+        sim_metrics_summary(&app.metrics, stderr);
+        sim_keymemo_summary(app.st.keymemo, stderr);
+    }
+    sim_keymemo_free(app.st.keymemo);
+    app.st.keymemo = NULL;
     sim_metrics_free(&app.metrics);
     sim_sockfile_remove(&app.dstack_file);
     sim_sockfile_remove(&app.tappd_file);

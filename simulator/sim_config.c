@@ -17,6 +17,7 @@
 #include <cjson/cJSON.h>
 
 #include "ds_hex.h"
+#include "sim_keymemo.h"
 #include "sim_limits.h"
 
 /* Used when neither the config nor --compose names an app-compose. */
@@ -42,6 +43,7 @@ void sim_config_init(sim_config *c) {
     c->max_body = 10u * 1024 * 1024;
     c->max_conns = SIM_DEFAULT_MAX_CONNECTIONS;
     c->idle_timeout_sec = 60;
+    c->key_cache = SIM_KEYMEMO_DEFAULT;
     c->request_timeout_sec = 30;
     c->drain_timeout_sec = 10;
     c->log_style = DS_EVENTLOG_FULL;
@@ -342,6 +344,9 @@ static void usage(FILE *f) {
         "  --workers N           worker threads serving connections (default: one per CPU,\n"
         "                        at most 8; 1 serves everything on the main thread)\n"
         "  --no-stats            do not print the request summary on shutdown (stderr)\n"
+        "  --key-cache N         GetKey derivations each worker remembers, so a repeated\n"
+        "                        (path, purpose, algorithm) skips the EC work; replies are\n"
+        "                        identical either way (256; 0 = off)\n"
         "  --max-connections N   connections served at once; more get a JSON 503 (1024)\n"
         "  --idle-timeout SEC    close connections idle this long (60)\n"
         "  --request-timeout SEC a request must arrive whole within this (30; else 408)\n"
@@ -378,7 +383,7 @@ int sim_config_from_args(sim_config *c, int argc, char **argv) {
     enum { O_CONFIG = 1000, O_DSOCK, O_TSOCK, O_LISTEN, O_MODE, O_COMPOSE, O_APPID, O_SEED,
            O_ROOT, O_MISMATCH, O_LOG, O_QUIET, O_HELP, O_VERSION, O_TCB, O_QMODE, O_WRITE_PKI, O_QSEED,
            O_WORKERS, O_NO_STATS, O_MAX_CONNS, O_IDLE_TO, O_REQ_TO, O_DRAIN_TO, O_ANY_ADDR,
-           O_JOURNAL, O_JOURNAL_RECOVER };
+           O_JOURNAL, O_JOURNAL_RECOVER, O_KEY_CACHE };
     static const struct option opts[] = {
         {"config", required_argument, 0, O_CONFIG},
         {"dstack-sock", required_argument, 0, O_DSOCK},
@@ -405,6 +410,7 @@ int sim_config_from_args(sim_config *c, int argc, char **argv) {
         {"allow-non-loopback", no_argument, 0, O_ANY_ADDR},
         {"journal", required_argument, 0, O_JOURNAL},
         {"journal-recover", no_argument, 0, O_JOURNAL_RECOVER},
+        {"key-cache", required_argument, 0, O_KEY_CACHE},
         {"help", no_argument, 0, O_HELP},
         {"version", no_argument, 0, O_VERSION},
         {0, 0, 0, 0}};
@@ -532,6 +538,9 @@ int sim_config_from_args(sim_config *c, int argc, char **argv) {
         case O_ANY_ADDR: c->allow_non_loopback = 1; break;
         case O_JOURNAL: set_str(&c->journal_path, optarg); break;
         case O_JOURNAL_RECOVER: c->journal_recover = 1; break;
+        case O_KEY_CACHE:
+            if (parse_int_arg("--key-cache", optarg, 0, SIM_KEYMEMO_MAX, &c->key_cache)) return -1;
+            break;
         case O_WORKERS: {
             char *end;
             long w = strtol(optarg, &end, 10);

@@ -27,6 +27,7 @@ typedef struct {
     int quiet;               /* --quiet: no banner */
     int workers;             /* --workers N (0: one per CPU, at most 8) */
     int no_stats;            /* --no-stats: no request summary on shutdown */
+    int key_cache;           /* --key-cache N: GetKey memo entries per worker (0: off) */
     /* Robustness and least privilege (sim_limits.h, sim_journal.h; README.md, section "Reliability") */
     int max_conns;           /* --max-connections N: served at once, then JSON 503 (1024) */
     int idle_timeout_sec;    /* --idle-timeout SEC: idle connections close (60) */

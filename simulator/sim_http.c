@@ -78,6 +78,7 @@ struct sim_server {
     void *acceptor_arg;
     sim_connlimit *limit;     /* shared by every worker's server, or NULL */
     int draining;             /* sim_server_drain: finish what is in flight, then close */
+    int worker;               /* sim_server_set_worker */
 };
 
 static uint64_t now_ns(void) {
@@ -323,6 +324,7 @@ static void dispatch(sim_conn *c, const uint8_t *body) {
     req.reply_headers = &headers;
     int status = 500, method = -1;
     req.reply_method = &method;
+    req.worker = c->srv->worker;
     ds_buf out;
     ds_buf_init(&out);
     uint64_t t0 = c->srv->observe ? now_ns() : 0;
@@ -589,6 +591,8 @@ void sim_server_set_observer(sim_server *srv, sim_http_observer fn, void *arg) {
     srv->observe = fn;
     srv->observe_arg = arg;
 }
+
+void sim_server_set_worker(sim_server *srv, int worker) { srv->worker = worker; }
 
 void sim_server_set_acceptor(sim_server *srv, sim_http_acceptor fn, void *arg) {
     srv->acceptor = fn;

@@ -36,6 +36,9 @@ typedef struct {
     ds_buf *reply_headers;
     /* What the handler served, for the observer (-1 unless the handler sets it). */
     int *reply_method;
+    /* Index of the worker serving the request (sim_server_set_worker; 0 by default):
+     * handlers keep per-worker state under it (sim_keymemo.h). */
+    int worker;
 } sim_http_request;
 
 /* Fills *status (200/400/…) and the JSON body. */
@@ -63,6 +66,8 @@ typedef int (*sim_http_acceptor)(void *arg, int fd, sim_http_handler handler, vo
 
 sim_server *sim_server_new(struct event_base *base, const sim_http_limits *limits);
 void sim_server_set_observer(sim_server *srv, sim_http_observer fn, void *arg);
+/* The worker index every request on srv carries (sim_http_request.worker). */
+void sim_server_set_worker(sim_server *srv, int worker);
 void sim_server_set_acceptor(sim_server *srv, sim_http_acceptor fn, void *arg);
 /* Serves an already accepted, non-blocking connection on srv (takes ownership of fd,
  * closes it on failure). Call on srv's thread. Returns 0 or -1. */

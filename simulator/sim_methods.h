@@ -20,6 +20,7 @@ typedef struct {
     sim_state *st;
     const cJSON *args;
     ds_buf *out;
+    int worker;                  /* the serving worker (sim_http_request.worker) */
     char err[512];
 } sim_call;
 

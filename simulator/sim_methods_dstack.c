@@ -11,6 +11,7 @@
 #include "ds_p256.h"
 #include "ds_secp.h"
 #include "sim_attest.h"
+#include "sim_keymemo.h"
 #include "sim_methods.h"
 #include "sim_tls.h"
 
@@ -45,10 +46,16 @@ int sim_getkey_reply(sim_call *c, const char *key_field, const char *chain_field
         return -1;
     }
     ds_derived_key dk;
-    if (ds_variant_getkey(c->st->mismatch, c->st->app_key, path, strlen(path), purpose,
-                          strlen(purpose), alg, &dk) != DS_OK) {
-        snprintf(c->err, sizeof c->err, "key derivation failed");
-        return -1;
+    size_t path_len = strlen(path), purpose_len = strlen(purpose);
+    if (!sim_keymemo_get(c->st->keymemo, c->worker, alg, purpose, purpose_len, path, path_len,
+                         &dk)) {
+        if (ds_variant_getkey(c->st->mismatch, c->st->app_key, path, path_len, purpose,
+                              purpose_len, alg, &dk) != DS_OK) {
+            snprintf(c->err, sizeof c->err, "key derivation failed");
+            return -1;
+        }
+        sim_keymemo_put(c->st->keymemo, c->worker, alg, purpose, purpose_len, path, path_len,
+                        &dk);
     }
     ds_buf_printf(c->out, "{\"%s\":", key_field);
     ds_buf_json_hex(c->out, dk.key, 32);

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "sim_keymemo.h"
 #include "sim_limits.h"
 #include "sim_methods.h"
 #include "sim_metrics.h"
@@ -222,6 +223,7 @@ static void route(sim_state *st, const sim_method *table, const char *name,
     call.st = st;
     call.args = args;
     call.out = body;
+    call.worker = req->worker;
     if (m->fn(&call) == 0 && !body->oom) {
         *status = 200;
     } else {
@@ -262,6 +264,7 @@ void sim_route_tcp(void *ctx, const sim_http_request *req, int *status, ds_buf *
     size_t events = st->log.n;
     pthread_mutex_unlock(&st->lock);
     sim_metrics_prometheus(st->metrics, events, body);
+    sim_keymemo_prometheus(st->keymemo, body);
     *req->reply_content_type = "text/plain; version=0.0.4; charset=utf-8";
     *status = 200;
 }

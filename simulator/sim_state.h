@@ -48,6 +48,7 @@ typedef enum {
 
 struct sim_metrics;
 struct sim_journal;
+struct sim_keymemo;
 
 typedef struct {
     const sim_config *cfg;
@@ -95,6 +96,7 @@ typedef struct {
 
     struct sim_metrics *metrics; /* request statistics (GET /metrics), or NULL */
     struct sim_journal *journal; /* --journal: EmitEvent is durable first (sim_journal.h) */
+    struct sim_keymemo *keymemo; /* --key-cache: per-worker GetKey memo, or NULL (off) */
 } sim_state;
 
 /* Builds the state from a finished config. Returns 0, or -1 with a message in err. */

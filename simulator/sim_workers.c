@@ -97,6 +97,7 @@ int sim_workers_start(sim_workers *ws, int n, struct event_base *main_base,
         }
         w->srv = sim_server_new(w->base, lim);
         if (!w->srv) goto fail;
+        sim_server_set_worker(w->srv, i);
         if (metrics) sim_server_set_observer(w->srv, sim_metrics_observe, &metrics->shards[i]);
     }
     if (n > 1) sim_server_set_acceptor(ws->w[0].srv, hand_off, ws);

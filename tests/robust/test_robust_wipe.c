@@ -1,7 +1,8 @@
 /* test_robust_wipe.c — key material is cleared, not just freed: a simulator's whole life
  * in process (config load, state, requests that use the keys, shutdown) under a free()
  * that scans every block it is given. No freed block may still hold the KMS root key,
- * the app key or the app CA's private scalar (raw or as hex), nor the CA key's PEM text.
+ * the app key or the app CA's private scalar (raw or as hex), the CA key's PEM text, nor
+ * a derived key the GetKey memo (sim_keymemo.h) kept.
  *
  * The free() below replaces glibc's for the whole process (libcrypto's frees included)
  * and hands the block on to __libc_free. Plain build only: a sanitizer owns free().
@@ -28,6 +29,7 @@
 #include "ds_hex.h"
 #include "ds_variant.h"
 #include "sim_config.h"
+#include "sim_keymemo.h"
 #include "sim_methods.h"
 #include "sim_state.h"
 
@@ -169,13 +171,25 @@ static void test_keys_wiped(void **state) {
     char app_hex[65];
     add_secret(st.app_key, 32, "the app key");
     add_secret(ds_hex_encode(st.app_key, 32, app_hex), 64, "the app key (hex)");
+    ds_derived_key dk; /* what GetKey {"path":"w","purpose":"p"} derives and the memo keeps */
+    assert_int_equal(ds_chain_getkey(st.app_key, "w", 1, "p", 1, DS_KEY_SECP256K1, &dk), DS_OK);
+    add_secret(dk.key, 32, "a derived key (GetKey memo)");
+    memset(&dk, 0, sizeof dk);
+    st.keymemo = sim_keymemo_new(1, 4);
+    assert_non_null(st.keymemo);
     armed = 1;
     call(&st, sim_route_dstack, "/GetKey", "{\"path\":\"w\",\"purpose\":\"p\"}");
+    call(&st, sim_route_dstack, "/GetKey", "{\"path\":\"w\",\"purpose\":\"p\"}"); /* a memo hit */
     call(&st, sim_route_dstack, "/Sign", "{\"algorithm\":\"secp256k1\",\"data\":\"00\"}");
     call(&st, sim_route_dstack, "/Sign", "{\"algorithm\":\"ed25519\",\"data\":\"00\"}");
     call(&st, sim_route_dstack, "/GetTlsKey", "{\"subject\":\"s\"}");
     call(&st, sim_route_tappd, "/prpc/Tappd.DeriveKey", "{\"path\":\"p\"}");
     call(&st, sim_route_dstack, "/GetQuote", "{\"report_data\":\"00\"}");
+    uint64_t memo_hits;
+    sim_keymemo_stats(st.keymemo, &memo_hits, NULL, NULL);
+    assert_int_equal(memo_hits, 1);
+    sim_keymemo_free(st.keymemo);
+    st.keymemo = NULL;
     sim_state_free(&st);
     sim_config_free(&cfg);
     armed = 0;
