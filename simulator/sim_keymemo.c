@@ -135,14 +135,14 @@ void sim_keymemo_prometheus(const sim_keymemo *m, ds_buf *out) {
     size_t n;
     sim_keymemo_stats(m, &h, &s, &n);
     ds_buf_printf(out,
-                  "# HELP dstack_sim_key_memo_hits_total GetKey replies served from the "
-                  "per-worker memo (--key-cache).\n"
+                  "# HELP dstack_sim_key_memo_hits_total Key derivations (GetKey, "
+                  "Tappd.DeriveK256Key, Sign) served from the per-worker memo (--key-cache).\n"
                   "# TYPE dstack_sim_key_memo_hits_total counter\n"
                   "dstack_sim_key_memo_hits_total %llu\n"
-                  "# HELP dstack_sim_key_memo_misses_total GetKey replies derived afresh.\n"
+                  "# HELP dstack_sim_key_memo_misses_total Key derivations done afresh.\n"
                   "# TYPE dstack_sim_key_memo_misses_total counter\n"
                   "dstack_sim_key_memo_misses_total %llu\n"
-                  "# HELP dstack_sim_key_memo_entries GetKey memo entries per worker (0: off).\n"
+                  "# HELP dstack_sim_key_memo_entries Key memo entries per worker (0: off).\n"
                   "# TYPE dstack_sim_key_memo_entries gauge\n"
                   "dstack_sim_key_memo_entries %zu\n",
                   (unsigned long long)h, (unsigned long long)s, n);

@@ -2,9 +2,11 @@
  *
  * GetKey(path, purpose, algorithm) is a pure function of the app key: HKDF, the public
  * key and an RFC 6979 (deterministic) recoverable signature. Test suites ask for the same
- * few paths over and over, so each worker keeps the last derivations in a small
- * direct-mapped table and answers a repeated request without redoing the elliptic-curve
- * work. A hit returns exactly the bytes a fresh derivation would (the tests compare them).
+ * few paths over and over, and Sign derives GetKey("vms", "signing") on every call, so
+ * each worker keeps the last derivations in a small direct-mapped table and answers a
+ * repeated key without redoing the elliptic-curve work (GetKey, Tappd.DeriveK256Key and
+ * Sign share it through sim_derive_key). A hit gives exactly the bytes a fresh derivation
+ * would (the tests compare replies with a memo-off simulator).
  *
  * Each worker owns its own table: a worker only ever touches the table at its index, so
  * workers share nothing mutable (the hit/miss counters are atomics, read by /metrics).

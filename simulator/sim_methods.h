@@ -38,6 +38,10 @@ int sim_m_get_key(sim_call *c);
  * alt_names, usage_ra_tls/server_auth/client_auth) into req. 0, or -1 with c->err set;
  * req->alt_names is malloc'd either way (free it). */
 int sim_cert_req_parse(sim_call *c, sim_cert_req *req);
+/* GetKey(path, purpose, alg) under the app key (and the configured --mismatch variant),
+ * from the worker's memo when it holds it (sim_keymemo.h). 0, or -1 with c->err set. */
+int sim_derive_key(sim_call *c, const char *path, size_t path_len, const char *purpose,
+                   size_t purpose_len, ds_key_alg alg, ds_derived_key *dk);
 /* The GetKey reply {key_field: hex, chain_field: [link0, link1]} (shared with Tappd). */
 int sim_getkey_reply(sim_call *c, const char *key_field, const char *chain_field);
 int sim_m_get_quote(sim_call *c);

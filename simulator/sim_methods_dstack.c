@@ -33,6 +33,19 @@ int sim_arg_report_data(sim_call *c, uint8_t rd[64]) {
     return 0;
 }
 
+int sim_derive_key(sim_call *c, const char *path, size_t path_len, const char *purpose,
+                   size_t purpose_len, ds_key_alg alg, ds_derived_key *dk) {
+    if (sim_keymemo_get(c->st->keymemo, c->worker, alg, purpose, purpose_len, path, path_len, dk))
+        return 0;
+    if (ds_variant_getkey(c->st->mismatch, c->st->app_key, path, path_len, purpose, purpose_len,
+                          alg, dk) != DS_OK) {
+        snprintf(c->err, sizeof c->err, "key derivation failed");
+        return -1;
+    }
+    sim_keymemo_put(c->st->keymemo, c->worker, alg, purpose, purpose_len, path, path_len, dk);
+    return 0;
+}
+
 /* GetKey and Tappd.DeriveK256Key: the same key and chain under different field names. */
 int sim_getkey_reply(sim_call *c, const char *key_field, const char *chain_field) {
     const char *path, *purpose, *alg_s;
@@ -46,17 +59,7 @@ int sim_getkey_reply(sim_call *c, const char *key_field, const char *chain_field
         return -1;
     }
     ds_derived_key dk;
-    size_t path_len = strlen(path), purpose_len = strlen(purpose);
-    if (!sim_keymemo_get(c->st->keymemo, c->worker, alg, purpose, purpose_len, path, path_len,
-                         &dk)) {
-        if (ds_variant_getkey(c->st->mismatch, c->st->app_key, path, path_len, purpose,
-                              purpose_len, alg, &dk) != DS_OK) {
-            snprintf(c->err, sizeof c->err, "key derivation failed");
-            return -1;
-        }
-        sim_keymemo_put(c->st->keymemo, c->worker, alg, purpose, purpose_len, path, path_len,
-                        &dk);
-    }
+    if (sim_derive_key(c, path, strlen(path), purpose, strlen(purpose), alg, &dk)) return -1;
     ds_buf_printf(c->out, "{\"%s\":", key_field);
     ds_buf_json_hex(c->out, dk.key, 32);
     ds_buf_printf(c->out, ",\"%s\":[", chain_field);

@@ -47,11 +47,9 @@ int sim_m_sign(sim_call *c) {
         return -1;
     if (alg == SIG_SECP_PREHASHED && !prehash_len_ok(c, n)) goto out;
     ds_derived_key dk;
-    if (ds_variant_getkey(c->st->mismatch, c->st->app_key, "vms", 3, "signing", 7,
-                          alg == SIG_ED25519 ? DS_KEY_ED25519 : DS_KEY_SECP256K1, &dk) != DS_OK) {
-        snprintf(c->err, sizeof c->err, "key derivation failed");
+    if (sim_derive_key(c, "vms", 3, "signing", 7,
+                       alg == SIG_ED25519 ? DS_KEY_ED25519 : DS_KEY_SECP256K1, &dk))
         goto out;
-    }
     uint8_t sig[64], digest[32];
     ds_err e;
     if (alg == SIG_ED25519) {

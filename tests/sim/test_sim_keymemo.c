@@ -1,7 +1,8 @@
 /* test_sim_keymemo.c — the per-worker GetKey memo (--key-cache, sim_keymemo.h): a reply
  * served from the memo is byte-identical to a fresh derivation by a simulator with the
  * memo off, for every algorithm, repeated or alternating keys, keys sharing one slot and
- * keys too long to memoize; /metrics and the shutdown summary count hits and misses
+ * keys too long to memoize, and so is Sign's (its key is GetKey("vms", "signing"));
+ * /metrics and the shutdown summary count hits and misses
  * exactly; bad --key-cache values are refused with a message.
  */
 #include "sim_testutil.h"
@@ -91,6 +92,37 @@ static void test_memo_replies_identical(void **state) {
     free(want);
     assert_int_equal(tu_stop(on), 0);
     assert_int_equal(tu_stop(one), 0);
+    assert_int_equal(tu_stop(off), 0);
+}
+
+/* Sign derives its key through the memo: every algorithm's reply (deterministic
+ * signatures) matches the memo-off simulator's, on the first call and on later ones. */
+static void test_memo_sign_identical(void **state) {
+    (void)state;
+    static const char *const reqs[] = {
+        "{\"algorithm\":\"secp256k1\",\"data\":\"68656c6c6f\"}",
+        "{\"algorithm\":\"ed25519\",\"data\":\"68656c6c6f\"}",
+        "{\"algorithm\":\"secp256k1_prehashed\",\"data\":"
+        "\"00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\"}",
+        "{\"algorithm\":\"secp256k1\",\"data\":\"00\"}",
+    };
+    const char *on_args[] = {"--config", "appkeys.json", "--workers", "1", NULL};
+    const char *off_args[] = {"--config", "appkeys.json", "--workers", "1", "--key-cache", "0",
+                              NULL};
+    ds_testsim *on = tu_start(on_args), *off = tu_start(off_args);
+    for (int pass = 0; pass < 3; pass++)
+        for (size_t i = 0; i < sizeof reqs / sizeof reqs[0]; i++) {
+            cJSON *a = tu_ok(on->dstack_sock, "/Sign", reqs[i]);
+            cJSON *b = tu_ok(off->dstack_sock, "/Sign", reqs[i]);
+            char *sa = cJSON_PrintUnformatted(a), *sb = cJSON_PrintUnformatted(b);
+            assert_non_null(strstr(sa, "\"signature_chain\""));
+            assert_string_equal(sa, sb);
+            free(sa);
+            free(sb);
+            cJSON_Delete(a);
+            cJSON_Delete(b);
+        }
+    assert_int_equal(tu_stop(on), 0);
     assert_int_equal(tu_stop(off), 0);
 }
 
@@ -238,6 +270,7 @@ static void test_memo_bad_option(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_memo_replies_identical),
+        cmocka_unit_test(test_memo_sign_identical),
         cmocka_unit_test(test_memo_metrics_and_summary),
         cmocka_unit_test(test_memo_bad_option),
     };
