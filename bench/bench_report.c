@@ -32,31 +32,42 @@ void bench_report_free(bench_report *r) {
 }
 
 void bench_report_print(const bench_report *r) {
-    printf("\n== In-process bound vs server: requests per busy core-second (server CPU from /proc), "
-           "keep-alive, best concurrency ==\n");
-    printf("  %-9s %12s | %9s %8s %6s | %9s %8s %6s\n", "method", "bound op/s", "server/core",
+    printf(
+        "\n== In-process bound vs server: requests per busy core-second (server CPU from /proc), "
+        "keep-alive, best concurrency ==\n");
+    printf("  %-18s %12s | %9s %8s %6s | %9s %8s %6s\n", "method", "bound op/s", "server/core",
            "clients", "ratio", "1 worker", "clients", "ratio");
     for (int i = 0; i < r->nratios; i++) {
         const bench_ratio *x = &r->ratios[i];
-        printf("  %-9s %12.0f | %11.0f %6d %5.0f%% | %9.0f %8d %5.0f%%\n", x->method, x->bound_ops,
+        printf("  %-18s %12.0f | %11.0f %6d %5.0f%% | %9.0f %8d %5.0f%%\n", x->label, x->bound_ops,
                x->per_core_rps, x->at_clients, 100 * x->ratio, x->per_core_rps_1w, x->at_clients_1w,
                100 * x->ratio_1w);
     }
-    printf("  (server/core: with --workers %d, the default on this machine)\n", r->workers_max);
+    printf("  (server/core: with --workers %d, the default on this machine. GetKey/new derives a\n"
+           "   new path every request, the bound's work; GetKey repeats one path, answered from\n"
+           "   the simulator's memo, against the same bound)\n",
+           r->workers_max);
     printf("\n== Over the socket ==\n");
-    printf("  %-9s %2s %4s %-10s %9s %8s %8s %8s %8s %8s %6s %5s %7s\n", "method", "w", "conc",
+    printf("  %-10s %2s %4s %-10s %9s %8s %8s %8s %8s %8s %6s %5s %7s %5s\n", "method", "w", "conc",
            "mode", "req/s", "p50 us", "p99 us", "p99.9us", "max us", "cpu us/r", "cores", "fail",
-           "rss kB");
+           "rss kB", "memo");
     for (size_t i = 0; i < r->npoints; i++) {
         const bench_point *p = &r->points[i];
-        printf("  %-9s %2d %4d %-10s %9.0f %8.0f %8.0f %8.0f %8.0f %8.1f %6.2f %5llu %7ld\n",
+        char memo[16] = "-"; /* share of GetKey replies from the memo */
+        if (p->memo_hits >= 0 && p->memo_hits + p->memo_misses > 0)
+            snprintf(memo, sizeof memo, "%.0f%%",
+                     100.0 * (double)p->memo_hits / (double)(p->memo_hits + p->memo_misses));
+        printf("  %-10s %2d %4d %-10s %9.0f %8.0f %8.0f %8.0f %8.0f %8.1f %6.2f %5llu %7ld %5s\n",
                p->method, p->workers, p->clients, p->keepalive ? "keep-alive" : "per-req",
                p->r.req_per_sec, p->r.p50_us, p->r.p99_us, p->r.p999_us, p->r.max_us,
-               p->cpu_us_per_req, p->busy_cores, (unsigned long long)p->r.failed, p->rss_after_kb);
+               p->cpu_us_per_req, p->busy_cores, (unsigned long long)p->r.failed, p->rss_after_kb,
+               memo);
     }
+    printf("  (memo: GetKey replies served from the simulator's memo, warm-up included)\n");
     if (r->ngrowth) {
         printf("\n== Cost growth with the event log (8 clients, keep-alive) ==\n");
-        printf("  %-9s %8s %12s %12s %14s\n", "method", "events", "cpu us/req", "req/s", "bytes/resp");
+        printf("  %-9s %8s %12s %12s %14s\n", "method", "events", "cpu us/req", "req/s",
+               "bytes/resp");
         for (int i = 0; i < r->ngrowth; i++)
             printf("  %-9s %8d %12.1f %12.0f %14zu\n", r->growth[i].method, r->growth[i].events,
                    r->growth[i].cpu_us_per_req, r->growth[i].req_per_sec,
@@ -65,28 +76,40 @@ void bench_report_print(const bench_report *r) {
     printf("\n== Targets ==\n");
     for (int i = 0; i < r->ntargets; i++) {
         const bench_target *t = &r->targets[i];
-        printf("  %-46s %-14s %-34s %s\n", t->name, t->target, t->measured,
-               t->met < 0 ? "n/a" : t->met ? "MET" : "NOT MET");
+        printf("  %-48s %-10s %-38s %s\n", t->name, t->target, t->measured,
+               t->met < 0 ? "n/a"
+               : t->met   ? "MET"
+                          : "NOT MET");
     }
+    if (r->nclosed64)
+        printf("  (floor: the lowest mean latency %d requests always in flight allow if all %d "
+               "cores did\n   nothing but GetKey's full derivation at its in-process bound; "
+               "memo hits skip that work)\n",
+               r->closed64[0].clients, r->cpus);
 }
 
 static void json_str(FILE *f, const char *s) {
     fputc('"', f);
     for (; s && *s; s++) {
         unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\') fprintf(f, "\\%c", c);
-        else if (c == '\n') fputs("\\n", f);
-        else if (c < 0x20) fprintf(f, "\\u%04x", c);
-        else fputc(c, f);
+        if (c == '"' || c == '\\')
+            fprintf(f, "\\%c", c);
+        else if (c == '\n')
+            fputs("\\n", f);
+        else if (c < 0x20)
+            fprintf(f, "\\u%04x", c);
+        else
+            fputc(c, f);
     }
     fputc('"', f);
 }
 
 static void json_load(FILE *f, const bench_load_result *x) {
-    fprintf(f, "{\"ok\":%llu,\"failed\":%llu,\"wall_sec\":%.3f,\"req_per_sec\":%.1f,"
-               "\"p50_us\":%.1f,\"p99_us\":%.1f,\"p999_us\":%.1f,\"max_us\":%.1f,\"mean_us\":%.1f,"
-               "\"slower_than_50ms\":%llu,\"client_cpu_sec\":%.3f,\"server_cpu_sec\":%.3f,"
-               "\"first_error\":",
+    fprintf(f,
+            "{\"ok\":%llu,\"failed\":%llu,\"wall_sec\":%.3f,\"req_per_sec\":%.1f,"
+            "\"p50_us\":%.1f,\"p99_us\":%.1f,\"p999_us\":%.1f,\"max_us\":%.1f,\"mean_us\":%.1f,"
+            "\"slower_than_50ms\":%llu,\"client_cpu_sec\":%.3f,\"server_cpu_sec\":%.3f,"
+            "\"first_error\":",
             (unsigned long long)x->ok, (unsigned long long)x->failed, x->wall_sec, x->req_per_sec,
             x->p50_us, x->p99_us, x->p999_us, x->max_us, x->mean_us,
             (unsigned long long)x->slow_50ms, x->client_cpu_sec, x->server_cpu_sec);
@@ -117,40 +140,69 @@ static int write_json(const bench_report *r, const char *path) {
     fprintf(f, "\n  ],\n  \"ratios\":[");
     for (int i = 0; i < r->nratios; i++) {
         const bench_ratio *x = &r->ratios[i];
-        fprintf(f, "%s\n    {\"method\":\"%s\",\"bound_ops_per_sec\":%.1f,"
-                   "\"workers\":%d,\"server_req_per_busy_core_sec\":%.1f,\"clients\":%d,"
-                   "\"ratio\":%.4f,\"one_worker\":{\"server_req_per_busy_core_sec\":%.1f,"
-                   "\"clients\":%d,\"ratio\":%.4f}}",
-                i ? "," : "", x->method, x->bound_ops, r->workers_max, x->per_core_rps,
+        fprintf(f,
+                "%s\n    {\"method\":\"%s\",\"label\":\"%s\",\"bound_ops_per_sec\":%.1f,"
+                "\"workers\":%d,\"server_req_per_busy_core_sec\":%.1f,\"clients\":%d,"
+                "\"ratio\":%.4f,\"one_worker\":{\"server_req_per_busy_core_sec\":%.1f,"
+                "\"clients\":%d,\"ratio\":%.4f}}",
+                i ? "," : "", x->method, x->label, x->bound_ops, r->workers_max, x->per_core_rps,
                 x->at_clients, x->ratio, x->per_core_rps_1w, x->at_clients_1w, x->ratio_1w);
     }
     fprintf(f, "\n  ],\n  \"points\":[");
     for (size_t i = 0; i < r->npoints; i++) {
         const bench_point *p = &r->points[i];
-        fprintf(f, "%s\n    {\"method\":\"%s\",\"workers\":%d,\"clients\":%d,\"keepalive\":%s,"
-                   "\"server_cpu_sec\":%.4f,\"server_cpu_us_per_req\":%.2f,\"busy_cores\":%.3f,"
-                   "\"req_per_busy_core_sec\":%.1f,\"rss_before_kb\":%ld,\"rss_after_kb\":%ld,"
-                   "\"load\":",
+        fprintf(f,
+                "%s\n    {\"method\":\"%s\",\"workers\":%d,\"clients\":%d,\"keepalive\":%s,"
+                "\"server_cpu_sec\":%.4f,\"server_cpu_us_per_req\":%.2f,\"busy_cores\":%.3f,"
+                "\"req_per_busy_core_sec\":%.1f,\"rss_before_kb\":%ld,\"rss_after_kb\":%ld,",
                 i ? "," : "", p->method, p->workers, p->clients, p->keepalive ? "true" : "false",
                 p->server_cpu_sec, p->cpu_us_per_req, p->busy_cores, p->per_core_rps,
                 p->rss_before_kb, p->rss_after_kb);
+        if (p->memo_hits >= 0)
+            fprintf(f, "\"memo_hits\":%lld,\"memo_misses\":%lld,", p->memo_hits, p->memo_misses);
+        else
+            fprintf(f, "\"memo_hits\":null,\"memo_misses\":null,");
+        fprintf(f, "\"load\":");
         json_load(f, &p->r);
         fputc('}', f);
     }
-    fprintf(f, "\n  ],\n  \"p99_open_loop\":{\"method\":\"GetKey\",\"clients\":64,"
-               "\"offered_req_per_sec\":%.0f,\"load\":", r->p99_open_rate);
-    json_load(f, &r->p99_open);
+    fprintf(f, "\n  ],\n  \"p99_open_loop\":[");
+    for (int k = 0; k < 2; k++) {
+        fprintf(f,
+                "%s\n    {\"method\":\"%s\",\"clients\":64,\"offered_req_per_sec\":%.0f,\"load\":",
+                k ? "," : "", BENCH_OPEN_METHODS[k], r->p99_open_rate[k]);
+        json_load(f, &r->p99_open[k]);
+        fputc('}', f);
+    }
+    fprintf(f, "\n  ],\n  \"closed_loop_64\":[");
+    for (int i = 0; i < r->nclosed64; i++) {
+        const bench_closed *c = &r->closed64[i];
+        fprintf(f,
+                "%s\n    {\"method\":\"%s\",\"workers\":%d,\"clients\":%d,\"p99_us\":%.1f,"
+                "\"mean_us\":%.1f,\"floor_mean_us\":%.1f,\"floor_basis\":\"clients / (cpus x "
+                "GetKey in-process bound ops/s): the full derivation on every core\"}",
+                i ? "," : "", c->method, c->workers, c->clients, c->p99_us, c->mean_us,
+                c->floor_mean_us);
+    }
+    fprintf(f, "\n  ],\n  \"memo_check\":{\"identical\":%s,\"note\":",
+            r->memo_identical < 0 ? "null"
+            : r->memo_identical   ? "true"
+                                  : "false");
+    json_str(f, r->memo_check);
     fprintf(f, "},\n  \"growth\":[");
     for (int i = 0; i < r->ngrowth; i++)
-        fprintf(f, "%s\n    {\"method\":\"%s\",\"events\":%d,\"server_cpu_us_per_req\":%.2f,"
-                   "\"req_per_sec\":%.1f,\"response_bytes\":%zu}",
-                i ? "," : "", r->growth[i].method, r->growth[i].events,
-                r->growth[i].cpu_us_per_req, r->growth[i].req_per_sec, r->growth[i].response_bytes);
+        fprintf(f,
+                "%s\n    {\"method\":\"%s\",\"events\":%d,\"server_cpu_us_per_req\":%.2f,"
+                "\"req_per_sec\":%.1f,\"response_bytes\":%zu}",
+                i ? "," : "", r->growth[i].method, r->growth[i].events, r->growth[i].cpu_us_per_req,
+                r->growth[i].req_per_sec, r->growth[i].response_bytes);
     fprintf(f, "\n  ],\n  \"startup_ready_ms\":[");
-    for (int i = 0; i < r->nready; i++) fprintf(f, "%s%.2f", i ? "," : "", r->ready_ms[i]);
-    fprintf(f, "],\n  \"idle_rss_kb\":%ld,\n  \"soak\":{\"requests\":%llu,\"rss_before_kb\":%ld,"
-               "\"rss_after_kb\":%ld},\n  \"scaling\":{\"method\":\"GetKey\",\"clients\":64,"
-               "\"one_worker_req_per_sec\":%.1f,\"all_workers_req_per_sec\":%.1f},\n  \"harness\":[",
+    for (int i = 0; i < r->nready; i++)
+        fprintf(f, "%s%.2f", i ? "," : "", r->ready_ms[i]);
+    fprintf(f,
+            "],\n  \"idle_rss_kb\":%ld,\n  \"soak\":{\"requests\":%llu,\"rss_before_kb\":%ld,"
+            "\"rss_after_kb\":%ld},\n  \"scaling\":{\"method\":\"GetKey/new\",\"clients\":64,"
+            "\"one_worker_req_per_sec\":%.1f,\"all_workers_req_per_sec\":%.1f},\n  \"harness\":[",
             r->idle_rss_kb, (unsigned long long)r->soak_requests, r->soak_rss_before_kb,
             r->soak_rss_after_kb, r->scale_1w_rps, r->scale_2w_rps);
     for (int i = 0; i < r->nharness; i++) {
@@ -181,15 +233,15 @@ static int write_json(const bench_report *r, const char *path) {
 
 /* ---- SVG ---- */
 
-static const char *const COLORS[] = {"#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e",
-                                     "#8c564b"};
+static const char *const COLORS[] = {"#1f77b4", "#d62728", "#2ca02c",
+                                     "#9467bd", "#ff7f0e", "#8c564b"};
 
 typedef struct {
-    double x0, y0, w, h;       /* plot area */
-    double ymax;               /* linear 0..ymax, or log 10^ylo..10^yhi */
+    double x0, y0, w, h; /* plot area */
+    double ymax;         /* linear 0..ymax, or log 10^ylo..10^yhi */
     int logy;
     double ylo, yhi;
-    int time_axis;             /* labels in µs/ms (else counts) */
+    int time_axis; /* labels in µs/ms (else counts) */
 } panel;
 
 static double px(const panel *p, int clients) {
@@ -211,8 +263,9 @@ static void axes(FILE *f, const panel *p, const char *title, const char *ylabel)
             p->x0, p->y0, p->w, p->h);
     fprintf(f, "<text x='%.0f' y='%.0f' font-size='14' font-weight='bold'>%s</text>\n", p->x0,
             p->y0 - 10, title);
-    fprintf(f, "<text x='%.0f' y='%.0f' font-size='11' transform='rotate(-90 %.0f %.0f)' "
-               "text-anchor='middle'>%s</text>\n",
+    fprintf(f,
+            "<text x='%.0f' y='%.0f' font-size='11' transform='rotate(-90 %.0f %.0f)' "
+            "text-anchor='middle'>%s</text>\n",
             p->x0 - 52, p->y0 + p->h / 2, p->x0 - 52, p->y0 + p->h / 2, ylabel);
     static const int cs[] = {1, 8, 64};
     for (int i = 0; i < 3; i++) {
@@ -222,8 +275,10 @@ static void axes(FILE *f, const panel *p, const char *title, const char *ylabel)
         fprintf(f, "<text x='%.1f' y='%.0f' font-size='11' text-anchor='middle'>%d</text>\n", x,
                 p->y0 + p->h + 14, cs[i]);
     }
-    fprintf(f, "<text x='%.0f' y='%.0f' font-size='11' text-anchor='middle'>concurrent clients"
-               "</text>\n", p->x0 + p->w / 2, p->y0 + p->h + 30);
+    fprintf(f,
+            "<text x='%.0f' y='%.0f' font-size='11' text-anchor='middle'>concurrent clients"
+            "</text>\n",
+            p->x0 + p->w / 2, p->y0 + p->h + 30);
     int div = p->logy ? (int)(p->yhi - p->ylo) : 4; /* log axes: one line per decade */
     for (int i = 0; i <= div; i++) {
         double v, y;
@@ -232,10 +287,18 @@ static void axes(FILE *f, const panel *p, const char *title, const char *ylabel)
             double l = p->ylo + i;
             v = pow(10, l);
             y = py(p, v);
-            if (!p->time_axis) snprintf(lab, sizeof lab, v >= 1e6 ? "%.0fM" : v >= 1000 ? "%.0fk" : "%.0f",
-                                        v >= 1e6 ? v / 1e6 : v >= 1000 ? v / 1000 : v);
-            else if (v >= 1000) snprintf(lab, sizeof lab, "%.0f ms", v / 1000);
-            else snprintf(lab, sizeof lab, "%.0f us", v);
+            if (!p->time_axis)
+                snprintf(lab, sizeof lab,
+                         v >= 1e6    ? "%.0fM"
+                         : v >= 1000 ? "%.0fk"
+                                     : "%.0f",
+                         v >= 1e6    ? v / 1e6
+                         : v >= 1000 ? v / 1000
+                                     : v);
+            else if (v >= 1000)
+                snprintf(lab, sizeof lab, "%.0f ms", v / 1000);
+            else
+                snprintf(lab, sizeof lab, "%.0f us", v);
         } else {
             v = p->ymax * i / div;
             y = py(p, v);
@@ -249,7 +312,8 @@ static void axes(FILE *f, const panel *p, const char *title, const char *ylabel)
 }
 
 static int write_svg(const bench_report *r, const char *path, int workers) {
-    static const char *const METHODS[] = {"GetKey", "GetQuote", "Info", "Sign", "Version"};
+    static const char *const METHODS[] = {"GetKey", "GetKey/new", "GetQuote",
+                                          "Info",   "Sign",       "Version"};
     FILE *f = fopen(path, "w");
     if (!f) return -1;
     panel a = {80, 50, 380, 260, 0, 1, 3, 6, 0};  /* 1k … 1M req/s */
@@ -261,7 +325,7 @@ static int write_svg(const bench_report *r, const char *path, int workers) {
     snprintf(t2, sizeof t2, "p99 latency, %d worker%s", workers, workers == 1 ? "" : "s");
     axes(f, &a, t1, "requests / second (log scale)");
     axes(f, &b, t2, "p99 (log scale)");
-    for (int m = 0; m < 5; m++) {
+    for (int m = 0; m < 6; m++) {
         for (int ka = 1; ka >= 0; ka--) {
             char pa[512] = "", pb[512] = "";
             for (size_t i = 0; i < r->npoints; i++) {
@@ -269,7 +333,8 @@ static int write_svg(const bench_report *r, const char *path, int workers) {
                 if (p->workers != workers || p->keepalive != ka || strcmp(p->method, METHODS[m]))
                     continue;
                 char seg[64];
-                snprintf(seg, sizeof seg, "%.1f,%.1f ", px(&a, p->clients), py(&a, p->r.req_per_sec));
+                snprintf(seg, sizeof seg, "%.1f,%.1f ", px(&a, p->clients),
+                         py(&a, p->r.req_per_sec));
                 strncat(pa, seg, sizeof pa - strlen(pa) - 1);
                 snprintf(seg, sizeof seg, "%.1f,%.1f ", px(&b, p->clients), py(&b, p->r.p99_us));
                 strncat(pb, seg, sizeof pb - strlen(pb) - 1);
@@ -280,9 +345,10 @@ static int write_svg(const bench_report *r, const char *path, int workers) {
             fprintf(f, "<polyline points='%s' fill='none' stroke='%s' stroke-width='2'%s/>\n", pb,
                     COLORS[m], dash);
         }
-        fprintf(f, "<line x1='%d' y1='375' x2='%d' y2='375' stroke='%s' stroke-width='3'/>"
-                   "<text x='%d' y='379' font-size='12'>%s</text>\n",
-                80 + m * 130, 100 + m * 130, COLORS[m], 105 + m * 130, METHODS[m]);
+        fprintf(f,
+                "<line x1='%d' y1='375' x2='%d' y2='375' stroke='%s' stroke-width='3'/>"
+                "<text x='%d' y='379' font-size='12'>%s</text>\n",
+                80 + m * 140, 100 + m * 140, COLORS[m], 105 + m * 140, METHODS[m]);
     }
     fprintf(f, "<text x='80' y='405' font-size='11'>solid: keep-alive; dashed: one connection per "
                "request (the JS SDK's pattern). Unix socket, closed loop.</text>\n</svg>\n");
