@@ -11,8 +11,8 @@
  *      first load, a check that the memo's reply is byte-identical to the derived one.
  *   4. ratio = server requests per busy core-second ÷ in-process bound, per method
  *      (bench_targets.c; GetKey and GetKey/new both against GetKey's bound)
- *   5. GetKey at 64 clients with an offered load below capacity (open loop): the p99 a
- *      fleet sees when it is not saturating the simulator
+ *   5. GetKey and GetKey/new at 64 clients with an offered load of 60 % of their measured
+ *      capacity (open loop): the p99 a fleet sees when it is not saturating the simulator
  *   6. cost growth: GetQuote and Info after 10, 1k and 10k emitted events
  *   7. soak: 1M requests, RSS before and after; /metrics counts checked against them
  *   8. dstack-harness: `cluster 100` (after `up`) and `matrix` wall times (bench_harness.c)
