@@ -73,8 +73,6 @@ int bench_load_run(const bench_load_cfg *cfg, bench_load_result *res);
 
 /* ---- single requests (bench_request.c) ---- */
 
-/* A connected Unix stream socket (blocking), or -1. */
-int bench_unix_connect(const char *path);
 /* One request on a fresh connection; the response body (malloc'd) or NULL. */
 char *bench_request(const char *sock, const char *method, const char *path, const char *body,
                     int *status, size_t *body_len);

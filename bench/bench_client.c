@@ -37,6 +37,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ds_unix.h"
+
 #define REQ_TIMEOUT_SEC 10.0
 #define TIMEOUT_SCAN_SEC 0.010
 #define RETRY_SEC 0.001  /* a client whose connect or send failed tries again after this */
@@ -194,7 +196,7 @@ static void put_counter(lstate *s) {
 static int start_request(lstate *s, lconn *c, double now) {
     c->t0 = now;
     if (c->fd < 0) {
-        c->fd = bench_unix_connect(s->cfg->sock);
+        c->fd = ds_unix_connect(s->cfg->sock);
         if (c->fd < 0) {
             fail(s, "connect failed");
             start_failed(s, now);

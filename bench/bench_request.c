@@ -11,22 +11,10 @@
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
-#include <sys/un.h>
 #include <unistd.h>
 
-int bench_unix_connect(const char *path) {
-    struct sockaddr_un sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sun_family = AF_UNIX;
-    snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path);
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return -1;
-    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
+#include "ds_unix.h"
+
 
 /* One request/response on a connected stream socket; the body or NULL. */
 static char *exchange(int fd, const char *method, const char *path, const char *body, int *status,
@@ -70,7 +58,7 @@ static char *exchange(int fd, const char *method, const char *path, const char *
 
 char *bench_request(const char *sock, const char *method, const char *path, const char *body,
                     int *status, size_t *body_len) {
-    int fd = bench_unix_connect(sock);
+    int fd = ds_unix_connect(sock);
     if (fd < 0) return NULL;
     char *r = exchange(fd, method, path, body, status, body_len);
     close(fd);

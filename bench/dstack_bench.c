@@ -321,9 +321,9 @@ static void run_soak(bench_report *r, const bench_opts *o) {
     free(s.log);
 }
 
-static void usage(void) {
+static void usage(FILE *f) {
     fprintf(
-        stderr,
+        f,
         "usage: dstack-bench [--sim BIN] [--config FILE] [--harness BIN] [--out DIR]\n"
         "                    [--seconds S] [--soak N] [--quick] [--no-harness]\n"
         "       dstack-bench --attach SOCK --method M [--clients N] [--per-request]\n"
@@ -356,8 +356,24 @@ static int run_attached(const bench_opts *o) {
                lr.ok ? lr.server_cpu_sec * 1e6 / (double)lr.ok : 0, lr.first_error);
         return rc == 0 ? 0 : 1;
     }
-    usage();
+    fprintf(stderr,
+            "dstack-bench: unknown method %s (methods: GetKey GetKey/new GetQuote Info "
+            "Sign Version)\n",
+            o->method);
     return 2;
+}
+
+/* Parses v as a number in [lo, hi] for flag; 0, or -1 after a one-line message. */
+static int num_arg(const char *flag, const char *v, double lo, double hi, double *out) {
+    char *end;
+    double x = strtod(v, &end);
+    if (!*v || *end || !(x >= lo && x <= hi)) {
+        fprintf(stderr, "dstack-bench: %s: expected a number from %g to %g, got \"%s\"\n", flag, lo,
+                hi, v);
+        return -1;
+    }
+    *out = x;
+    return 0;
 }
 
 int main(int argc, char **argv) {
@@ -370,7 +386,11 @@ int main(int argc, char **argv) {
                     .workers_max = 2};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "--sim") && v)
+        double x;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            usage(stdout);
+            return 0;
+        } else if (!strcmp(a, "--sim") && v)
             o.sim_bin = argv[++i];
         else if (!strcmp(a, "--config") && v)
             o.config = argv[++i];
@@ -378,11 +398,12 @@ int main(int argc, char **argv) {
             o.harness_bin = argv[++i];
         else if (!strcmp(a, "--out") && v)
             o.out_dir = argv[++i];
-        else if (!strcmp(a, "--seconds") && v)
-            o.seconds = atof(argv[++i]);
-        else if (!strcmp(a, "--soak") && v)
-            o.soak = strtoull(argv[++i], NULL, 10);
-        else if (!strcmp(a, "--quick"))
+        else if (!strcmp(a, "--seconds") && v) {
+            if (num_arg(a, argv[++i], 0.01, 3600, &o.seconds)) return 2;
+        } else if (!strcmp(a, "--soak") && v) {
+            if (num_arg(a, argv[++i], 1000, 1e9, &x)) return 2;
+            o.soak = (uint64_t)x;
+        } else if (!strcmp(a, "--quick"))
             o.quick = 1;
         else if (!strcmp(a, "--no-harness"))
             o.no_harness = 1;
@@ -390,18 +411,27 @@ int main(int argc, char **argv) {
             o.attach = argv[++i];
         else if (!strcmp(a, "--method") && v)
             o.method = argv[++i];
-        else if (!strcmp(a, "--clients") && v)
-            o.clients = atoi(argv[++i]);
-        else if (!strcmp(a, "--per-request"))
+        else if (!strcmp(a, "--clients") && v) {
+            if (num_arg(a, argv[++i], 1, 4096, &x)) return 2;
+            o.clients = (int)x;
+        } else if (!strcmp(a, "--per-request"))
             o.per_request = 1;
         else if (!strcmp(a, "--spin"))
             o.spin = 1;
-        else if (!strcmp(a, "--rate") && v)
-            o.rate = atof(argv[++i]);
-        else if (!strcmp(a, "--pid") && v)
-            o.pid = atoi(argv[++i]);
-        else {
-            usage();
+        else if (!strcmp(a, "--rate") && v) {
+            if (num_arg(a, argv[++i], 0, 1e7, &o.rate)) return 2;
+        } else if (!strcmp(a, "--pid") && v) {
+            if (num_arg(a, argv[++i], 1, 4194304, &x)) return 2;
+            o.pid = (pid_t)x;
+        } else {
+            static const char *const VALUED[] = {"--sim",     "--config", "--harness", "--out",
+                                                 "--seconds", "--soak",   "--attach",  "--method",
+                                                 "--clients", "--rate",   "--pid"};
+            int valued = 0;
+            for (size_t k = 0; k < sizeof VALUED / sizeof VALUED[0]; k++)
+                valued |= !strcmp(a, VALUED[k]);
+            fprintf(stderr, "dstack-bench: %s %s (see dstack-bench --help)\n",
+                    valued ? "missing value for" : "unknown option", a);
             return 2;
         }
     }

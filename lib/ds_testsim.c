@@ -9,12 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "ds_unix.h"
 
 static void sleep_ms(long ms) {
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
@@ -22,17 +22,9 @@ static void sleep_ms(long ms) {
 }
 
 static int can_connect(const char *path) {
-    struct sockaddr_un sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sun_family = AF_UNIX;
-    size_t n = strlen(path);
-    if (n >= sizeof sa.sun_path) return 0;
-    memcpy(sa.sun_path, path, n);
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return 0;
-    int ok = connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
-    close(fd);
-    return ok;
+    int fd = ds_unix_connect(path);
+    if (fd >= 0) close(fd);
+    return fd >= 0;
 }
 
 void ds_testsim_dump_log(const ds_testsim *ts) {

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 
 #include "ds_hex.h"
 #include "ds_json.h"
+#include "ds_unix.h"
 
 ds_testsim *tu_start(const char *const *args) {
     ds_testsim *ts = calloc(1, sizeof(*ts));
@@ -35,20 +37,6 @@ int tu_stop(ds_testsim *ts) {
     return rc == 0 ? 0 : -1;
 }
 
-static int connect_unix(const char *sock) {
-    struct sockaddr_un sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sun_family = AF_UNIX;
-    if (strlen(sock) >= sizeof sa.sun_path) return -1;
-    memcpy(sa.sun_path, sock, strlen(sock));
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return -1;
-    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
 
 int tu_parse_response(const char *buf, size_t len, int *status, const char **body,
                       size_t *body_len, size_t *consumed) {
@@ -77,7 +65,7 @@ int tu_parse_response(const char *buf, size_t len, int *status, const char **bod
 
 char *tu_exchange(const char *sock, const void *req, size_t len, int half_close,
                   int stop_after_response, int timeout_ms, size_t *out_len, int *closed) {
-    int fd = connect_unix(sock);
+    int fd = ds_unix_connect(sock);
     assert_true(fd >= 0);
     size_t off = 0;
     while (off < len) {
@@ -234,4 +222,52 @@ int tu_free_port(void) {
     assert_int_equal(getsockname(probe, (struct sockaddr *)&sin, &sl), 0);
     close(probe);
     return ntohs(sin.sin_port);
+}
+
+char *tu_tcp_request(int port, const char *req) {
+    struct sockaddr_in sin;
+    memset(&sin, 0, sizeof sin);
+    sin.sin_family = AF_INET;
+    sin.sin_port = htons((uint16_t)port);
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_int_equal(connect(fd, (struct sockaddr *)&sin, sizeof sin), 0);
+    assert_int_equal(send(fd, req, strlen(req), 0), (ssize_t)strlen(req));
+    size_t cap = 1 << 20, have = 0;
+    char *buf = malloc(cap);
+    assert_non_null(buf);
+    ssize_t n;
+    while ((n = recv(fd, buf + have, cap - 1 - have, 0)) > 0) have += (size_t)n;
+    buf[have] = '\0';
+    close(fd);
+    return buf;
+}
+
+char *tu_scrape(int port) {
+    char *r = tu_tcp_request(port, "GET /metrics HTTP/1.1\r\nConnection: close\r\n\r\n");
+    assert_non_null(strstr(r, "HTTP/1.1 200 OK\r\n"));
+    assert_non_null(strstr(r, "Content-Type: text/plain; version=0.0.4"));
+    return r;
+}
+
+unsigned long long tu_sample(const char *text, const char *series) {
+    char needle[256];
+    snprintf(needle, sizeof needle, "\n%s ", series);
+    const char *p = strstr(text, needle);
+    if (!p) fprintf(stderr, "missing sample %s\n", series);
+    assert_non_null(p);
+    return strtoull(p + strlen(needle), NULL, 10);
+}
+
+char *tu_term_log(ds_testsim *ts, const char *until) {
+    kill(ts->pid, SIGTERM);
+    char *log = NULL;
+    for (int i = 0; i < 200; i++) {
+        size_t n;
+        free(log);
+        log = tu_read(ts->log_path, &n);
+        if (strstr(log, until)) break;
+        usleep(50000);
+    }
+    return log;
 }

@@ -25,6 +25,18 @@ ds_testsim *tu_start(const char *const *args);
 
 /* A loopback TCP port that was free a moment ago (bind to port 0, read it back). */
 int tu_free_port(void);
+/* Sends the simulator SIGTERM and returns its log (malloc'd) once the log contains
+ * `until` (polled for up to 10 s; the caller asserts on what it needs). Stop it with
+ * tu_stop afterwards. */
+char *tu_term_log(ds_testsim *ts, const char *until);
+/* One request over TCP to 127.0.0.1:port, read to EOF (the request should say
+ * Connection: close). Returns the raw response (malloc'd, NUL-terminated). */
+char *tu_tcp_request(int port, const char *req);
+/* GET /metrics from the TCP listener on port, asserting a 200 in Prometheus text format.
+ * Returns the raw response (malloc'd). */
+char *tu_scrape(int port);
+/* The value of the sample line "series value" in a scrape (asserted present). */
+unsigned long long tu_sample(const char *text, const char *series);
 /* Stops it and asserts a clean exit; frees the handle. Returns 0 on success (for group
  * teardowns), -1 otherwise. */
 int tu_stop(ds_testsim *ts);

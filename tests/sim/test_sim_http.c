@@ -19,6 +19,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ds_unix.h"
+
 static ds_testsim *sim;
 static const char *S;
 
@@ -37,13 +39,8 @@ static int teardown(void **state) {
 }
 
 static int unix_connect(const char *path) {
-    struct sockaddr_un sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sun_family = AF_UNIX;
-    memcpy(sa.sun_path, path, strlen(path));
-    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    int fd = ds_unix_connect(path);
     assert_true(fd >= 0);
-    assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
     return fd;
 }
 

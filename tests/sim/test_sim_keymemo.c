@@ -7,14 +7,10 @@
  */
 #include "sim_testutil.h"
 
-#include <arpa/inet.h>
 #include <fcntl.h>
-#include <netinet/in.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -126,36 +122,6 @@ static void test_memo_sign_identical(void **state) {
     assert_int_equal(tu_stop(off), 0);
 }
 
-static char *scrape(int port) {
-    struct sockaddr_in sin;
-    memset(&sin, 0, sizeof sin);
-    sin.sin_family = AF_INET;
-    sin.sin_port = htons((uint16_t)port);
-    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    assert_int_equal(connect(fd, (struct sockaddr *)&sin, sizeof sin), 0);
-    static const char req[] = "GET /metrics HTTP/1.1\r\nConnection: close\r\n\r\n";
-    assert_int_equal(send(fd, req, sizeof req - 1, 0), (ssize_t)(sizeof req - 1));
-    size_t cap = 1 << 20, have = 0;
-    char *buf = malloc(cap);
-    ssize_t r;
-    while ((r = recv(fd, buf + have, cap - 1 - have, 0)) > 0)
-        have += (size_t)r;
-    buf[have] = '\0';
-    close(fd);
-    assert_non_null(strstr(buf, "HTTP/1.1 200 OK\r\n"));
-    return buf;
-}
-
-static unsigned long long sample(const char *text, const char *series) {
-    char needle[160];
-    snprintf(needle, sizeof needle, "\n%s ", series);
-    const char *p = strstr(text, needle);
-    if (!p) fprintf(stderr, "missing sample %s\n", series);
-    assert_non_null(p);
-    return strtoull(p + strlen(needle), NULL, 10);
-}
-
 static ds_testsim *start_listening(int *port, const char *workers, const char *entries) {
     static char addr[64];
     *port = tu_free_port();
@@ -180,20 +146,12 @@ static void test_memo_metrics_and_summary(void **state) {
     /* A failed GetKey (bad algorithm) neither hits nor misses. */
     tu_err(s->dstack_sock, "/GetKey", "{\"path\":\"m\",\"algorithm\":\"rsa\"}",
            "Unsupported algorithm");
-    char *m = scrape(port);
-    assert_int_equal(sample(m, "dstack_sim_key_memo_hits_total"), 2);
-    assert_int_equal(sample(m, "dstack_sim_key_memo_misses_total"), 3);
-    assert_int_equal(sample(m, "dstack_sim_key_memo_entries"), 128);
+    char *m = tu_scrape(port);
+    assert_int_equal(tu_sample(m, "dstack_sim_key_memo_hits_total"), 2);
+    assert_int_equal(tu_sample(m, "dstack_sim_key_memo_misses_total"), 3);
+    assert_int_equal(tu_sample(m, "dstack_sim_key_memo_entries"), 128);
     free(m);
-    kill(s->pid, SIGTERM);
-    char *log = NULL;
-    for (int i = 0; i < 200; i++) {
-        size_t n;
-        free(log);
-        log = tu_read(s->log_path, &n);
-        if (strstr(log, "GetKey memo:")) break;
-        usleep(50000);
-    }
+    char *log = tu_term_log(s, "GetKey memo:");
     assert_non_null(strstr(log, "  GetKey memo: 2 hits, 3 misses (128 entries per worker)\n"));
     free(log);
     assert_int_equal(tu_stop(s), 0);
@@ -203,9 +161,9 @@ static void test_memo_metrics_and_summary(void **state) {
     s = start_listening(&port, "2", "256");
     for (int i = 0; i < 4; i++)
         free(getkey_body(s->dstack_sock, k));
-    m = scrape(port);
-    assert_int_equal(sample(m, "dstack_sim_key_memo_hits_total"), 2);
-    assert_int_equal(sample(m, "dstack_sim_key_memo_misses_total"), 2);
+    m = tu_scrape(port);
+    assert_int_equal(tu_sample(m, "dstack_sim_key_memo_hits_total"), 2);
+    assert_int_equal(tu_sample(m, "dstack_sim_key_memo_misses_total"), 2);
     free(m);
     assert_int_equal(tu_stop(s), 0);
 
@@ -213,10 +171,10 @@ static void test_memo_metrics_and_summary(void **state) {
     s = start_listening(&port, "1", "0");
     for (int i = 0; i < 2; i++)
         free(getkey_body(s->dstack_sock, k));
-    m = scrape(port);
-    assert_int_equal(sample(m, "dstack_sim_key_memo_hits_total"), 0);
-    assert_int_equal(sample(m, "dstack_sim_key_memo_misses_total"), 0);
-    assert_int_equal(sample(m, "dstack_sim_key_memo_entries"), 0);
+    m = tu_scrape(port);
+    assert_int_equal(tu_sample(m, "dstack_sim_key_memo_hits_total"), 0);
+    assert_int_equal(tu_sample(m, "dstack_sim_key_memo_misses_total"), 0);
+    assert_int_equal(tu_sample(m, "dstack_sim_key_memo_entries"), 0);
     free(m);
     assert_int_equal(tu_stop(s), 0);
 }

@@ -7,7 +7,6 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,42 +14,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "ds_unix.h"
 
-/* One request over TCP; returns the raw response (malloc'd). */
-static char *tcp_request(int port, const char *req) {
-    struct sockaddr_in sin;
-    memset(&sin, 0, sizeof sin);
-    sin.sin_family = AF_INET;
-    sin.sin_port = htons((uint16_t)port);
-    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    assert_int_equal(connect(fd, (struct sockaddr *)&sin, sizeof sin), 0);
-    send(fd, req, strlen(req), 0);
-    size_t cap = 1 << 20, have = 0;
-    char *buf = malloc(cap);
-    ssize_t n;
-    while ((n = recv(fd, buf + have, cap - 1 - have, 0)) > 0) have += (size_t)n;
-    buf[have] = '\0';
-    close(fd);
-    return buf;
-}
-
-static char *scrape(int port) {
-    char *r = tcp_request(port, "GET /metrics HTTP/1.1\r\nConnection: close\r\n\r\n");
-    assert_non_null(strstr(r, "HTTP/1.1 200 OK\r\n"));
-    assert_non_null(strstr(r, "Content-Type: text/plain; version=0.0.4"));
-    return r;
-}
-
-/* The value of the sample line starting with `series ` (asserted present). */
-static unsigned long long sample(const char *text, const char *series) {
-    char needle[256];
-    snprintf(needle, sizeof needle, "\n%s ", series);
-    const char *p = strstr(text, needle);
-    if (!p) fprintf(stderr, "missing sample %s\n", series);
-    assert_non_null(p);
-    return strtoull(p + strlen(needle), NULL, 10);
-}
 
 static void raw_unix(const char *sock, const char *req) {
     size_t n;
@@ -67,9 +32,9 @@ static void test_metrics_counts(void **state) {
     ds_testsim *s = tu_start(args);
     const char *S = s->dstack_sock;
 
-    char *before = scrape(port);
-    assert_int_equal(sample(before, "dstack_sim_requests_total{method=\"GetKey\"}"), 0);
-    assert_int_equal(sample(before, "dstack_sim_workers"), 2);
+    char *before = tu_scrape(port);
+    assert_int_equal(tu_sample(before, "dstack_sim_requests_total{method=\"GetKey\"}"), 0);
+    assert_int_equal(tu_sample(before, "dstack_sim_workers"), 2);
     free(before);
 
     for (int i = 0; i < 3; i++) cJSON_Delete(tu_ok(S, "/GetKey", "{\"path\":\"m\",\"purpose\":\"x\"}"));
@@ -80,27 +45,27 @@ static void test_metrics_counts(void **state) {
     raw_unix(S, "PUT /GetKey HTTP/1.1\r\nContent-Length: 0\r\n\r\n"); /* method_not_allowed */
     raw_unix(S, "NOT HTTP AT ALL\r\n\r\n");                          /* protocol */
     /* One over TCP too: the same counters. */
-    free(tcp_request(port, "GET /Version HTTP/1.1\r\nConnection: close\r\n\r\n"));
+    free(tu_tcp_request(port, "GET /Version HTTP/1.1\r\nConnection: close\r\n\r\n"));
 
-    char *m = scrape(port);
-    assert_int_equal(sample(m, "dstack_sim_requests_total{method=\"GetKey\"}"), 5);
-    assert_int_equal(sample(m, "dstack_sim_request_failures_total{method=\"GetKey\"}"), 2);
-    assert_int_equal(sample(m, "dstack_sim_requests_total{method=\"GetQuote\"}"), 2);
-    assert_int_equal(sample(m, "dstack_sim_request_failures_total{method=\"GetQuote\"}"), 0);
-    assert_int_equal(sample(m, "dstack_sim_requests_total{method=\"Info\"}"), 1);
-    assert_int_equal(sample(m, "dstack_sim_requests_total{method=\"Version\"}"), 1);
-    assert_int_equal(sample(m, "dstack_sim_requests_total{method=\"unknown\"}"), 1);
-    assert_int_equal(sample(m, "dstack_sim_requests_total{method=\"metrics\"}"), 1);
-    assert_int_equal(sample(m, "dstack_sim_requests_total{method=\"Sign\"}"), 0);
-    assert_int_equal(sample(m, "dstack_sim_errors_total{kind=\"bad_request\"}"), 1);
-    assert_int_equal(sample(m, "dstack_sim_errors_total{kind=\"not_found\"}"), 1);
-    assert_int_equal(sample(m, "dstack_sim_errors_total{kind=\"method_not_allowed\"}"), 1);
-    assert_int_equal(sample(m, "dstack_sim_errors_total{kind=\"protocol\"}"), 1);
-    assert_int_equal(sample(m, "dstack_sim_errors_total{kind=\"internal\"}"), 0);
+    char *m = tu_scrape(port);
+    assert_int_equal(tu_sample(m, "dstack_sim_requests_total{method=\"GetKey\"}"), 5);
+    assert_int_equal(tu_sample(m, "dstack_sim_request_failures_total{method=\"GetKey\"}"), 2);
+    assert_int_equal(tu_sample(m, "dstack_sim_requests_total{method=\"GetQuote\"}"), 2);
+    assert_int_equal(tu_sample(m, "dstack_sim_request_failures_total{method=\"GetQuote\"}"), 0);
+    assert_int_equal(tu_sample(m, "dstack_sim_requests_total{method=\"Info\"}"), 1);
+    assert_int_equal(tu_sample(m, "dstack_sim_requests_total{method=\"Version\"}"), 1);
+    assert_int_equal(tu_sample(m, "dstack_sim_requests_total{method=\"unknown\"}"), 1);
+    assert_int_equal(tu_sample(m, "dstack_sim_requests_total{method=\"metrics\"}"), 1);
+    assert_int_equal(tu_sample(m, "dstack_sim_requests_total{method=\"Sign\"}"), 0);
+    assert_int_equal(tu_sample(m, "dstack_sim_errors_total{kind=\"bad_request\"}"), 1);
+    assert_int_equal(tu_sample(m, "dstack_sim_errors_total{kind=\"not_found\"}"), 1);
+    assert_int_equal(tu_sample(m, "dstack_sim_errors_total{kind=\"method_not_allowed\"}"), 1);
+    assert_int_equal(tu_sample(m, "dstack_sim_errors_total{kind=\"protocol\"}"), 1);
+    assert_int_equal(tu_sample(m, "dstack_sim_errors_total{kind=\"internal\"}"), 0);
     /* Histogram: cumulative buckets, +Inf = _count = requests. */
-    assert_int_equal(sample(m, "dstack_sim_request_duration_seconds_count{method=\"GetKey\"}"), 5);
+    assert_int_equal(tu_sample(m, "dstack_sim_request_duration_seconds_count{method=\"GetKey\"}"), 5);
     assert_int_equal(
-        sample(m, "dstack_sim_request_duration_seconds_bucket{method=\"GetKey\",le=\"+Inf\"}"), 5);
+        tu_sample(m, "dstack_sim_request_duration_seconds_bucket{method=\"GetKey\",le=\"+Inf\"}"), 5);
     static const char *const LE[] = {"2.5e-05", "5e-05", "0.0001", "0.00025", "0.0005", "0.001",
                                      "0.002", "0.005", "0.01", "0.025", "0.05", "0.1", "0.25",
                                      "1", "+Inf"};
@@ -109,31 +74,23 @@ static void test_metrics_counts(void **state) {
         char series[160];
         snprintf(series, sizeof series,
                  "dstack_sim_request_duration_seconds_bucket{method=\"GetQuote\",le=\"%s\"}", LE[i]);
-        unsigned long long v = sample(m, series);
+        unsigned long long v = tu_sample(m, series);
         assert_true(v >= prev);
         prev = v;
     }
     assert_int_equal(prev, 2);
     assert_non_null(strstr(m, "# TYPE dstack_sim_request_duration_seconds histogram\n"));
     assert_non_null(strstr(m, "\nprocess_resident_memory_bytes "));
-    assert_true(sample(m, "dstack_sim_event_log_events") > 0);
+    assert_true(tu_sample(m, "dstack_sim_event_log_events") > 0);
     free(m);
 
     /* /metrics answers GET only; the dstack API stays on the TCP listener too. */
-    char *r = tcp_request(port, "POST /metrics HTTP/1.1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+    char *r = tu_tcp_request(port, "POST /metrics HTTP/1.1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
     assert_non_null(strstr(r, "HTTP/1.1 405"));
     free(r);
 
     /* Shutdown: the per-method summary on stderr (the log). */
-    kill(s->pid, SIGTERM);
-    char *log = NULL;
-    for (int i = 0; i < 200; i++) {
-        size_t n;
-        free(log);
-        log = tu_read(s->log_path, &n);
-        if (strstr(log, "  errors:")) break;
-        usleep(50000);
-    }
+    char *log = tu_term_log(s, "  errors:");
     assert_non_null(strstr(log, "requests served (2 workers"));
     assert_non_null(strstr(log, "\n  GetKey "));
     assert_non_null(strstr(log, "\n  GetQuote "));
@@ -157,12 +114,8 @@ static void test_metrics_not_on_unix_socket(void **state) {
 /* Opens a keep-alive connection to the Unix socket and completes one request on it, so
  * the server has certainly accepted (and counts) it. Returns the open fd. */
 static int held_connection(const char *sock) {
-    struct sockaddr_un sun;
-    memset(&sun, 0, sizeof sun);
-    sun.sun_family = AF_UNIX;
-    snprintf(sun.sun_path, sizeof sun.sun_path, "%s", sock);
-    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
-    assert_int_equal(connect(fd, (struct sockaddr *)&sun, sizeof sun), 0);
+    int fd = ds_unix_connect(sock);
+    assert_true(fd >= 0);
     static const char req[] = "GET /Version HTTP/1.1\r\nHost: x\r\n\r\n";
     assert_int_equal(send(fd, req, sizeof req - 1, 0), (ssize_t)(sizeof req - 1));
     char buf[4096];
@@ -198,7 +151,7 @@ static void test_metrics_overload_kind(void **state) {
     /* Scrape once the freed slots are back (bounded: 200 tries). */
     char *m = NULL;
     for (int i = 0; i < 200 && !m; i++) {
-        char *t = tcp_request(port, "GET /metrics HTTP/1.1\r\nConnection: close\r\n\r\n");
+        char *t = tu_tcp_request(port, "GET /metrics HTTP/1.1\r\nConnection: close\r\n\r\n");
         if (strstr(t, "HTTP/1.1 200 OK\r\n")) m = t;
         else {
             free(t);
@@ -206,8 +159,8 @@ static void test_metrics_overload_kind(void **state) {
         }
     }
     assert_non_null(m);
-    assert_true(sample(m, "dstack_sim_errors_total{kind=\"overloaded\"}") >= 1);
-    assert_int_equal(sample(m, "dstack_sim_errors_total{kind=\"internal\"}"), 0);
+    assert_true(tu_sample(m, "dstack_sim_errors_total{kind=\"overloaded\"}") >= 1);
+    assert_int_equal(tu_sample(m, "dstack_sim_errors_total{kind=\"internal\"}"), 0);
     free(m);
     assert_int_equal(tu_stop(s), 0);
 }
