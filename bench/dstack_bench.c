@@ -259,6 +259,22 @@ static void run_growth(bench_report *r, const bench_opts *o) {
     free(s.log);
 }
 
+/* One soak leg: method m at 64 keep-alive clients until max_requests (or seconds). */
+static bench_load_result soak_load(const bench_sim *s, int m, double seconds,
+                                   uint64_t max_requests) {
+    bench_load_cfg lc = {.sock = s->sock,
+                         .path = METHODS[m].path,
+                         .body = METHODS[m].body,
+                         .clients = 64,
+                         .keepalive = 1,
+                         .seconds = seconds,
+                         .warm_seconds = 0,
+                         .max_requests = max_requests};
+    bench_load_result lr;
+    bench_load_run(&lc, &lr);
+    return lr;
+}
+
 /* 1M requests over the four hot methods on one simulator; RSS before/after; /metrics. */
 static void run_soak(bench_report *r, const bench_opts *o) {
     bench_sim s;
@@ -268,31 +284,11 @@ static void run_soak(bench_report *r, const bench_opts *o) {
     const int SOAK_M[] = {method_index("GetKey"), method_index("GetQuote"), method_index("Info"),
                           method_index("Version")};
     /* Warm-up: allocator arenas and caches reach their steady size. */
-    for (int i = 0; i < 4; i++) {
-        bench_load_cfg lc = {.sock = s.sock,
-                             .path = METHODS[SOAK_M[i]].path,
-                             .body = METHODS[SOAK_M[i]].body,
-                             .clients = 64,
-                             .keepalive = 1,
-                             .seconds = 30,
-                             .warm_seconds = 0,
-                             .max_requests = 5000};
-        bench_load_result lr;
-        bench_load_run(&lc, &lr);
-        sent[SOAK_M[i]] += lr.ok;
-    }
+    for (int i = 0; i < 4; i++)
+        sent[SOAK_M[i]] += soak_load(&s, SOAK_M[i], 30, 5000).ok;
     r->soak_rss_before_kb = bench_proc_rss_kb(s.pid);
     for (int i = 0; i < 4; i++) {
-        bench_load_cfg lc = {.sock = s.sock,
-                             .path = METHODS[SOAK_M[i]].path,
-                             .body = METHODS[SOAK_M[i]].body,
-                             .clients = 64,
-                             .keepalive = 1,
-                             .seconds = 600,
-                             .warm_seconds = 0,
-                             .max_requests = per};
-        bench_load_result lr;
-        bench_load_run(&lc, &lr);
+        bench_load_result lr = soak_load(&s, SOAK_M[i], 600, per);
         sent[SOAK_M[i]] += lr.ok;
         r->soak_requests += lr.ok + lr.failed;
         fprintf(stderr, "  soak %-9s %llu requests, %llu failed, RSS %ld kB\n",
