@@ -1,13 +1,9 @@
 /* test_chain.c — dstack key derivation and the signature chain, byte-exact.
  * Vectors: shared spec vectors.md A, C, D, E, F (upstream docs/tests and independent
  * recomputation) and fixtures/vectors/getkey-test-vectors.json (GetKey/Sign for both
- * upstream simulator key sets, see fixtures/vectors/README.md). */
-#include <stdio.h>
-#include <stdlib.h>
-
-#include <cjson/cJSON.h>
-
-#include "unit_util.h"
+ * upstream simulator key sets) and fixtures/vectors/guest-api-0.6-vectors.json (a chain
+ * under a known KMS root); see fixtures/vectors/README.md. */
+#include "unit_json.h"
 
 #include "ds_chain.h"
 #include "ds_ed25519.h"
@@ -18,10 +14,10 @@
 
 static const char *APP_KEY_A = "1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1c2d3e4f5a6b7c8d9e0f1a2b";
 
-static void getkey(const uint8_t app_key[32], const char *path, const char *purpose,
-                   ds_key_alg alg, ds_derived_key *out) {
-    assert_int_equal(ds_chain_getkey(app_key, path, strlen(path), purpose, strlen(purpose), alg, out),
-                     DS_OK);
+static void getkey(const uint8_t app_key[32], const char *path, const char *purpose, ds_key_alg alg,
+                   ds_derived_key *out) {
+    assert_int_equal(
+        ds_chain_getkey(app_key, path, strlen(path), purpose, strlen(purpose), alg, out), DS_OK);
 }
 
 static void vector_a_official_getkey(void **state) {
@@ -32,16 +28,19 @@ static void vector_a_official_getkey(void **state) {
     getkey(app_key, "test", "signing", DS_KEY_SECP256K1, &k);
     assert_hex_equal(k.key, 32, "52786aa123b0971e283af97f32e25767483d099d66e6c40afeb3a49046b5379e");
     assert_int_equal(k.pub_len, 33);
-    assert_hex_equal(k.pub, 33, "02ead9e0064aad1bb151c270c78ef82a4caf6d3fc92c311804e79751deb3476919");
-    assert_hex_equal(k.link0, 65, "c8a3dcf06c4e95bd78a5d7a1c8fcff171fc5848cfae804c6fc11bda4dc5d4062"
-                                  "379995390843827444992c4c0e4bac70f0f878e01b9fc8b98cd7126fe5a3876b01");
+    assert_hex_equal(k.pub, 33,
+                     "02ead9e0064aad1bb151c270c78ef82a4caf6d3fc92c311804e79751deb3476919");
+    assert_hex_equal(k.link0, 65,
+                     "c8a3dcf06c4e95bd78a5d7a1c8fcff171fc5848cfae804c6fc11bda4dc5d4062"
+                     "379995390843827444992c4c0e4bac70f0f878e01b9fc8b98cd7126fe5a3876b01");
     assert_int_equal(ds_secp_pubkey(app_key, app_pub, 33), DS_OK);
     assert_int_equal(ds_secp_address(app_pub, 33, addr), DS_OK);
     assert_hex_equal(addr, 20, "af6d46d1e55aa87772fb1538fe4d36aaa70f4e06");
 
     getkey(app_key, "vms", "signing", DS_KEY_SECP256K1, &k);
     assert_hex_equal(k.key, 32, "9db79b3fefe69f2a7b7efbc908c854bf845a629023361f2c9cb3db09fb99010f");
-    assert_hex_equal(k.pub, 33, "03ab7f25d56455d300a1c1f77f57f6d16193e89cdd9edc5c5e2994b446b1f3373d");
+    assert_hex_equal(k.pub, 33,
+                     "03ab7f25d56455d300a1c1f77f57f6d16193e89cdd9edc5c5e2994b446b1f3373d");
     getkey(app_key, "vms", "signing", DS_KEY_ED25519, &k);
     assert_hex_equal(k.key, 32, "9db79b3fefe69f2a7b7efbc908c854bf845a629023361f2c9cb3db09fb99010f");
     assert_int_equal(k.pub_len, 32);
@@ -49,11 +48,13 @@ static void vector_a_official_getkey(void **state) {
 
     getkey(app_key, "wallet/ethereum", "mainnet", DS_KEY_SECP256K1, &k);
     assert_hex_equal(k.key, 32, "a2a8a101fef78bee119ab7190ef22ca834b4e6a9f4b0149df1c99f5c9e1a099e");
-    assert_hex_equal(k.pub, 33, "0307656cda96e2793fbafde1d3e3f91b5352df5b71b87ccd4823732e5554b6ad27");
+    assert_hex_equal(k.pub, 33,
+                     "0307656cda96e2793fbafde1d3e3f91b5352df5b71b87ccd4823732e5554b6ad27");
     assert_int_equal(ds_secp_address(k.pub, 33, addr), DS_OK);
     assert_hex_equal(addr, 20, "cb5ed795240d6156f47d4b20d2cb834aede33fb3");
-    assert_hex_equal(k.link0, 65, "29f0886626b59a653aa39685dc7532081191f67a3f962f796366b975ac99d8ab"
-                                  "2f44aac94be4d00f67bcc3e45237b6d12b15015e3fa9c51b124da66f84bd9f8500");
+    assert_hex_equal(k.link0, 65,
+                     "29f0886626b59a653aa39685dc7532081191f67a3f962f796366b975ac99d8ab"
+                     "2f44aac94be4d00f67bcc3e45237b6d12b15015e3fa9c51b124da66f84bd9f8500");
 }
 
 /* Purpose only changes the claim, never the key. */
@@ -102,23 +103,27 @@ static void vector_f_kms_issue(void **state) {
     memset(root, 0x11, 32);
     memset(app_id, 0x21, 20);
     assert_int_equal(ds_kdf_app_key(root, app_id, app_key), DS_OK);
-    assert_hex_equal(app_key, 32, "6eb79709c8e5a1b02877bbf354c44ada845b8bfd8fad72bb3e99cabf76f76643");
+    assert_hex_equal(app_key, 32,
+                     "6eb79709c8e5a1b02877bbf354c44ada845b8bfd8fad72bb3e99cabf76f76643");
     memset(app_key, 0, 32);
     assert_int_equal(ds_chain_kms_issue(root, app_id, app_key, app_pub, link1), DS_OK);
-    assert_hex_equal(app_key, 32, "6eb79709c8e5a1b02877bbf354c44ada845b8bfd8fad72bb3e99cabf76f76643");
-    assert_hex_equal(app_pub, 33, "0222251979c6f478af19fb189846869db67dcf2e8772af319d4aa17bab4021d822");
+    assert_hex_equal(app_key, 32,
+                     "6eb79709c8e5a1b02877bbf354c44ada845b8bfd8fad72bb3e99cabf76f76643");
+    assert_hex_equal(app_pub, 33,
+                     "0222251979c6f478af19fb189846869db67dcf2e8772af319d4aa17bab4021d822");
     assert_int_equal(ds_secp_address(app_pub, 33, addr), DS_OK);
     assert_hex_equal(addr, 20, "697b392e78e1322258de641215321eb77f50a54e");
-    assert_hex_equal(link1, 65, "0fa582260804b3f7ad41347da54f6cba36cf49a4fe5a2b1f3cc7aea2c523ebae"
-                                "5dd776a32495220c0d48a76b968d8089ef4dacb58f3abdd2eb82732fade9dfe601");
+    assert_hex_equal(link1, 65,
+                     "0fa582260804b3f7ad41347da54f6cba36cf49a4fe5a2b1f3cc7aea2c523ebae"
+                     "5dd776a32495220c0d48a76b968d8089ef4dacb58f3abdd2eb82732fade9dfe601");
     /* A whole chain under this root verifies to the root's address. */
     ds_derived_key k;
     ds_chain_result r;
     uint8_t root_addr[20];
     getkey(app_key, "node/1", "cluster", DS_KEY_SECP256K1, &k);
     unhex("19e7e376e7c213b7e7e7e46cc70a5dd086daff2a", root_addr, 20);
-    assert_int_equal(ds_chain_verify(k.pub, 33, "cluster", 7, k.link0, link1, app_id, root_addr, &r),
-                     DS_OK);
+    assert_int_equal(
+        ds_chain_verify(k.pub, 33, "cluster", 7, k.link0, link1, app_id, root_addr, &r), DS_OK);
     assert_int_equal(r.status, DS_CHAIN_VALID);
     assert_memory_equal(r.app_pub, app_pub, 33);
     assert_memory_equal(r.kms_addr, root_addr, 20);
@@ -165,7 +170,8 @@ static void check_upstream_set(const struct upstream_set *s) {
     ds_derived_key k;
     ds_chain_result r;
     getkey(app_key, "test", "signing", DS_KEY_SECP256K1, &k);
-    assert_int_equal(ds_chain_verify(k.pub, 33, "signing", 7, k.link0, link1, app_id, root, &r), DS_OK);
+    assert_int_equal(ds_chain_verify(k.pub, 33, "signing", 7, k.link0, link1, app_id, root, &r),
+                     DS_OK);
     assert_int_equal(r.status, DS_CHAIN_VALID);
     assert_hex_equal(r.kms_pub, 33, s->root_pub);
     assert_hex_equal(r.kms_addr, 20, s->root_addr);
@@ -180,8 +186,9 @@ static void vector_c_upstream_v0511(void **state) {
     unhex(SET_C.app_key, app_key, 32);
     getkey(app_key, "test", "signing", DS_KEY_SECP256K1, &k);
     assert_hex_equal(k.key, 32, "133e8ca6e532ead3e38f00347408771da296e9c70e8e3e362f485154e64ef4e8");
-    assert_hex_equal(k.link0, 65, "c2ac442934a10d730c14b553e6b93e4db61aa7afa48b7aa51e649841115d6f41"
-                                  "60a29b24a87e0ef4c02e37c10b176913f1449ebb41466fccdc44a6ef5d9b247300");
+    assert_hex_equal(k.link0, 65,
+                     "c2ac442934a10d730c14b553e6b93e4db61aa7afa48b7aa51e649841115d6f41"
+                     "60a29b24a87e0ef4c02e37c10b176913f1449ebb41466fccdc44a6ef5d9b247300");
 }
 
 static void vector_d_upstream_v055(void **state) {
@@ -277,30 +284,9 @@ static void verify_reports_failing_link(void **state) {
 
 /* ---- fixtures/vectors/getkey-test-vectors.json ---- */
 
-static cJSON *load_vectors(void) {
-    const char *dir = getenv("DS_FIXTURES");
-    char path[512];
-    snprintf(path, sizeof path, "%s/vectors/getkey-test-vectors.json", dir ? dir : "fixtures");
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) fail_msg("cannot open %s (run from the repo root or set DS_FIXTURES)", path);
-    static char buf[1 << 16];
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    cJSON *j = cJSON_Parse(buf);
-    assert_non_null(j);
-    return j;
-}
-
-static const char *jstr(const cJSON *o, const char *name) {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
-    if (!cJSON_IsString(v)) fail_msg("fixture field %s missing", name);
-    return v->valuestring;
-}
-
 static void upstream_getkey_vectors(void **state) {
     (void)state;
-    cJSON *all = load_vectors();
+    cJSON *all = load_fixture_json("getkey-test-vectors.json");
     int cases = 0;
     const cJSON *set;
     cJSON_ArrayForEach(set, all) {
@@ -339,8 +325,10 @@ static void upstream_getkey_vectors(void **state) {
             if (ed) {
                 assert_int_equal(ds_ed25519_sign(k.key, data, n, sig), DS_OK);
             } else {
-                if (strcmp(alg, "secp256k1") == 0) ds_sha256(data, n, digest);
-                else memcpy(digest, data, 32); /* secp256k1_prehashed: data is the digest */
+                if (strcmp(alg, "secp256k1") == 0)
+                    ds_sha256(data, n, digest);
+                else
+                    memcpy(digest, data, 32); /* secp256k1_prehashed: data is the digest */
                 assert_int_equal(ds_secp_sign(k.key, digest, sig), DS_OK);
                 assert_int_equal(ds_secp_verify(k.pub, 33, digest, sig), DS_OK);
             }
@@ -358,6 +346,36 @@ static void upstream_getkey_vectors(void **state) {
     cJSON_Delete(all);
 }
 
+/* A full chain under a known KMS root (fixtures/vectors/guest-api-0.6-vectors.json,
+ * "v0_kms_root_chain"): the KMS derives the app root and signs link1 byte-exactly. */
+static void upstream_kms_root_chain(void **state) {
+    (void)state;
+    cJSON *all = load_fixture_json("guest-api-0.6-vectors.json");
+    const cJSON *v = jget(all, "v0_kms_root_chain");
+    uint8_t root[32], app_id[20], app_key[32], app_pub[33], link1[65], root_pub[33], root_addr[20];
+    unhex(jstr(v, "kms_root_key"), root, 32);
+    unhex(jstr(v, "app_id"), app_id, 20);
+    assert_int_equal(ds_secp_pubkey(root, root_pub, 33), DS_OK);
+    assert_hex_equal(root_pub, 33, jstr(v, "kms_root_pub"));
+    assert_int_equal(ds_kdf_app_key(root, app_id, app_key), DS_OK);
+    assert_hex_equal(app_key, 32, jstr(v, "app_root_key"));
+    memset(app_key, 0, 32);
+    assert_int_equal(ds_chain_kms_issue(root, app_id, app_key, app_pub, link1), DS_OK);
+    assert_hex_equal(app_key, 32, jstr(v, "app_root_key"));
+    assert_hex_equal(app_pub, 33, jstr(v, "app_root_pub"));
+    assert_hex_equal(link1, 65, jstr(v, "k256_signature"));
+    /* GetKey under that app root verifies to the KMS root's address. */
+    ds_derived_key k;
+    ds_chain_result r;
+    getkey(app_key, "vms", "signing", DS_KEY_SECP256K1, &k);
+    assert_int_equal(ds_secp_address(root_pub, 33, root_addr), DS_OK);
+    assert_int_equal(
+        ds_chain_verify(k.pub, 33, "signing", 7, k.link0, link1, app_id, root_addr, &r), DS_OK);
+    assert_int_equal(r.status, DS_CHAIN_VALID);
+    assert_hex_equal(r.kms_pub, 33, jstr(v, "kms_root_pub"));
+    cJSON_Delete(all);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(vector_a_official_getkey),
@@ -369,6 +387,7 @@ int main(void) {
         cmocka_unit_test(vector_e_production_digests),
         cmocka_unit_test(verify_reports_failing_link),
         cmocka_unit_test(upstream_getkey_vectors),
+        cmocka_unit_test(upstream_kms_root_chain),
     };
     return cmocka_run_group_tests_name("chain", tests, NULL, NULL);
 }
