@@ -42,6 +42,7 @@ static void cleanup_dir(ds_testsim *ts) {
     unlink(ts->log_path);
     unlink(ts->dstack_sock); /* only if the simulator left them behind */
     unlink(ts->tappd_sock);
+    unlink(ts->external_sock);
     rmdir(ts->dir);
 }
 
@@ -56,6 +57,7 @@ ds_err ds_testsim_start(ds_testsim *ts, const char *binary, const char *const *e
     if (!mkdtemp(ts->dir)) return DS_ERR_IO;
     snprintf(ts->dstack_sock, sizeof ts->dstack_sock, "%s/dstack.sock", ts->dir);
     snprintf(ts->tappd_sock, sizeof ts->tappd_sock, "%s/tappd.sock", ts->dir);
+    snprintf(ts->external_sock, sizeof ts->external_sock, "%s/external.sock", ts->dir);
     snprintf(ts->log_path, sizeof ts->log_path, "%s/simulator.log", ts->dir);
 
     size_t nextra = 0;
@@ -132,7 +134,8 @@ int ds_testsim_stop(ds_testsim *ts) {
     }
     ts->pid = -1;
     struct stat sb;
-    if (result == 0 && (lstat(ts->dstack_sock, &sb) == 0 || lstat(ts->tappd_sock, &sb) == 0)) {
+    if (result == 0 && (lstat(ts->dstack_sock, &sb) == 0 || lstat(ts->tappd_sock, &sb) == 0 ||
+                        lstat(ts->external_sock, &sb) == 0)) {
         fprintf(stderr, "ds_testsim: the simulator left its socket files behind\n");
         result = 1;
     }

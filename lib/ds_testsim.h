@@ -8,7 +8,8 @@
  *
  * The binary is `binary`, else $DSTACK_SIMULATOR_BIN, else build/bin/dstack-simulator
  * (relative to the working directory). The simulator gets --dstack-sock and --tappd-sock
- * in a fresh mkdtemp directory plus the extra arguments; its output goes to a log file
+ * in a fresh mkdtemp directory plus the extra arguments (its external.sock lands beside
+ * them); its output goes to a log file
  * there (printed to stderr when start-up fails). Ready = its dstack socket accepts a
  * connection (polled for up to 20 s, which covers sanitizer builds). The simulator gets
  * SIGTERM if the test process dies first (Linux PR_SET_PDEATHSIG), so a failing test never
@@ -26,6 +27,7 @@ typedef struct {
     char dir[256];
     char dstack_sock[300];
     char tappd_sock[300];
+    char external_sock[300];  /* where the simulator's default puts its Worker API socket */
     char log_path[300];
 } ds_testsim;
 

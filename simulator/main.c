@@ -39,7 +39,7 @@ typedef struct {
     sim_metrics metrics;
     sim_workers workers;
     sim_server *srv;                /* worker 0's: owns the listeners */
-    sim_sockfile dstack_file, tappd_file;
+    sim_sockfile dstack_file, tappd_file, external_file;
     int tcp_port;
     struct event *sigint, *sigterm;
     sim_connlimit connlimit;        /* --max-connections, across all workers */
@@ -64,15 +64,24 @@ static void abs_path(const char *p, char *out, size_t cap) {
 static void banner(const sim_app *app) {
     const sim_state *st = &app->st;
     const sim_config *c = &app->cfg;
-    char dpath[PATH_MAX + 64], tpath[PATH_MAX + 64], hex[131], addr[43];
+    char dpath[PATH_MAX + 64], tpath[PATH_MAX + 64], xpath[PATH_MAX + 64], hex[131], addr[43];
     uint8_t a[20];
     abs_path(c->dstack_sock, dpath, sizeof dpath);
-    printf("dstack-simulator %s (dstack guest agent API %s): listening\n", SIM_VERSION, c->version);
+    printf("dstack-simulator %s (dstack guest agent %s): listening\n", SIM_VERSION, c->version);
     printf("  PUBLIC TEST KEYS: for local development only, never for anything of value\n");
+    if (c->agent == SIM_AGENT_0_6_0)
+        printf("  agent version    0.6.0: frozen API at / and /v0, v1 API at /v1 (EmitEvent removed)\n");
+    else
+        printf("  agent version    0.5.11 (EmitEvent %s)\n",
+               c->emit_refuse ? "refused, as upstream's 0.5.9+ simulator" : "extends RTMR3");
     printf("  dstack socket    %s\n", dpath);
     if (c->tappd_sock[0]) {
         abs_path(c->tappd_sock, tpath, sizeof tpath);
         printf("  tappd socket     %s\n", tpath);
+    }
+    if (c->external_sock && c->external_sock[0]) {
+        abs_path(c->external_sock, xpath, sizeof xpath);
+        printf("  external socket  %s (Worker API)\n", xpath);
     }
     if (app->tcp_port) {
         printf("  dstack TCP       http://%s (port %d)\n", c->listen_addr, app->tcp_port);
@@ -133,6 +142,11 @@ static int open_listeners(sim_app *app) {
     if (c->tappd_sock[0]) {
         fd = sim_unix_listen(c->tappd_sock, c->sock_mode, &app->tappd_file, err, sizeof err);
         if (fd < 0 || sim_server_add_listener(app->srv, fd, sim_route_tappd, &app->st) != 0) goto fail;
+    }
+    if (c->external_sock && c->external_sock[0]) {
+        fd = sim_unix_listen(c->external_sock, c->sock_mode, &app->external_file, err, sizeof err);
+        if (fd < 0 || sim_server_add_listener(app->srv, fd, sim_route_external, &app->st) != 0)
+            goto fail;
     }
     fd = sim_unix_listen(c->dstack_sock, c->sock_mode, &app->dstack_file, err, sizeof err);
     if (fd < 0 || sim_server_add_listener(app->srv, fd, sim_route_dstack, &app->st) != 0) goto fail;
@@ -218,8 +232,10 @@ int main(int argc, char **argv) {
     sim_workers_set_conn_limit(&app.workers, &app.connlimit);
     app.srv = sim_workers_acceptor(&app.workers);
     if (open_listeners(&app) != 0) goto out;
-    sim_drain_init(&app.drain, app.base, &app.workers, &app.connlimit, &app.dstack_file,
-                   &app.tappd_file, app.cfg.drain_timeout_sec);
+    sim_sockfile *const files[SIM_DRAIN_FILES] = {&app.dstack_file, &app.tappd_file,
+                                                   &app.external_file};
+    sim_drain_init(&app.drain, app.base, &app.workers, &app.connlimit, files,
+                   app.cfg.drain_timeout_sec);
     app.sigint = evsignal_new(app.base, SIGINT, on_signal, &app);
     app.sigterm = evsignal_new(app.base, SIGTERM, on_signal, &app);
     if (!app.sigint || !app.sigterm || event_add(app.sigint, NULL) || event_add(app.sigterm, NULL))
@@ -243,6 +259,7 @@ out:
     sim_metrics_free(&app.metrics);
     sim_sockfile_remove(&app.dstack_file);
     sim_sockfile_remove(&app.tappd_file);
+    sim_sockfile_remove(&app.external_file);
     if (app.base) event_base_free(app.base);
     app.st.journal = NULL;
     sim_journal_close(app.journal);

@@ -59,6 +59,7 @@ void sim_config_free(sim_config *c) {
     free(c->config_dir);
     free(c->dstack_sock);
     free(c->tappd_sock);
+    free(c->external_sock);
     free(c->listen_addr);
     free(c->ca_cert_pem);
     sim_wipe_free_str(c->ca_key_pem);
@@ -74,6 +75,24 @@ void sim_config_free(sim_config *c) {
     sim_wipe(c->k256_key, sizeof c->k256_key);
     sim_wipe(c->quote_seed, sizeof c->quote_seed);
     memset(c, 0, sizeof(*c));
+}
+
+const char *sim_agent_name(sim_agent_version v) {
+    return v == SIM_AGENT_0_6_0 ? "0.6.0" : "0.5.11";
+}
+
+static int parse_agent(const char *s, sim_agent_version *v) {
+    if (!strcmp(s, "0.5.11")) *v = SIM_AGENT_0_5_11;
+    else if (!strcmp(s, "0.6.0")) *v = SIM_AGENT_0_6_0;
+    else return -1;
+    return 0;
+}
+
+static int parse_emit(const char *s, int *refuse) {
+    if (!strcmp(s, "extend")) *refuse = 0;
+    else if (!strcmp(s, "refuse")) *refuse = 1;
+    else return -1;
+    return 0;
 }
 
 static void set_str(char **dst, const char *s) {
@@ -305,6 +324,16 @@ int sim_config_load_file(sim_config *c, const char *path, char *err, size_t errc
         snprintf(err, errcap, "quote_mode: expected \"pki\" or \"upstream\"");
         goto out;
     }
+    it = cJSON_GetObjectItemCaseSensitive(root, "agent_version");
+    if (it && parse_agent(cJSON_IsString(it) ? it->valuestring : "", &c->agent)) {
+        snprintf(err, errcap, "agent_version: expected \"0.5.11\" or \"0.6.0\"");
+        goto out;
+    }
+    it = cJSON_GetObjectItemCaseSensitive(root, "emit_event");
+    if (it && parse_emit(cJSON_IsString(it) ? it->valuestring : "", &c->emit_refuse)) {
+        snprintf(err, errcap, "emit_event: expected \"extend\" or \"refuse\"");
+        goto out;
+    }
     it = cJSON_GetObjectItemCaseSensitive(root, "mismatch");
     if (cJSON_IsString(it) && ds_variant_parse(it->valuestring, &c->mismatch) != DS_OK) {
         snprintf(err, errcap, "mismatch: unknown variant \"%s\"", it->valuestring);
@@ -314,49 +343,6 @@ int sim_config_load_file(sim_config *c, const char *path, char *err, size_t errc
 out:
     sim_cjson_wipe_delete(root);
     return rc;
-}
-
-static void usage(FILE *f) {
-    fprintf(f,
-        "usage: dstack-simulator [options]\n"
-        "\n"
-        "A local dstack guest agent: serves the dstack API on a Unix socket (and the legacy\n"
-        "tappd API on a second one) with keys, quotes and event logs from a config file.\n"
-        "\n"
-        "  --config FILE         config (appkeys.json format; default ./appkeys.json)\n"
-        "  --dstack-sock PATH    dstack socket (default ./dstack.sock)\n"
-        "  --tappd-sock PATH     legacy tappd socket (default ./tappd.sock; \"\" = off)\n"
-        "  --listen HOST:PORT    also serve the dstack API on loopback TCP (127.0.0.1 only)\n"
-        "  --socket-mode OCTAL   permissions of the socket files (default 0600)\n"
-        "  --compose FILE        app-compose.json (its SHA-256 is the compose hash)\n"
-        "  --app-id HEX          app id (20 bytes; default compose_hash[:20])\n"
-        "  --instance-seed HEX   instance seed (20 bytes): instance_id = sha256(seed||app_id)[:20]\n"
-        "  --kms-root-key HEX    KMS root private key (32 bytes; overrides the config)\n"
-        "  --mismatch NAME       emit a wrong signature-chain variant: eip191, v27, appid32,\n"
-        "                        uncompressed, wrong-root, legacy-v055 (default: none)\n"
-        "  --event-log STYLE     GetQuote/TdxQuote event_log: full (default) or stripped\n"
-        "  --tcb-status STATUS   TCB status the simulated Intel PKI reports: UpToDate (default),\n"
-        "                        SWHardeningNeeded, ConfigurationNeeded, OutOfDate, Revoked, ...\n"
-        "  --quote-mode MODE     pki (default: quotes that verify under the simulator's root) or\n"
-        "                        upstream (upstream's canned quote, byte-identical, unverifiable)\n"
-        "  --quote-key-seed HEX  seed of the simulated Intel PKI and quote keys (32 bytes)\n"
-        "  --write-pki DIR       write the PKI root CA (PEM, DER) and collateral to DIR and exit\n"
-        "  --workers N           worker threads serving connections (default: one per CPU,\n"
-        "                        at most 8; 1 serves everything on the main thread)\n"
-        "  --no-stats            do not print the request summary on shutdown (stderr)\n"
-        "  --key-cache N         GetKey derivations each worker remembers, so a repeated\n"
-        "                        (path, purpose, algorithm) skips the EC work; replies are\n"
-        "                        identical either way (256; 0 = off)\n"
-        "  --max-connections N   connections served at once; more get a JSON 503 (1024)\n"
-        "  --idle-timeout SEC    close connections idle this long (60)\n"
-        "  --request-timeout SEC a request must arrive whole within this (30; else 408)\n"
-        "  --drain-timeout SEC   on SIGTERM, wait this long for requests in flight (10)\n"
-        "  --allow-non-loopback  let --listen bind a non-loopback address (hands out keys!)\n"
-        "  --journal FILE        journal runtime events (EmitEvent) to FILE and replay them\n"
-        "                        on start, so RTMR3 survives a restart\n"
-        "  --journal-recover     start from a damaged journal's intact prefix (truncates it)\n"
-        "  --quiet               do not print the startup banner\n"
-        "  --help, --version\n");
 }
 
 static int parse_hex_arg(const char *flag, const char *v, uint8_t *out, size_t n) {
@@ -379,15 +365,37 @@ static int parse_int_arg(const char *flag, const char *v, long lo, long hi, int 
     return 0;
 }
 
+/* Upstream's simulator binds ./external.sock beside ./dstack.sock: the default is that
+ * file next to the dstack socket ("…/dstack.sock" → "…/external.sock"; any other name
+ * "…/NAME.sock" → "…/NAME-external.sock", so two simulators in one folder never collide). */
+static void default_external_sock(sim_config *c) {
+    const char *d = c->dstack_sock;
+    size_t n = strlen(d);
+    const char *base = strrchr(d, '/');
+    base = base ? base + 1 : d;
+    char *p = malloc(n + sizeof "-external.sock");
+    if (!p) return;
+    if (!strcmp(base, "dstack.sock")) {
+        sprintf(p, "%.*sexternal.sock", (int)(base - d), d);
+    } else {
+        size_t keep = n >= 5 && !strcmp(d + n - 5, ".sock") ? n - 5 : n;
+        sprintf(p, "%.*s-external.sock", (int)keep, d);
+    }
+    c->external_sock = p;
+}
+
 int sim_config_from_args(sim_config *c, int argc, char **argv) {
     enum { O_CONFIG = 1000, O_DSOCK, O_TSOCK, O_LISTEN, O_MODE, O_COMPOSE, O_APPID, O_SEED,
            O_ROOT, O_MISMATCH, O_LOG, O_QUIET, O_HELP, O_VERSION, O_TCB, O_QMODE, O_WRITE_PKI, O_QSEED,
            O_WORKERS, O_NO_STATS, O_MAX_CONNS, O_IDLE_TO, O_REQ_TO, O_DRAIN_TO, O_ANY_ADDR,
-           O_JOURNAL, O_JOURNAL_RECOVER, O_KEY_CACHE };
+           O_JOURNAL, O_JOURNAL_RECOVER, O_KEY_CACHE, O_XSOCK, O_AGENT, O_EMIT };
     static const struct option opts[] = {
         {"config", required_argument, 0, O_CONFIG},
         {"dstack-sock", required_argument, 0, O_DSOCK},
         {"tappd-sock", required_argument, 0, O_TSOCK},
+        {"external-sock", required_argument, 0, O_XSOCK},
+        {"agent-version", required_argument, 0, O_AGENT},
+        {"emit-event", required_argument, 0, O_EMIT},
         {"listen", required_argument, 0, O_LISTEN},
         {"socket-mode", required_argument, 0, O_MODE},
         {"compose", required_argument, 0, O_COMPOSE},
@@ -425,7 +433,7 @@ int sim_config_from_args(sim_config *c, int argc, char **argv) {
             config = optarg;
             explicit_config = 1;
         } else if (o == O_HELP) {
-            usage(stdout);
+            sim_config_usage(stdout);
             return 1;
         } else if (o == O_VERSION) {
             printf("dstack-simulator %s (dstack guest agent API %s)\n", SIM_VERSION,
@@ -434,7 +442,7 @@ int sim_config_from_args(sim_config *c, int argc, char **argv) {
         } else if (o == '?') {
             fprintf(stderr, "dstack-simulator: unknown or incomplete option: %s\n",
                     argv[optind - 1]);
-            usage(stderr);
+            sim_config_usage(stderr);
             return -1;
         }
     }
@@ -457,6 +465,19 @@ int sim_config_from_args(sim_config *c, int argc, char **argv) {
         switch (o) {
         case O_DSOCK: set_str(&c->dstack_sock, optarg); break;
         case O_TSOCK: set_str(&c->tappd_sock, optarg); break;
+        case O_XSOCK: set_str(&c->external_sock, optarg); break;
+        case O_AGENT:
+            if (parse_agent(optarg, &c->agent)) {
+                fprintf(stderr, "dstack-simulator: --agent-version: expected 0.5.11 or 0.6.0\n");
+                return -1;
+            }
+            break;
+        case O_EMIT:
+            if (parse_emit(optarg, &c->emit_refuse)) {
+                fprintf(stderr, "dstack-simulator: --emit-event: expected extend or refuse\n");
+                return -1;
+            }
+            break;
         case O_LISTEN: set_str(&c->listen_addr, optarg); break;
         case O_MODE: {
             char *end;
@@ -556,7 +577,14 @@ int sim_config_from_args(sim_config *c, int argc, char **argv) {
     }
     if (!c->dstack_sock) set_str(&c->dstack_sock, "dstack.sock");
     if (!c->tappd_sock) set_str(&c->tappd_sock, "tappd.sock");
-    if (!c->version) set_str(&c->version, SIM_API_VERSION);
+    if (!c->agent) c->agent = SIM_AGENT_0_5_11;
+    if (!c->version) set_str(&c->version, sim_agent_name(c->agent));
+    if (!c->external_sock) default_external_sock(c);
+    if (c->emit_refuse && c->agent != SIM_AGENT_0_5_11) {
+        fprintf(stderr, "dstack-simulator: --emit-event refuse is a 0.5.11 policy: at 0.6.0 "
+                        "EmitEvent is always refused (0.6's own 400)\n");
+        return -1;
+    }
     if (!c->cloud_vendor) set_str(&c->cloud_vendor, "");
     if (!c->cloud_product) set_str(&c->cloud_product, "");
     if (!c->compose) {

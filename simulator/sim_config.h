@@ -6,13 +6,25 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #include "ds_eventlog.h"
 #include "ds_pki.h"
 #include "ds_variant.h"
 
-#define SIM_API_VERSION "0.5.11"
+#define SIM_API_VERSION "0.5.11" /* the default --agent-version: the last dstack release */
+
+/* The guest agent a simulator plays (--agent-version). Bits, so a route can name the set of
+ * versions that serve it (sim_router.c). */
+typedef enum {
+    SIM_AGENT_0_5_11 = 1,    /* the released agent: one unversioned API at / */
+    SIM_AGENT_0_6_0 = 2,     /* 0.6.0: that API frozen at / and /v0, plus /v1 */
+} sim_agent_version;
+#define SIM_AGENT_ALL (SIM_AGENT_0_5_11 | SIM_AGENT_0_6_0)
+
+/* "0.5.11" / "0.6.0". */
+const char *sim_agent_name(sim_agent_version v);
 #define SIM_VERSION "0.1.0"
 
 typedef struct {
@@ -21,11 +33,16 @@ typedef struct {
     char *config_dir;        /* directory of config_path, for relative paths in it */
     char *dstack_sock;       /* --dstack-sock (default ./dstack.sock) */
     char *tappd_sock;        /* --tappd-sock (default ./tappd.sock; "" disables) */
+    char *external_sock;     /* --external-sock (the Worker API; default external.sock beside
+                                the dstack socket; "" disables) */
+    sim_agent_version agent; /* --agent-version / "agent_version" (0.5.11) */
+    int emit_refuse;         /* --emit-event refuse / "emit_event": EmitEvent answers 400 as
+                                the upstream 0.5.9–0.5.11 simulator does (0.5.11 only) */
     char *listen_addr;       /* --listen 127.0.0.1:PORT (loopback only), or NULL */
     mode_t sock_mode;        /* --socket-mode (default 0600) */
     size_t max_body;         /* request body cap (10 MiB) */
     int quiet;               /* --quiet: no banner */
-    int workers;             /* --workers N (0: one per CPU, at most 8) */
+    int workers;             /* --workers N (0: one per CPU) */
     int no_stats;            /* --no-stats: no request summary on shutdown */
     int key_cache;           /* --key-cache N: GetKey memo entries per worker (0: off) */
     /* Robustness and least privilege (sim_limits.h, sim_journal.h; README.md, section "Reliability") */
@@ -68,10 +85,12 @@ typedef struct {
     char *write_pki_dir;         /* --write-pki DIR: write root CA + collateral, exit */
     ds_eventlog_style log_style; /* "event_log_format" / --event-log: full|stripped */
     char *cloud_vendor, *cloud_product;
-    char *version;               /* "version" reported by /Version (default 0.5.11) */
+    char *version;               /* "version" reported by /Version (default: the agent's) */
 } sim_config;
 
 void sim_config_init(sim_config *c);
+/* Prints --help to f. */
+void sim_config_usage(FILE *f);
 void sim_config_free(sim_config *c);
 
 /* Parses argv into c: reads the config file (the --config one, or ./appkeys.json) and

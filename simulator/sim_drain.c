@@ -26,12 +26,12 @@ static void on_tick(evutil_socket_t fd, short what, void *arg) {
 }
 
 void sim_drain_init(sim_drain *d, struct event_base *base, sim_workers *workers,
-                    sim_connlimit *limit, sim_sockfile *f1, sim_sockfile *f2, int timeout_sec) {
+                    sim_connlimit *limit, sim_sockfile *const files[SIM_DRAIN_FILES],
+                    int timeout_sec) {
     d->base = base;
     d->workers = workers;
     d->limit = limit;
-    d->files[0] = f1;
-    d->files[1] = f2;
+    for (int i = 0; i < SIM_DRAIN_FILES; i++) d->files[i] = files[i];
     d->timeout_sec = timeout_sec;
     d->tick = NULL;
     d->deadline = 0;
@@ -48,7 +48,7 @@ void sim_drain_signal(sim_drain *d, const char *signame) {
     int open = sim_connlimit_open(d->limit);
     fprintf(stderr, "dstack-simulator: %s, shutting down (draining %d connection%s)\n", signame,
             open, open == 1 ? "" : "s");
-    for (int i = 0; i < 2; i++) sim_sockfile_remove(d->files[i]);
+    for (int i = 0; i < SIM_DRAIN_FILES; i++) sim_sockfile_remove(d->files[i]);
     sim_workers_drain(d->workers);
     d->deadline = mono() + d->timeout_sec;
     struct timeval tv = {0, 20000};

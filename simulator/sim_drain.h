@@ -17,19 +17,23 @@
 #include "sim_socket.h"
 #include "sim_workers.h"
 
+#define SIM_DRAIN_FILES 3 /* dstack, tappd and external sockets */
+
 typedef struct {
     struct event_base *base;
     sim_workers *workers;
     sim_connlimit *limit;        /* counts every open connection */
-    sim_sockfile *files[2];      /* removed when the drain starts */
+    sim_sockfile *files[SIM_DRAIN_FILES]; /* removed when the drain starts */
     int timeout_sec;
     struct event *tick;          /* polls the open count while draining */
     double deadline;             /* CLOCK_MONOTONIC seconds */
     int started;
 } sim_drain;
 
+/* files: SIM_DRAIN_FILES socket files (an unused one is a sim_sockfile that holds none). */
 void sim_drain_init(sim_drain *d, struct event_base *base, sim_workers *workers,
-                    sim_connlimit *limit, sim_sockfile *f1, sim_sockfile *f2, int timeout_sec);
+                    sim_connlimit *limit, sim_sockfile *const files[SIM_DRAIN_FILES],
+                    int timeout_sec);
 /* Call from the signal handler (worker 0's thread). */
 void sim_drain_signal(sim_drain *d, const char *signame);
 void sim_drain_free(sim_drain *d);

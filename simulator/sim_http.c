@@ -32,6 +32,7 @@
 #include <event2/listener.h>
 #include <event2/util.h>
 
+#include "sim_http_parse.h"
 #include "sim_limits.h"
 
 #define OUTPUT_PAUSE_BYTES (4u << 20)
@@ -58,6 +59,8 @@ typedef struct sim_conn {
     int peer_eof;
     int paused;
     int expect_continue;
+    int chunked;              /* the body comes with Transfer-Encoding: chunked */
+    sim_chunked dec;          /* its decoder (chunked only) */
     size_t body_len;
     char *head;               /* request line + headers (owned) */
     const char *method, *target, *content_type;
@@ -103,6 +106,7 @@ static void conn_free(sim_conn *c) {
     if (c->deadline) event_free(c->deadline);
     if (s->limit && c->verdict) sim_connlimit_release(s->limit, (sim_conn_verdict)c->verdict);
     free(c->head);
+    sim_chunked_free(&c->dec);
     free(c);
 }
 
@@ -117,6 +121,7 @@ static const char *reason(int status) {
     case 413: return "Payload Too Large";
     case 431: return "Request Header Fields Too Large";
     case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
     case 503: return "Service Unavailable";
     default: return "Unknown";
     }
@@ -188,121 +193,23 @@ static void start_closing(sim_conn *c) {
     if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) finish_close(c);
 }
 
+void sim_http_error_json(ds_buf *out, const char *msg) {
+    ds_buf_reset(out);
+    ds_buf_puts(out, "{\n  \"error\": ");
+    ds_buf_json_str(out, msg, strlen(msg));
+    ds_buf_puts(out, "\n}");
+}
+
 /* Sends {"error": msg} with status and closes the connection afterwards. */
 static void fail(sim_conn *c, int status, const char *msg) {
     ds_buf b;
     ds_buf_init(&b);
-    ds_buf_puts(&b, "{\"error\":");
-    ds_buf_json_str(&b, msg, strlen(msg));
-    ds_buf_putc(&b, '}');
+    sim_http_error_json(&b, msg);
     c->keep_alive = 0;
     if (!b.oom) send_response(c, status, b.data, b.len);
     ds_buf_free(&b);
     observe(c, -1, status, 0);
     start_closing(c);
-}
-
-static int has_token(const char *v, const char *tok) {
-    size_t tl = strlen(tok);
-    while (*v) {
-        while (*v == ' ' || *v == '\t' || *v == ',') v++;
-        const char *e = v;
-        while (*e && *e != ',') e++;
-        const char *t = e;
-        while (t > v && (t[-1] == ' ' || t[-1] == '\t')) t--;
-        if ((size_t)(t - v) == tl && !strncasecmp(v, tok, tl)) return 1;
-        v = e;
-    }
-    return 0;
-}
-
-/* Parses c->head in place. Returns 0, or an HTTP status with *why set. */
-static int parse_head(sim_conn *c, const char **why) {
-    char *p = c->head;
-    char *eol = strstr(p, "\r\n");
-    *eol = '\0';
-    char *sp1 = strchr(p, ' ');
-    char *sp2 = sp1 ? strchr(sp1 + 1, ' ') : NULL;
-    if (!sp1 || !sp2 || strchr(sp2 + 1, ' ') || sp1 == p || sp2 == sp1 + 1) {
-        *why = "Malformed request line";
-        return 400;
-    }
-    *sp1 = *sp2 = '\0';
-    for (char *m = p; *m; m++)
-        if (!isupper((unsigned char)*m)) {
-            *why = "Malformed request method";
-            return 400;
-        }
-    const char *ver = sp2 + 1;
-    if (!strcmp(ver, "HTTP/1.1")) c->http10 = 0;
-    else if (!strcmp(ver, "HTTP/1.0")) c->http10 = 1;
-    else {
-        *why = "Unsupported HTTP version";
-        return 400;
-    }
-    c->method = p;
-    c->target = sp1 + 1;
-    if (!strncasecmp(c->target, "http://", 7)) { /* absolute form: drop scheme and host */
-        const char *slash = strchr(c->target + 7, '/');
-        c->target = slash ? slash : "/";
-    }
-    c->keep_alive = !c->http10;
-    c->content_type = NULL;
-    c->expect_continue = 0;
-    c->body_len = 0;
-    int have_len = 0;
-    p = eol + 2;
-    while (*p && !(p[0] == '\r' && p[1] == '\n')) {
-        eol = strstr(p, "\r\n");
-        if (!eol) break;
-        *eol = '\0';
-        char *colon = strchr(p, ':');
-        if (p[0] == ' ' || p[0] == '\t' || !colon || colon == p) {
-            *why = "Malformed header line";
-            return 400;
-        }
-        for (char *n = p; n < colon; n++)
-            if (*n == ' ' || *n == '\t') {
-                *why = "Malformed header name";
-                return 400;
-            }
-        *colon = '\0';
-        char *v = colon + 1;
-        while (*v == ' ' || *v == '\t') v++;
-        for (char *t = v + strlen(v); t > v && (t[-1] == ' ' || t[-1] == '\t');) *--t = '\0';
-        if (!strcasecmp(p, "content-length")) {
-            size_t n = 0;
-            if (!*v) {
-                *why = "Invalid Content-Length";
-                return 400;
-            }
-            for (const char *d = v; *d; d++) {
-                if (*d < '0' || *d > '9' || n > (SIZE_MAX - 9) / 10) {
-                    *why = "Invalid Content-Length";
-                    return 400;
-                }
-                n = n * 10 + (size_t)(*d - '0');
-            }
-            if (have_len && n != c->body_len) {
-                *why = "Conflicting Content-Length headers";
-                return 400;
-            }
-            have_len = 1;
-            c->body_len = n;
-        } else if (!strcasecmp(p, "transfer-encoding")) {
-            *why = "Transfer-Encoding is not supported: send the body with Content-Length";
-            return 411;
-        } else if (!strcasecmp(p, "connection")) {
-            if (has_token(v, "close")) c->keep_alive = 0;
-            else if (has_token(v, "keep-alive")) c->keep_alive = 1;
-        } else if (!strcasecmp(p, "expect")) {
-            if (!strcasecmp(v, "100-continue")) c->expect_continue = 1;
-        } else if (!strcasecmp(p, "content-type")) {
-            c->content_type = v;
-        }
-        p = eol + 2;
-    }
-    return 0;
 }
 
 static void dispatch(sim_conn *c, const uint8_t *body) {
@@ -330,7 +237,7 @@ static void dispatch(sim_conn *c, const uint8_t *body) {
     uint64_t t0 = c->srv->observe ? now_ns() : 0;
     if (!path.oom) c->handler(c->ctx, &req, &status, &out);
     if (path.oom || out.oom || headers.oom) {
-        static const char oom[] = "{\"error\":\"out of memory\"}";
+        static const char oom[] = "{\n  \"error\": \"out of memory\"\n}";
         send_response(c, 500, oom, sizeof oom - 1);
     } else {
         send_response_ex(c, status, ctype, &headers, out.data ? out.data : "null",
@@ -341,6 +248,38 @@ static void dispatch(sim_conn *c, const uint8_t *body) {
     ds_buf_free(&headers);
     ds_buf_free(&out);
     ds_buf_free(&path);
+}
+
+/* Feeds what has arrived of a chunked body to the decoder. Returns SIM_CHUNKED_MORE (wait),
+ * SIM_CHUNKED_DONE (the body is whole), or -1 after answering an error. */
+static int feed_chunked(sim_conn *c, struct evbuffer *in) {
+    for (;;) {
+        size_t avail = evbuffer_get_length(in);
+        if (!avail) break;
+        /* Bounded: at most one 64 KiB piece is made contiguous at a time. */
+        size_t piece = avail < 65536 ? avail : 65536;
+        const uint8_t *p = evbuffer_pullup(in, (ev_ssize_t)piece);
+        if (!p) {
+            fail(c, 500, "out of memory");
+            return -1;
+        }
+        size_t used = 0;
+        const char *why = NULL;
+        int r = sim_chunked_feed(&c->dec, p, piece, c->srv->lim.max_body, c->srv->lim.max_header,
+                                 &used, &why);
+        evbuffer_drain(in, used);
+        if (r == SIM_CHUNKED_DONE) return r;
+        if (r != SIM_CHUNKED_MORE) {
+            fail(c, r, why);
+            return -1;
+        }
+        if (used == 0) break; /* an incomplete line: wait for more */
+    }
+    if (c->peer_eof) {
+        fail(c, 400, "Truncated request body: the connection ended inside a chunked body");
+        return -1;
+    }
+    return SIM_CHUNKED_MORE;
 }
 
 static void conn_process(sim_conn *c) {
@@ -392,44 +331,67 @@ static void conn_process(sim_conn *c) {
                 return;
             }
             const char *why = NULL;
-            int st = parse_head(c, &why);
+            sim_http_head h;
+            int st = sim_http_head_parse(c->head, &h, &why);
             if (st) {
                 fail(c, st, why);
                 return;
             }
+            c->method = h.method;
+            c->target = h.target;
+            c->content_type = h.content_type;
+            c->http10 = h.http10;
+            c->keep_alive = h.keep_alive;
+            c->expect_continue = h.expect_continue;
+            c->chunked = h.chunked;
+            c->body_len = h.body_len;
             if (c->srv->draining) c->keep_alive = 0; /* shutting down: this one is the last */
             if (c->body_len > lim->max_body) {
-                char msg[128];
-                snprintf(msg, sizeof msg, "Request body too large: %zu bytes (limit %zu)",
-                         c->body_len, lim->max_body);
+                char msg[160];
+                snprintf(msg, sizeof msg, "Request body too large: %zu bytes (limit %zu): payload "
+                         "too large", c->body_len, lim->max_body);
                 fail(c, 413, msg);
                 return;
             }
             c->state = C_BODY;
-            if (c->expect_continue && c->body_len > evbuffer_get_length(in))
+            if (c->chunked) {
+                sim_chunked_free(&c->dec);
+                sim_chunked_init(&c->dec);
+            }
+            if (c->expect_continue && (c->chunked || c->body_len > evbuffer_get_length(in)))
                 evbuffer_add_printf(bufferevent_get_output(c->bev), "HTTP/1.1 100 Continue\r\n\r\n");
         }
         /* C_BODY */
-        size_t have = evbuffer_get_length(in);
-        if (have < c->body_len) {
-            if (c->peer_eof) {
-                char msg[160];
-                snprintf(msg, sizeof msg,
-                         "Truncated request body: Content-Length is %zu but the connection "
-                         "ended after %zu bytes",
-                         c->body_len, have);
-                fail(c, 400, msg);
+        const uint8_t *body;
+        if (c->chunked) {
+            int r = feed_chunked(c, in);
+            if (r == SIM_CHUNKED_MORE) return;
+            if (r != SIM_CHUNKED_DONE) return; /* answered */
+            body = (const uint8_t *)c->dec.body.data;
+            c->body_len = c->dec.body.len;
+        } else {
+            size_t have = evbuffer_get_length(in);
+            if (have < c->body_len) {
+                if (c->peer_eof) {
+                    char msg[160];
+                    snprintf(msg, sizeof msg,
+                             "Truncated request body: Content-Length is %zu but the connection "
+                             "ended after %zu bytes",
+                             c->body_len, have);
+                    fail(c, 400, msg);
+                }
+                return;
             }
-            return;
-        }
-        const uint8_t *body = c->body_len ? evbuffer_pullup(in, (ev_ssize_t)c->body_len) : NULL;
-        if (c->body_len && !body) {
-            fail(c, 500, "out of memory");
-            return;
+            body = c->body_len ? evbuffer_pullup(in, (ev_ssize_t)c->body_len) : NULL;
+            if (c->body_len && !body) {
+                fail(c, 500, "out of memory");
+                return;
+            }
         }
         evtimer_del(c->deadline); /* the request is complete */
         dispatch(c, body);
-        evbuffer_drain(in, c->body_len);
+        if (c->chunked) sim_chunked_free(&c->dec);
+        else evbuffer_drain(in, c->body_len);
         free(c->head);
         c->head = NULL;
         c->state = C_HEAD;

@@ -4,7 +4,8 @@
  * requests split over many small writes, keep-alive and pipelining, the JS SDK's
  * half-close (it shuts its write side after the request and waits for our close),
  * Expect: 100-continue (curl), truncated bodies (a JSON 400, then close), a body cap
- * (JSON 413), header limits, idle timeouts. Every response has Content-Length; every
+ * (JSON 413), Transfer-Encoding: chunked bodies (within the same cap), header limits,
+ * idle timeouts. Every response has Content-Length; every
  * response body, errors included, is produced by the handler or is JSON.
  *
  * One sim_server runs on one event_base; handlers run synchronously on its thread. Several
@@ -46,6 +47,11 @@ typedef void (*sim_http_handler)(void *ctx, const sim_http_request *req, int *st
                                  ds_buf *body);
 
 typedef struct sim_server sim_server;
+
+/* Replaces out with upstream's error body for msg: {"error": msg} pretty-printed as
+ * serde_json::to_string_pretty writes it ("{\n  \"error\": \"…\"\n}"). Every error the
+ * simulator answers has this shape. */
+void sim_http_error_json(ds_buf *out, const char *msg);
 
 typedef struct {
     size_t max_body;          /* bytes; larger declared bodies get 413 */

@@ -1,10 +1,10 @@
-/* sim_methods.h — the RPC methods of the dstack and tappd sockets, and the router that
- * maps an HTTP request to one of them.
+/* sim_methods.h — the RPC methods of every surface (dstack v0 and v1, tappd, Worker), and
+ * the router that maps an HTTP request to one of them (sim_router.c: the table).
  *
  * A method reads its arguments from `args` (a JSON object: the POST body, or the GET
  * query string converted to one; never NULL), appends its JSON result to `out` and
- * returns 0; or writes a message to `err` and returns -1 (answered as 400
- * {"error": err}).
+ * returns 0; or writes a message to `err` and returns -1, answered as {"error": err} with
+ * status `status` (400 when the method leaves it 0).
  */
 #ifndef SIM_METHODS_H
 #define SIM_METHODS_H
@@ -21,6 +21,7 @@ typedef struct {
     const cJSON *args;
     ds_buf *out;
     int worker;                  /* the serving worker (sim_http_request.worker) */
+    int status;                  /* a failure's HTTP status (0: 400) */
     char err[512];
 } sim_call;
 
@@ -65,18 +66,41 @@ int sim_m_tappd_raw_quote(sim_call *c);
 /* Shared helpers */
 /* Reads "report_data" hex (≤ 64 bytes) into rd, zero-padded. */
 int sim_arg_report_data(sim_call *c, uint8_t rd[64]);
-/* Appends the Info object (attestation.md §5). */
-int sim_info_json(sim_state *st, ds_buf *out);
+/* Appends the Info object (attestation.md §5). external: as the Worker API shows it (no
+ * tcb_info or vm_config unless app-compose's public_tcbinfo). Returns 0 or -1 (memory). */
+int sim_info_json(sim_state *st, int external, ds_buf *out);
+/* Appends ,"k":"<hex of p>" (comma: a leading comma) / ,"k":"<JSON string s>". */
+void sim_kv_hex(ds_buf *b, const char *k, const uint8_t *p, size_t n, int comma);
+void sim_kv_str(ds_buf *b, const char *k, const char *s, int comma);
+/* SHA-256("") in hex: the agent's constant device_id. */
+extern const char SIM_DEVICE_ID[];
 /* Appends {"version":…,"rev":…}. */
 void sim_version_json(sim_state *st, ds_buf *out);
 /* Appends {"quote":…,"event_log":…} members (no braces) for report_data; used by GetQuote
  * and TdxQuote. */
 int sim_quote_members(sim_call *c, const uint8_t rd[64]);
 
-/* Router: sim_http_handler for each socket; ctx is the sim_state. The TCP listener also
- * answers GET /metrics (Prometheus text; st->metrics). */
+/* dstack v1 (sim_methods_v1.c; guest-api-0.6.md §2.4) */
+int sim_m_v1_get_key(sim_call *c);
+int sim_m_v1_attest(sim_call *c);
+int sim_m_v1_attest_gpu(sim_call *c);
+int sim_m_v1_info(sim_call *c);
+int sim_m_v1_issue_cert(sim_call *c);
+
+/* Worker, the external API (sim_methods_worker.c; guest-agent-external.md §2, §5) */
+int sim_m_worker_info(sim_call *c);
+int sim_m_worker_attest_app_key(sim_call *c);
+int sim_m_worker_v1_info(sim_call *c);
+int sim_m_worker_v1_health(sim_call *c);
+/* Appends the v1 InfoResponse; external hides what app-compose's public_tcbinfo keeps
+ * private. Returns 0 or -1 (out of memory). */
+int sim_v1_info_json(sim_state *st, int external, ds_buf *out);
+
+/* Router: the sim_http_handler of each listener; ctx is the sim_state. Which paths each
+ * listener serves, at which --agent-version, is the table in sim_router.c. */
 void sim_route_dstack(void *ctx, const sim_http_request *req, int *status, ds_buf *body);
 void sim_route_tappd(void *ctx, const sim_http_request *req, int *status, ds_buf *body);
+void sim_route_external(void *ctx, const sim_http_request *req, int *status, ds_buf *body);
 void sim_route_tcp(void *ctx, const sim_http_request *req, int *status, ds_buf *body);
 
 #endif

@@ -15,8 +15,7 @@
 #include "sim_methods.h"
 #include "sim_tls.h"
 
-/* SHA-256("") — the agent's constant device_id. */
-static const char DEVICE_ID[] = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+const char SIM_DEVICE_ID[] = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
 int sim_arg_report_data(sim_call *c, uint8_t rd[64]) {
     uint8_t *p;
@@ -142,17 +141,18 @@ int sim_m_attest(sim_call *c) {
     return 0;
 }
 
-static void kv_hex(ds_buf *b, const char *k, const uint8_t *p, size_t n, int comma) {
+void sim_kv_hex(ds_buf *b, const char *k, const uint8_t *p, size_t n, int comma) {
     ds_buf_printf(b, "%s\"%s\":", comma ? "," : "", k);
     ds_buf_json_hex(b, p, n);
 }
 
-static void kv_str(ds_buf *b, const char *k, const char *s, int comma) {
+void sim_kv_str(ds_buf *b, const char *k, const char *s, int comma) {
     ds_buf_printf(b, "%s\"%s\":", comma ? "," : "", k);
     ds_buf_json_str(b, s, strlen(s));
 }
 
-int sim_info_json(sim_state *st, ds_buf *out) {
+int sim_info_json(sim_state *st, int external, ds_buf *out) {
+    int hide = external && !st->public_tcbinfo;
     sim_snapshot snap;
     if (sim_snapshot_take(st, DS_EVENTLOG_FULL, &snap)) return -1;
     uint8_t mra[32];
@@ -162,15 +162,15 @@ int sim_info_json(sim_state *st, ds_buf *out) {
     ds_buf tcb;
     ds_buf_init(&tcb);
     ds_buf_putc(&tcb, '{');
-    kv_hex(&tcb, "mrtd", st->report.mr_td, 48, 0);
-    kv_hex(&tcb, "rtmr0", snap.rtmr[0], 48, 1);
-    kv_hex(&tcb, "rtmr1", snap.rtmr[1], 48, 1);
-    kv_hex(&tcb, "rtmr2", snap.rtmr[2], 48, 1);
-    kv_hex(&tcb, "rtmr3", snap.rtmr[3], 48, 1);
-    kv_hex(&tcb, "mr_aggregated", mra, 32, 1);
-    kv_hex(&tcb, "os_image_hash", cfg->os_image_hash, 32, 1);
-    kv_hex(&tcb, "compose_hash", st->compose_hash, 32, 1);
-    kv_str(&tcb, "device_id", DEVICE_ID, 1);
+    sim_kv_hex(&tcb, "mrtd", st->report.mr_td, 48, 0);
+    sim_kv_hex(&tcb, "rtmr0", snap.rtmr[0], 48, 1);
+    sim_kv_hex(&tcb, "rtmr1", snap.rtmr[1], 48, 1);
+    sim_kv_hex(&tcb, "rtmr2", snap.rtmr[2], 48, 1);
+    sim_kv_hex(&tcb, "rtmr3", snap.rtmr[3], 48, 1);
+    sim_kv_hex(&tcb, "mr_aggregated", mra, 32, 1);
+    sim_kv_hex(&tcb, "os_image_hash", cfg->os_image_hash, 32, 1);
+    sim_kv_hex(&tcb, "compose_hash", st->compose_hash, 32, 1);
+    sim_kv_str(&tcb, "device_id", SIM_DEVICE_ID, 1);
     ds_buf_puts(&tcb, ",\"event_log\":");
     ds_buf_append(&tcb, snap.log_json.data, snap.log_json.len);
     ds_buf_puts(&tcb, ",\"app_compose\":");
@@ -180,20 +180,21 @@ int sim_info_json(sim_state *st, ds_buf *out) {
 
     ds_buf_reserve(out, 2 * tcb.len + 4096);
     ds_buf_putc(out, '{');
-    kv_hex(out, "app_id", st->app_id, 20, 0);
-    kv_hex(out, "instance_id", st->instance_id, st->has_instance_id ? 20 : 0, 1);
-    kv_str(out, "app_cert", st->app_cert, 1);
+    sim_kv_hex(out, "app_id", st->app_id, 20, 0);
+    sim_kv_hex(out, "instance_id", st->instance_id, st->has_instance_id ? 20 : 0, 1);
+    sim_kv_str(out, "app_cert", st->app_cert, 1);
     ds_buf_puts(out, ",\"tcb_info\":");
-    ds_buf_json_str(out, tcb.data ? tcb.data : "", tcb.len);
-    kv_str(out, "app_name", st->app_name, 1);
-    kv_str(out, "device_id", DEVICE_ID, 1);
-    kv_hex(out, "mr_aggregated", mra, 32, 1);
-    kv_hex(out, "os_image_hash", cfg->os_image_hash, 32, 1);
-    kv_str(out, "key_provider_info", st->key_provider_info, 1);
-    kv_hex(out, "compose_hash", st->compose_hash, 32, 1);
-    kv_str(out, "vm_config", st->vm_config, 1);
-    kv_str(out, "cloud_vendor", cfg->cloud_vendor, 1);
-    kv_str(out, "cloud_product", cfg->cloud_product, 1);
+    if (hide) ds_buf_puts(out, "\"\"");
+    else ds_buf_json_str(out, tcb.data ? tcb.data : "", tcb.len);
+    sim_kv_str(out, "app_name", st->app_name, 1);
+    sim_kv_str(out, "device_id", SIM_DEVICE_ID, 1);
+    sim_kv_hex(out, "mr_aggregated", mra, 32, 1);
+    sim_kv_hex(out, "os_image_hash", cfg->os_image_hash, 32, 1);
+    sim_kv_str(out, "key_provider_info", st->key_provider_info, 1);
+    sim_kv_hex(out, "compose_hash", st->compose_hash, 32, 1);
+    sim_kv_str(out, "vm_config", hide ? "" : st->vm_config, 1);
+    sim_kv_str(out, "cloud_vendor", cfg->cloud_vendor, 1);
+    sim_kv_str(out, "cloud_product", cfg->cloud_product, 1);
     ds_buf_putc(out, '}');
     int oom = tcb.oom;
     ds_buf_free(&tcb);
@@ -213,7 +214,7 @@ int sim_m_info(sim_call *c) {
     size_t n = st->log.n;
     pthread_mutex_unlock(&st->lock);
     size_t start = c->out->len;
-    if (sim_info_json(st, c->out) || c->out->oom) {
+    if (sim_info_json(st, 0, c->out) || c->out->oom) {
         snprintf(c->err, sizeof c->err, "out of memory");
         return -1;
     }
@@ -224,6 +225,9 @@ int sim_m_info(sim_call *c) {
     return 0;
 }
 
+/* EmitEvent: 0.5.11 extends RTMR3, as a real 0.5.x CVM does (or, with --emit-event refuse,
+ * answers the upstream 0.5.9–0.5.11 simulator's 400); 0.6.0 removed it (guest-api-0.6.md
+ * §2.3). The arguments are decoded first either way, as upstream does. */
 int sim_m_emit_event(sim_call *c) {
     const char *event;
     uint8_t *payload;
@@ -231,6 +235,18 @@ int sim_m_emit_event(sim_call *c) {
     if (ds_json_get_str(c->args, "event", &event, c->err, sizeof c->err) ||
         ds_json_get_hex(c->args, "payload", &payload, &n, c->err, sizeof c->err))
         return -1;
+    if (c->st->cfg->agent == SIM_AGENT_0_6_0) {
+        free(payload);
+        snprintf(c->err, sizeof c->err, "EmitEvent was removed in dstack 0.6.0; runtime RTMR3 "
+                                        "events are system-owned and cannot be extended by apps");
+        return -1;
+    }
+    if (c->st->cfg->emit_refuse) {
+        free(payload);
+        snprintf(c->err, sizeof c->err,
+                 "runtime event emission is unavailable in simulator mode: %.400s", event);
+        return -1;
+    }
     int rc = sim_emit_event(c->st, event, strlen(event), payload, n, c->err, sizeof c->err);
     free(payload);
     if (rc == 0) ds_buf_puts(c->out, "null");
@@ -296,21 +312,21 @@ int sim_m_get_meta(sim_call *c) {
     } else {
         ds_buf_puts(o, "\"\"");
     }
-    kv_str(o, "k256_address", addr, 1);
-    kv_hex(o, "app_id", st->app_id, 20, 1);
-    kv_hex(o, "app_pubkey", st->app_pub, 33, 1);
+    sim_kv_str(o, "k256_address", addr, 1);
+    sim_kv_hex(o, "app_id", st->app_id, 20, 1);
+    sim_kv_hex(o, "app_pubkey", st->app_pub, 33, 1);
     ds_secp_address(st->app_pub, 33, a);
     ds_eth_checksum(a, app_addr);
-    kv_str(o, "app_address", app_addr, 1);
-    kv_hex(o, "instance_id", st->instance_id, st->has_instance_id ? 20 : 0, 1);
-    kv_hex(o, "compose_hash", st->compose_hash, 32, 1);
-    kv_str(o, "mode", st->mode_root ? "root" : "static", 1);
-    kv_str(o, "mismatch",
+    sim_kv_str(o, "app_address", app_addr, 1);
+    sim_kv_hex(o, "instance_id", st->instance_id, st->has_instance_id ? 20 : 0, 1);
+    sim_kv_hex(o, "compose_hash", st->compose_hash, 32, 1);
+    sim_kv_str(o, "mode", st->mode_root ? "root" : "static", 1);
+    sim_kv_str(o, "mismatch",
            st->mismatch == DS_VARIANT_CANONICAL ? "none" : ds_variant_name(st->mismatch), 1);
     uint8_t att_pub[64];
     ds_pki_att_pub(st->pki, att_pub);
-    kv_hex(o, "quote_attestation_pubkey", att_pub, 64, 1);
-    kv_str(o, "version", st->cfg->version, 1);
+    sim_kv_hex(o, "quote_attestation_pubkey", att_pub, 64, 1);
+    sim_kv_str(o, "version", st->cfg->version, 1);
     ds_buf_putc(o, '}');
     return 0;
 }

@@ -17,14 +17,22 @@
 
 typedef enum { SIG_SECP, SIG_SECP_PREHASHED, SIG_ED25519 } sig_alg;
 
+/* secp256k1's n/2 (SEC 2 §2.4.1): an s above it is "high". */
+static const uint8_t HALF_N[32] = {
+    0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0x5d, 0x57, 0x6e, 0x73, 0x57, 0xa4, 0x50, 0x1d, 0xdf, 0xe9, 0x2f, 0x46, 0x68, 0x1b, 0x20, 0xa0};
+
+/* The algorithm argument. An empty one means secp256k1 at 0.5.11; 0.6.0 has no default
+ * (guest-api-0.6.md §2.3). Anything else unknown: upstream's bare "Unsupported algorithm". */
 static int parse_alg(sim_call *c, sig_alg *alg) {
     const char *s;
     if (ds_json_get_str(c->args, "algorithm", &s, c->err, sizeof c->err)) return -1;
-    if (!strcmp(s, "secp256k1") || !strcmp(s, "k256") || !*s) *alg = SIG_SECP;
+    int empty_ok = c->st->cfg->agent != SIM_AGENT_0_6_0;
+    if (!strcmp(s, "secp256k1") || !strcmp(s, "k256") || (!*s && empty_ok)) *alg = SIG_SECP;
     else if (!strcmp(s, "secp256k1_prehashed")) *alg = SIG_SECP_PREHASHED;
     else if (!strcmp(s, "ed25519")) *alg = SIG_ED25519;
     else {
-        snprintf(c->err, sizeof c->err, "Unsupported algorithm: %s", s);
+        snprintf(c->err, sizeof c->err, "Unsupported algorithm");
         return -1;
     }
     return 0;
@@ -112,12 +120,23 @@ int sim_m_verify(sim_call *c) {
             goto out;
         }
         if (alg == SIG_SECP_PREHASHED) {
-            if (!prehash_len_ok(c, n)) goto out;
-            memcpy(digest, data, 32);
+            /* k256's verify_prehash: a digest of 16 bytes or more is taken as the leftmost
+             * 32 bytes, a shorter one left-padded with zeros; under 16 never verifies
+             * (guest-api-0.6.md §2.3, the frozen surface's documented quirk). */
+            if (n < 16) {
+                ds_buf_puts(c->out, "{\"valid\":false}");
+                rc = 0;
+                goto out;
+            }
+            memset(digest, 0, 32);
+            if (n >= 32) memcpy(digest, data, 32);
+            else memcpy(digest + 32 - n, data, n);
         } else {
             ds_sha256(data, n, digest);
         }
+        /* The agent's k256 verifier rejects high-S: a valid answer, false (not a 400). */
         e = ds_secp_verify(pub, pn, digest, sig);
+        if (e == DS_OK && memcmp(sig + 32, HALF_N, 32) > 0) e = DS_ERR_VERIFY;
     }
     if (e == DS_OK || e == DS_ERR_VERIFY) {
         ds_buf_puts(c->out, e == DS_OK ? "{\"valid\":true}" : "{\"valid\":false}");

@@ -12,7 +12,9 @@
 static const char *const MX_NAMES[SIM_MX_COUNT] = {
     "GetKey", "GetQuote", "Attest", "Info", "EmitEvent", "GetTlsKey", "Sign", "Verify",
     "Version", "GetMeta", "Tappd.DeriveKey", "Tappd.DeriveK256Key", "Tappd.TdxQuote",
-    "Tappd.RawQuote", "pki", "metrics", "unknown"};
+    "Tappd.RawQuote", "v1.GetKey", "v1.Attest", "v1.AttestGpu", "v1.Info", "v1.Version",
+    "v1.IssueCert", "Worker.Info", "Worker.Version", "Worker.GetAttestationForAppKey",
+    "Worker.v1.Info", "Worker.v1.Version", "Worker.v1.Health", "pki", "metrics", "unknown"};
 
 static const char *const ERR_NAMES[SIM_ERR_COUNT] = {
     "bad_request", "not_found", "method_not_allowed", "too_large", "protocol", "internal",
@@ -117,9 +119,13 @@ static long rss_bytes(void) {
     return resident * sysconf(_SC_PAGESIZE);
 }
 
-void sim_metrics_prometheus(const sim_metrics *m, size_t log_events, ds_buf *out) {
+void sim_metrics_prometheus(const sim_metrics *m, size_t log_events, const char *agent_version,
+                            ds_buf *out) {
     totals t[SIM_MX_COUNT];
     for (int k = 0; k < SIM_MX_COUNT; k++) sum_method(m, k, &t[k]);
+    ds_buf_printf(out, "# HELP dstack_sim_info The guest agent version the simulator plays "
+                       "(--agent-version).\n# TYPE dstack_sim_info gauge\n"
+                       "dstack_sim_info{agent_version=\"%s\"} 1\n", agent_version);
     ds_buf_puts(out, "# HELP dstack_sim_requests_total Requests answered, by method.\n"
                      "# TYPE dstack_sim_requests_total counter\n");
     for (int k = 0; k < SIM_MX_COUNT; k++)

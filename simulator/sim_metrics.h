@@ -20,6 +20,10 @@ typedef enum {
     SIM_MX_GET_KEY, SIM_MX_GET_QUOTE, SIM_MX_ATTEST, SIM_MX_INFO, SIM_MX_EMIT_EVENT,
     SIM_MX_GET_TLS_KEY, SIM_MX_SIGN, SIM_MX_VERIFY, SIM_MX_VERSION, SIM_MX_GET_META,
     SIM_MX_DERIVE_KEY, SIM_MX_DERIVE_K256_KEY, SIM_MX_TDX_QUOTE, SIM_MX_RAW_QUOTE,
+    SIM_MX_V1_GET_KEY, SIM_MX_V1_ATTEST, SIM_MX_V1_ATTEST_GPU, SIM_MX_V1_INFO,
+    SIM_MX_V1_VERSION, SIM_MX_V1_ISSUE_CERT,
+    SIM_MX_WORKER_INFO, SIM_MX_WORKER_VERSION, SIM_MX_WORKER_ATTEST_APP_KEY,
+    SIM_MX_WORKER_V1_INFO, SIM_MX_WORKER_V1_VERSION, SIM_MX_WORKER_V1_HEALTH,
     SIM_MX_PKI,     /* PCS collateral and /sim/pki/… */
     SIM_MX_METRICS, /* GET /metrics */
     SIM_MX_UNKNOWN, /* no such method */
@@ -68,8 +72,10 @@ const char *sim_mx_name(sim_mx_method m);
 void sim_metrics_observe(void *shard, int method, int status, uint64_t ns);
 
 /* Appends the Prometheus text exposition (format 0.0.4). log_events: the event log
- * size, exported as a gauge. */
-void sim_metrics_prometheus(const sim_metrics *m, size_t log_events, ds_buf *out);
+ * size, exported as a gauge; agent_version: the --agent-version played, exported as the
+ * label of dstack_sim_info. */
+void sim_metrics_prometheus(const sim_metrics *m, size_t log_events, const char *agent_version,
+                            ds_buf *out);
 /* The shutdown summary: one line per method that served requests. */
 void sim_metrics_summary(const sim_metrics *m, FILE *f);
 

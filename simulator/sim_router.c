@@ -1,28 +1,36 @@
-/* sim_router.c — from an HTTP request to a method call and a JSON response.
+/* sim_router.c — which path, on which listener, at which --agent-version, reaches which
+ * handler. The answer is one table (SURFACES, below), read top to bottom: the first row
+ * whose listener, version and mount match owns the request.
  *
- *   dstack socket:  /<Method>                      (one segment, case-sensitive)
- *   tappd socket:   /prpc/Tappd.<Method> or /prpc/<Method>
- *   PKI (dstack socket and TCP): Intel PCS v4 collateral paths and /sim/pki/… (sim_pcs.c)
+ * A row is a surface: a mount (path prefix) plus either a method table — the rest of the
+ * path is one segment, the method name, after an optional service prefix is trimmed
+ * ("Tappd.", "Worker.") — or a raw handler that serves whole paths (PKI, /metrics).
  *
- * Arguments: POST with a non-empty body → the body as a JSON object (when the content
- * type is application/json, the query has "json", or the body starts with '{'); GET, or
- * POST with an empty body → the query string as an object of strings (a repeated key
- * becomes an array). Unknown fields are ignored; missing ones default.
- *
+ * Errors follow upstream's ra-rpc: a pretty-printed {"error": …} body; an unknown method
+ * on a mounted surface is 400 at 0.5.11 and 404 at 0.6.0 ("Service not found: <Method>");
+ * a path no surface mounts is 404; a handler's failure is 400 unless it picks a status.
  * Every answer is labelled for the statistics (req->reply_method, sim_metrics.h).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
+#include "sim_args.h"
 #include "sim_keymemo.h"
-#include "sim_limits.h"
 #include "sim_methods.h"
 #include "sim_metrics.h"
 #include "sim_pcs.h"
 
-static const sim_method DSTACK_METHODS[] = {
+/* Listeners (bits). */
+enum {
+    ON_DSTACK = 1,   /* dstack.sock */
+    ON_TAPPD = 2,    /* tappd.sock */
+    ON_EXTERNAL = 4, /* external.sock: the agent's external port (Worker) */
+    ON_TCP = 8,      /* --listen: the dstack API, Worker, PKI and /metrics on one port */
+};
+
+/* dstack.sock, unversioned (0.5.11) = the frozen v0 surface (0.6.0). guest-agent-api.md §2. */
+static const sim_method V0_METHODS[] = {
     {"GetKey", sim_m_get_key, SIM_MX_GET_KEY},
     {"GetQuote", sim_m_get_quote, SIM_MX_GET_QUOTE},
     {"Attest", sim_m_attest, SIM_MX_ATTEST},
@@ -32,9 +40,20 @@ static const sim_method DSTACK_METHODS[] = {
     {"Sign", sim_m_sign, SIM_MX_SIGN},
     {"Verify", sim_m_verify, SIM_MX_VERIFY},
     {"Version", sim_m_version, SIM_MX_VERSION},
-    {"GetMeta", sim_m_get_meta, SIM_MX_GET_META},
+    {"GetMeta", sim_m_get_meta, SIM_MX_GET_META}, /* the simulator's own: KMS root, mode */
     {NULL, NULL, 0}};
 
+/* dstack.sock /v1 (0.6.0). guest-api-0.6.md §2.4; Sign, Verify, GetQuote, EmitEvent and
+ * GetTlsKey are absent by design. */
+static const sim_method V1_METHODS[] = {{"GetKey", sim_m_v1_get_key, SIM_MX_V1_GET_KEY},
+                                        {"Attest", sim_m_v1_attest, SIM_MX_V1_ATTEST},
+                                        {"AttestGpu", sim_m_v1_attest_gpu, SIM_MX_V1_ATTEST_GPU},
+                                        {"Info", sim_m_v1_info, SIM_MX_V1_INFO},
+                                        {"Version", sim_m_version, SIM_MX_V1_VERSION},
+                                        {"IssueCert", sim_m_v1_issue_cert, SIM_MX_V1_ISSUE_CERT},
+                                        {NULL, NULL, 0}};
+
+/* tappd.sock. guest-agent-api.md §3. */
 static const sim_method TAPPD_METHODS[] = {
     {"DeriveKey", sim_m_tappd_derive_key, SIM_MX_DERIVE_KEY},
     {"DeriveK256Key", sim_m_tappd_derive_k256_key, SIM_MX_DERIVE_K256_KEY},
@@ -44,178 +63,73 @@ static const sim_method TAPPD_METHODS[] = {
     {"Version", sim_m_version, SIM_MX_VERSION},
     {NULL, NULL, 0}};
 
-static void error_json(ds_buf *out, const char *msg) {
-    ds_buf_reset(out);
-    ds_buf_puts(out, "{\"error\":");
-    ds_buf_json_str(out, msg, strlen(msg));
-    ds_buf_putc(out, '}');
+/* The external Worker API (frozen at 0.6.0). guest-agent-external.md §2. */
+static const sim_method WORKER_METHODS[] = {
+    {"Info", sim_m_worker_info, SIM_MX_WORKER_INFO},
+    {"Version", sim_m_version, SIM_MX_WORKER_VERSION},
+    {"GetAttestationForAppKey", sim_m_worker_attest_app_key, SIM_MX_WORKER_ATTEST_APP_KEY},
+    {NULL, NULL, 0}};
+
+/* Worker v1 (0.6.0). guest-agent-external.md §5. */
+static const sim_method WORKER_V1_METHODS[] = {
+    {"Info", sim_m_worker_v1_info, SIM_MX_WORKER_V1_INFO},
+    {"Version", sim_m_version, SIM_MX_WORKER_V1_VERSION},
+    {"Health", sim_m_worker_v1_health, SIM_MX_WORKER_V1_HEALTH},
+    {NULL, NULL, 0}};
+
+/* Serves a whole path, or returns 0 to let later rows try. */
+typedef int (*sim_raw_fn)(sim_state *st, const sim_http_request *req, int *status, ds_buf *body);
+
+static int metrics_route(sim_state *st, const sim_http_request *req, int *status, ds_buf *body);
+
+typedef struct {
+    unsigned listeners;        /* ON_* bits */
+    unsigned versions;         /* SIM_AGENT_* bits */
+    const char *mount;         /* path prefix */
+    const char *trim;          /* service prefix dropped from the method name, or NULL */
+    const sim_method *methods; /* the rest of the path is one method name … */
+    sim_raw_fn raw;            /* … or this serves the whole path */
+} sim_surface;
+
+static const sim_surface SURFACES[] = {
+    /* listeners               versions          mount        trim       methods / raw */
+    {ON_DSTACK | ON_TCP, SIM_AGENT_0_6_0, "/v0/", NULL, V0_METHODS, NULL},
+    {ON_DSTACK | ON_TCP, SIM_AGENT_0_6_0, "/v1/", NULL, V1_METHODS, NULL},
+    {ON_EXTERNAL | ON_TCP, SIM_AGENT_0_6_0, "/prpc/v0/", "Worker.", WORKER_METHODS, NULL},
+    {ON_EXTERNAL | ON_TCP, SIM_AGENT_0_6_0, "/prpc/v1/", NULL, WORKER_V1_METHODS, NULL},
+    {ON_TAPPD, SIM_AGENT_ALL, "/prpc/", "Tappd.", TAPPD_METHODS, NULL},
+    {ON_EXTERNAL | ON_TCP, SIM_AGENT_ALL, "/prpc/", "Worker.", WORKER_METHODS, NULL},
+    {ON_TCP, SIM_AGENT_ALL, "/metrics", NULL, NULL, metrics_route},
+    {ON_DSTACK | ON_TCP, SIM_AGENT_ALL, "/", NULL, NULL, sim_pcs_route},
+    {ON_DSTACK | ON_TCP, SIM_AGENT_ALL, "/", NULL, V0_METHODS, NULL},
+};
+#define N_SURFACES (sizeof SURFACES / sizeof SURFACES[0])
+
+static void fail(ds_buf *body, int *status, int code, const char *msg) {
+    *status = code;
+    sim_http_error_json(body, msg);
 }
 
-static int hexval(int ch) {
-    if (ch >= '0' && ch <= '9') return ch - '0';
-    if (ch >= 'a' && ch <= 'f') return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F') return ch - 'A' + 10;
-    return -1;
-}
-
-/* Percent-decodes n bytes of s ('+' = space) into a fresh string; NULL when malformed, or
- * when the result holds a NUL (it would silently cut the value short) or invalid UTF-8. */
-static char *url_decode(const char *s, size_t n) {
-    char *o = malloc(n + 1);
-    if (!o) return NULL;
-    size_t j = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] == '%') {
-            int h, l;
-            if (i + 2 >= n || (h = hexval(s[i + 1])) < 0 || (l = hexval(s[i + 2])) < 0) {
-                free(o);
-                return NULL;
-            }
-            o[j++] = (char)(h * 16 + l);
-            i += 2;
-        } else {
-            o[j++] = s[i] == '+' ? ' ' : s[i];
-        }
-    }
-    o[j] = '\0';
-    if (sim_utf8_check((const uint8_t *)o, j, 1) >= 0) {
-        free(o);
-        return NULL;
-    }
-    return o;
-}
-
-/* The query string as a JSON object of strings. NULL with *bad set when malformed. */
-static cJSON *query_to_json(const char *q, int *bad) {
-    cJSON *obj = cJSON_CreateObject();
-    *bad = 0;
-    if (!obj || !q) return obj;
-    while (*q) {
-        const char *amp = strchr(q, '&');
-        size_t n = amp ? (size_t)(amp - q) : strlen(q);
-        if (n) {
-            const char *eq = memchr(q, '=', n);
-            size_t kl = eq ? (size_t)(eq - q) : n;
-            char *k = url_decode(q, kl);
-            char *v = eq ? url_decode(eq + 1, n - kl - 1) : strdup("");
-            if (!k || !v) {
-                free(k);
-                free(v);
-                cJSON_Delete(obj);
-                *bad = 1;
-                return NULL;
-            }
-            cJSON *prev = cJSON_GetObjectItemCaseSensitive(obj, k);
-            cJSON *sv = cJSON_CreateString(v);
-            if (!prev) {
-                cJSON_AddItemToObject(obj, k, sv);
-            } else if (cJSON_IsArray(prev)) {
-                cJSON_AddItemToArray(prev, sv);
-            } else {
-                cJSON *arr = cJSON_CreateArray();
-                cJSON_AddItemToArray(arr, cJSON_Duplicate(prev, 1));
-                cJSON_AddItemToArray(arr, sv);
-                cJSON_ReplaceItemInObjectCaseSensitive(obj, k, arr);
-            }
-            free(k);
-            free(v);
-        }
-        q += n;
-        if (*q == '&') q++;
-    }
-    return obj;
-}
-
-static int query_has(const char *q, const char *key) {
-    size_t kl = strlen(key);
-    while (q && *q) {
-        if (!strncmp(q, key, kl) && (q[kl] == '\0' || q[kl] == '&' || q[kl] == '=')) return 1;
-        q = strchr(q, '&');
-        if (q) q++;
-    }
-    return 0;
-}
-
-static int looks_json(const uint8_t *b, size_t n) {
-    for (size_t i = 0; i < n; i++) {
-        if (b[i] == ' ' || b[i] == '\t' || b[i] == '\r' || b[i] == '\n') continue;
-        return b[i] == '{' || b[i] == '[' || b[i] == 'n';
-    }
-    return 0;
-}
-
-/* Builds the argument object. Returns NULL with a message in err on bad input. */
-static cJSON *parse_args(const sim_http_request *req, char *err, size_t errcap) {
-    int is_post = !strcmp(req->method, "POST");
-    if (!is_post || req->body_len == 0) {
-        int bad;
-        cJSON *o = query_to_json(req->query, &bad);
-        if (!o) snprintf(err, errcap, bad ? "Invalid query string: malformed percent-encoding, "
-                                            "a NUL (%%00) or invalid UTF-8"
-                                          : "out of memory");
-        return o;
-    }
-    int json = looks_json(req->body, req->body_len) || query_has(req->query, "json") ||
-               (req->content_type && !strncasecmp(req->content_type, "application/json", 16));
-    if (!json) {
-        snprintf(err, errcap, "Unsupported request body: send JSON (Content-Type: "
-                              "application/json); protobuf is not supported by the simulator");
-        return NULL;
-    }
-    /* Strict UTF-8, no NUL, bounded nesting (sim_limits.h): a 400 that names the byte. */
-    if (sim_json_text_check(req->body, req->body_len, err, errcap)) return NULL;
-    const char *end = NULL;
-    cJSON *o = cJSON_ParseWithLengthOpts((const char *)req->body, req->body_len, &end, 0);
-    if (o && end) { /* only whitespace may follow */
-        for (const char *p = end; p < (const char *)req->body + req->body_len; p++)
-            if (*p != ' ' && *p != '\t' && *p != '\r' && *p != '\n') {
-                cJSON_Delete(o);
-                o = NULL;
-                break;
-            }
-    }
-    if (!o) {
-        size_t at = end ? (size_t)(end - (const char *)req->body) : 0;
-        const char *ep = cJSON_GetErrorPtr();
-        if (ep >= (const char *)req->body && ep <= (const char *)req->body + req->body_len)
-            at = (size_t)(ep - (const char *)req->body);
-        snprintf(err, errcap, "Invalid JSON in the request body (near byte %zu)", at);
-        return NULL;
-    }
-    if (cJSON_IsNull(o)) { /* "null": every field defaults */
-        cJSON_Delete(o);
-        return cJSON_CreateObject();
-    }
-    if (!cJSON_IsObject(o)) {
-        cJSON_Delete(o);
-        snprintf(err, errcap, "The request body must be a JSON object");
-        return NULL;
-    }
-    return o;
-}
-
-static void route(sim_state *st, const sim_method *table, const char *name,
-                  const sim_http_request *req, int *status, ds_buf *body) {
+static void call_method(sim_state *st, const sim_method *table, const char *name,
+                        const sim_http_request *req, int *status, ds_buf *body) {
     char msg[600];
-    *status = 400;
     const sim_method *m = NULL;
     for (const sim_method *t = table; t->name; t++)
         if (!strcmp(t->name, name)) m = t;
     *req->reply_method = m ? m->metric : SIM_MX_UNKNOWN;
     if (strcmp(req->method, "GET") && strcmp(req->method, "POST")) {
-        *status = 405;
         snprintf(msg, sizeof msg, "Method not allowed: %s (use GET or POST)", req->method);
-        error_json(body, msg);
+        fail(body, status, 405, msg);
         return;
     }
-    if (!m) {
-        snprintf(msg, sizeof msg, "Service not found: %s", name);
-        error_json(body, msg);
+    if (!m) { /* ra-rpc: 400 until 0.6.0 (PR #1105), then 404 */
+        snprintf(msg, sizeof msg, "Service not found: %.200s", name);
+        fail(body, status, st->cfg->agent == SIM_AGENT_0_6_0 ? 404 : 400, msg);
         return;
     }
-    cJSON *args = parse_args(req, msg, sizeof msg);
+    cJSON *args = sim_args_parse(req, msg, sizeof msg);
     if (!args) {
-        error_json(body, msg);
+        fail(body, status, 400, msg);
         return;
     }
     sim_call call;
@@ -227,44 +141,96 @@ static void route(sim_state *st, const sim_method *table, const char *name,
     if (m->fn(&call) == 0 && !body->oom) {
         *status = 200;
     } else {
-        error_json(body, call.err[0] ? call.err : "internal error");
+        fail(body, status, call.status ? call.status : 400,
+             call.err[0] ? call.err : "internal error");
     }
     cJSON_Delete(args);
 }
 
-void sim_route_dstack(void *ctx, const sim_http_request *req, int *status, ds_buf *body) {
-    *req->reply_method = SIM_MX_PKI;
-    if (sim_pcs_route(ctx, req, status, body)) return;
-    const char *name = req->path[0] == '/' ? req->path + 1 : req->path;
-    route(ctx, DSTACK_METHODS, name, req, status, body);
+/* Where a request no surface mounts could have gone, for the 404's message. */
+static const char *where(unsigned listener, sim_agent_version v) {
+    int v6 = v == SIM_AGENT_0_6_0;
+    switch (listener) {
+    case ON_TAPPD: return "the tappd API is at /prpc/Tappd.<Method>";
+    case ON_EXTERNAL:
+        return v6 ? "the Worker API is at /prpc/Worker.<Method>, /prpc/v0/<Method> and "
+                    "/prpc/v1/<Method>"
+                  : "the Worker API is at /prpc/Worker.<Method>";
+    case ON_TCP:
+        return v6 ? "the dstack API is at /<Method>, /v0/<Method> and /v1/<Method>, the Worker "
+                    "API at /prpc/…, metrics at /metrics"
+                  : "the dstack API is at /<Method> (/v0 and /v1 need --agent-version 0.6.0), "
+                    "the Worker API at /prpc/Worker.<Method>, metrics at /metrics";
+    default:
+        return v6 ? "the dstack API is at /<Method>, /v0/<Method> and /v1/<Method>"
+                  : "the dstack API is at /<Method> (/v0 and /v1 need --agent-version 0.6.0)";
+    }
 }
 
-void sim_route_tappd(void *ctx, const sim_http_request *req, int *status, ds_buf *body) {
-    const char *p = req->path;
-    const char *name;
-    if (!strncmp(p, "/prpc/Tappd.", 12)) name = p + 12;
-    else if (!strncmp(p, "/prpc/", 6)) name = p + 6;
-    else name = p[0] == '/' ? p + 1 : p;
-    route(ctx, TAPPD_METHODS, name, req, status, body);
-}
-
-void sim_route_tcp(void *ctx, const sim_http_request *req, int *status, ds_buf *body) {
-    sim_state *st = ctx;
-    if (strcmp(req->path, "/metrics") || !st->metrics) {
-        sim_route_dstack(ctx, req, status, body);
+static void route(sim_state *st, unsigned listener, const sim_http_request *req, int *status,
+                  ds_buf *body) {
+    const char *path = req->path;
+    sim_agent_version v = st->cfg->agent;
+    for (size_t i = 0; i < N_SURFACES; i++) {
+        const sim_surface *s = &SURFACES[i];
+        size_t ml = strlen(s->mount);
+        if (!(s->listeners & listener) || !(s->versions & v) || strncmp(path, s->mount, ml))
+            continue;
+        if (s->raw) {
+            *req->reply_method = SIM_MX_PKI;
+            if (s->raw(st, req, status, body)) return;
+            continue;
+        }
+        const char *name = path + ml;
+        if (strchr(name, '/')) continue; /* more segments: not this mount */
+        if (s->trim && !strncmp(name, s->trim, strlen(s->trim))) name += strlen(s->trim);
+        call_method(st, s->methods, name, req, status, body);
         return;
     }
+    char msg[400];
+    snprintf(msg, sizeof msg, "Not found: no route for %.120s (%s)", path, where(listener, v));
+    *req->reply_method = SIM_MX_UNKNOWN;
+    fail(body, status, 404, msg);
+}
+
+/* GET /metrics: the simulator's own request statistics (Prometheus text). */
+static int metrics_route(sim_state *st, const sim_http_request *req, int *status, ds_buf *body) {
+    if (strcmp(req->path, "/metrics") || !st->metrics) return 0;
     *req->reply_method = SIM_MX_METRICS;
     if (strcmp(req->method, "GET")) {
-        *status = 405;
-        error_json(body, "/metrics answers GET only");
-        return;
+        fail(body, status, 405, "/metrics answers GET only");
+        return 1;
     }
     pthread_mutex_lock(&st->lock);
     size_t events = st->log.n;
     pthread_mutex_unlock(&st->lock);
-    sim_metrics_prometheus(st->metrics, events, body);
+    sim_metrics_prometheus(st->metrics, events, sim_agent_name(st->cfg->agent), body);
     sim_keymemo_prometheus(st->keymemo, body);
     *req->reply_content_type = "text/plain; version=0.0.4; charset=utf-8";
     *status = 200;
+    return 1;
+}
+
+/* Upstream's external listener labels every response with the agent version. */
+static void app_version_header(sim_state *st, const sim_http_request *req) {
+    ds_buf_printf(req->reply_headers, "X-App-Version: v%s (dstack-simulator-" SIM_VERSION ")\r\n",
+                  st->cfg->version);
+}
+
+void sim_route_dstack(void *ctx, const sim_http_request *req, int *status, ds_buf *body) {
+    route(ctx, ON_DSTACK, req, status, body);
+}
+
+void sim_route_tappd(void *ctx, const sim_http_request *req, int *status, ds_buf *body) {
+    route(ctx, ON_TAPPD, req, status, body);
+}
+
+void sim_route_external(void *ctx, const sim_http_request *req, int *status, ds_buf *body) {
+    app_version_header(ctx, req);
+    route(ctx, ON_EXTERNAL, req, status, body);
+}
+
+void sim_route_tcp(void *ctx, const sim_http_request *req, int *status, ds_buf *body) {
+    app_version_header(ctx, req);
+    route(ctx, ON_TCP, req, status, body);
 }

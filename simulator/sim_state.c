@@ -51,6 +51,16 @@ static int derive_identity(sim_state *st, char *err, size_t errcap) {
     st->app_name = strdup(cJSON_IsString(name) ? name->valuestring : "");
     st->storage_fs = strdup(cJSON_IsString(fs) && fs->valuestring[0] ? fs->valuestring : "zfs");
     int no_instance = cJSON_IsTrue(noi);
+    /* public_tcbinfo defaults to true (since 0.5.1); Health opt-in needs manifest_version
+     * "3" and requirements.health_check (guest-agent-external.md §3, §5). */
+    st->public_tcbinfo = !cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(compose, "public_tcbinfo"));
+    const cJSON *mv = cJSON_GetObjectItemCaseSensitive(compose, "manifest_version");
+    const cJSON *reqs = cJSON_GetObjectItemCaseSensitive(compose, "requirements");
+    const cJSON *hf = cJSON_GetObjectItemCaseSensitive(reqs, "health_status_file");
+    st->health_check = cJSON_IsString(mv) && !strcmp(mv->valuestring, "3") &&
+                       cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(reqs, "health_check"));
+    if (st->health_check && cJSON_IsString(hf) && hf->valuestring[0])
+        st->health_file = strdup(hf->valuestring);
     cJSON_Delete(compose);
     if (!st->app_name || !st->storage_fs) {
         snprintf(err, errcap, "out of memory");
@@ -277,6 +287,7 @@ int sim_state_init(sim_state *st, const sim_config *cfg, char *err, size_t errca
 void sim_state_free(sim_state *st) {
     if (!st->cfg) return;
     free(st->app_name);
+    free(st->health_file);
     free(st->storage_fs);
     EVP_PKEY_free(st->ca_key);
     X509_free(st->ca_cert);

@@ -61,6 +61,10 @@ typedef struct {
     char *app_name;              /* compose "name" */
     char *storage_fs;            /* compose "storage_fs" or "zfs" */
     const char *app_id_source;   /* "config", "compose hash", "upstream v0.5.11 keys", … */
+    int public_tcbinfo;          /* compose public_tcbinfo (default true): the Worker API
+                                    shows tcb_info / vm_config */
+    int health_check;            /* compose opts in to Health (manifest_version "3") */
+    char *health_file;           /* requirements.health_status_file, or NULL */
 
     /* Keys */
     int mode_root;               /* 1: KMS root key configured; 0: static (compat) */

@@ -117,9 +117,14 @@ static int set_random_serial(X509 *x) {
     return ok;
 }
 
+/* An empty value still adds the attribute (an empty UTF8String): upstream's certificate
+ * builder writes "CN=" for an empty subject, and clients read the CN as "" rather than
+ * finding none. */
 static int add_cn(X509_NAME *nm, const char *field, const char *v) {
-    if (!v || !*v) return 1;
-    return X509_NAME_add_entry_by_txt(nm, field, MBSTRING_UTF8, (const unsigned char *)v, -1, -1, 0);
+    if (!v) v = "";
+    /* V_ASN1_UTF8STRING, not MBSTRING_UTF8: the latter enforces CN's minimum length of 1. */
+    return X509_NAME_add_entry_by_txt(nm, field, V_ASN1_UTF8STRING, (const unsigned char *)v,
+                                      (int)strlen(v), -1, 0);
 }
 
 /* A deterministic self-signed CA for configs without ca_cert/key_provider. */

@@ -1,0 +1,56 @@
+/* sim_usage.c — dstack-simulator --help: every flag, one line or two each. The man page
+ * (dstack-simulator(1)) and README describe them at length. */
+#include <stdio.h>
+
+#include "sim_config.h"
+
+void sim_config_usage(FILE *f) {
+    fprintf(
+        f,
+        "usage: dstack-simulator [options]\n"
+        "\n"
+        "A local dstack guest agent: serves the dstack API on a Unix socket (and the legacy\n"
+        "tappd API on a second one) with keys, quotes and event logs from a config file.\n"
+        "\n"
+        "  --config FILE         config (appkeys.json format; default ./appkeys.json)\n"
+        "  --dstack-sock PATH    dstack socket (default ./dstack.sock)\n"
+        "  --tappd-sock PATH     legacy tappd socket (default ./tappd.sock; \"\" = off)\n"
+        "  --external-sock PATH  the Worker API socket, as the agent's external port (default\n"
+        "                        external.sock beside the dstack socket; \"\" = off)\n"
+        "  --agent-version V     the guest agent to play: 0.5.11 (default, the release) or\n"
+        "                        0.6.0 (the frozen API at / and /v0, plus /v1)\n"
+        "  --emit-event POLICY   EmitEvent at 0.5.11: extend (default: RTMR3 extends, as in a\n"
+        "                        real CVM) or refuse (400, as upstream's 0.5.9+ simulator)\n"
+        "  --listen HOST:PORT    also serve the dstack API on loopback TCP (127.0.0.1 only)\n"
+        "  --socket-mode OCTAL   permissions of the socket files (default 0600)\n"
+        "  --compose FILE        app-compose.json (its SHA-256 is the compose hash)\n"
+        "  --app-id HEX          app id (20 bytes; default compose_hash[:20])\n"
+        "  --instance-seed HEX   instance seed (20 bytes): instance_id = "
+        "sha256(seed||app_id)[:20]\n"
+        "  --kms-root-key HEX    KMS root private key (32 bytes; overrides the config)\n"
+        "  --mismatch NAME       emit a wrong signature-chain variant: eip191, v27, appid32,\n"
+        "                        uncompressed, wrong-root, legacy-v055 (default: none)\n"
+        "  --event-log STYLE     GetQuote/TdxQuote event_log: full (default) or stripped\n"
+        "  --tcb-status STATUS   TCB status the simulated Intel PKI reports: UpToDate (default),\n"
+        "                        SWHardeningNeeded, ConfigurationNeeded, OutOfDate, Revoked, ...\n"
+        "  --quote-mode MODE     pki (default: quotes that verify under the simulator's root) or\n"
+        "                        upstream (upstream's canned quote, byte-identical, unverifiable)\n"
+        "  --quote-key-seed HEX  seed of the simulated Intel PKI and quote keys (32 bytes)\n"
+        "  --write-pki DIR       write the PKI root CA (PEM, DER) and collateral to DIR and exit\n"
+        "  --workers N           worker threads serving connections (default: one per CPU;\n"
+        "                        1 serves everything on the main thread)\n"
+        "  --no-stats            do not print the request summary on shutdown (stderr)\n"
+        "  --key-cache N         GetKey derivations each worker remembers, so a repeated\n"
+        "                        (path, purpose, algorithm) skips the EC work; replies are\n"
+        "                        identical either way (256; 0 = off)\n"
+        "  --max-connections N   connections served at once; more get a JSON 503 (1024)\n"
+        "  --idle-timeout SEC    close connections idle this long (60)\n"
+        "  --request-timeout SEC a request must arrive whole within this (30; else 408)\n"
+        "  --drain-timeout SEC   on SIGTERM, wait this long for requests in flight (10)\n"
+        "  --allow-non-loopback  let --listen bind a non-loopback address (hands out keys!)\n"
+        "  --journal FILE        journal runtime events (EmitEvent) to FILE and replay them\n"
+        "                        on start, so RTMR3 survives a restart\n"
+        "  --journal-recover     start from a damaged journal's intact prefix (truncates it)\n"
+        "  --quiet               do not print the startup banner\n"
+        "  --help, --version\n");
+}
