@@ -91,18 +91,22 @@ typedef struct {
     sim_raw_fn raw;            /* … or this serves the whole path */
 } sim_surface;
 
+/* clang-format off */
 static const sim_surface SURFACES[] = {
-    /* listeners               versions          mount        trim       methods / raw */
-    {ON_DSTACK | ON_TCP, SIM_AGENT_0_6_0, "/v0/", NULL, V0_METHODS, NULL},
-    {ON_DSTACK | ON_TCP, SIM_AGENT_0_6_0, "/v1/", NULL, V1_METHODS, NULL},
-    {ON_EXTERNAL | ON_TCP, SIM_AGENT_0_6_0, "/prpc/v0/", "Worker.", WORKER_METHODS, NULL},
-    {ON_EXTERNAL | ON_TCP, SIM_AGENT_0_6_0, "/prpc/v1/", NULL, WORKER_V1_METHODS, NULL},
-    {ON_TAPPD, SIM_AGENT_ALL, "/prpc/", "Tappd.", TAPPD_METHODS, NULL},
-    {ON_EXTERNAL | ON_TCP, SIM_AGENT_ALL, "/prpc/", "Worker.", WORKER_METHODS, NULL},
-    {ON_TCP, SIM_AGENT_ALL, "/metrics", NULL, NULL, metrics_route},
-    {ON_DSTACK | ON_TCP, SIM_AGENT_ALL, "/", NULL, NULL, sim_pcs_route},
-    {ON_DSTACK | ON_TCP, SIM_AGENT_ALL, "/", NULL, V0_METHODS, NULL},
+    /* listeners             versions         mount        trim       methods / raw */
+    {ON_DSTACK | ON_TCP,     SIM_AGENT_0_6_0, "/v0/",      NULL,      V0_METHODS,        NULL},
+    {ON_DSTACK | ON_TCP,     SIM_AGENT_0_6_0, "/v1/",      NULL,      V1_METHODS,        NULL},
+    {ON_EXTERNAL | ON_TCP,   SIM_AGENT_0_6_0, "/prpc/v0/", "Worker.", WORKER_METHODS,    NULL},
+    {ON_EXTERNAL | ON_TCP,   SIM_AGENT_0_6_0, "/prpc/v1/", NULL,      WORKER_V1_METHODS, NULL},
+    {ON_TAPPD,               SIM_AGENT_ALL,   "/prpc/",    "Tappd.",  TAPPD_METHODS,     NULL},
+    {ON_EXTERNAL | ON_TCP,   SIM_AGENT_ALL,   "/prpc/",    "Worker.", WORKER_METHODS,    NULL},
+    {ON_TCP,                 SIM_AGENT_ALL,   "/metrics",  NULL,      NULL,     metrics_route},
+    {ON_DSTACK | ON_TCP,     SIM_AGENT_ALL,   "/",         NULL,      NULL,     sim_pcs_route},
+    {ON_DSTACK | ON_TCP,     SIM_AGENT_ALL,   "/",         NULL,      V0_METHODS,        NULL},
+    /* TappdClient inherits DstackClient.info(): the JS SDK asks tappd.sock for /Info */
+    {ON_TAPPD,               SIM_AGENT_ALL,   "/",         NULL,      TAPPD_METHODS,     NULL},
 };
+/* clang-format on */
 #define N_SURFACES (sizeof SURFACES / sizeof SURFACES[0])
 
 static void fail(ds_buf *body, int *status, int code, const char *msg) {

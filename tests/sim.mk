@@ -3,7 +3,8 @@
 # also proves it leaked nothing.
 #
 #   make test-sim        cmocka integration suites (tests/sim/test_*.c) over real sockets
-#   make test-sim-js     the official JS SDK (@phala/dstack-sdk) via node --test tests/js/
+#   make test-sim-js     the official JS SDK (@phala/dstack-sdk) via node --test tests/js/, and
+#                        its suite again against --agent-version 0.6.0's frozen v0 surface
 #   make test-sim-curl   the curl examples of README.md, section "dstack-simulator", extracted and run
 SIM_TEST_SRCS := $(wildcard tests/sim/test_*.c)
 SIM_TEST_BINS := $(patsubst tests/sim/%.c,$(BIN)/tests/%,$(SIM_TEST_SRCS))
@@ -36,6 +37,7 @@ test-sim-js: $(BIN)/dstack-simulator
 	@$(MAKE) --no-print-directory SANITIZE=1 build/asan/bin/dstack-simulator
 	DSTACK_SIMULATOR_BIN=$(BIN)/dstack-simulator node --test tests/js/
 	DSTACK_SIMULATOR_BIN=build/asan/bin/dstack-simulator node --test tests/js/
+	DSTACK_SIMULATOR_BIN=$(BIN)/dstack-simulator DSTACK_AGENT_VERSION=0.6.0 node --test tests/js/sdk.test.mjs
 
 test-sim-curl: $(BIN)/dstack-simulator
 	@$(MAKE) --no-print-directory SANITIZE=1 build/asan/bin/dstack-simulator

@@ -2,6 +2,9 @@
 // against the simulator: every DstackClient and TappdClient method. Signature chains are
 // verified here with @noble/curves + @noble/hashes (an implementation independent of the
 // simulator's C code) to the KMS root address the simulator publishes via GetMeta.
+// With DSTACK_AGENT_VERSION=0.6.0 the same tests run against a 0.6 agent's frozen v0
+// surface: everything passes unchanged but what 0.6 refuses by design (EmitEvent) and the
+// status of an unknown method (404 since 0.6.0).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -39,6 +42,7 @@ function quoteRtmrs(quoteHex) {
   return [376, 424, 472, 520].map((o) => q.subarray(o, o + 48).toString('hex'));
 }
 
+const V06 = process.env.DSTACK_AGENT_VERSION === '0.6.0';
 let sim;
 before(async () => { sim = await startSimulator(['--config', 'appkeys.json']); });
 after(async () => { assert.equal(await sim.stop(), 0); });
@@ -110,7 +114,16 @@ describe('DstackClient', () => {
     assert.notEqual(crypto.createHash('sha256').update(reordered).digest('hex'), info.compose_hash);
   });
 
-  test('emitEvent extends RTMR3; later quotes and Info show it; app-id cannot be overridden', async () => {
+  test('emitEvent at 0.6.0: refused by design with 0.6\'s 400, RTMR3 unchanged', { skip: !V06 }, async () => {
+    const c = new DstackClient(sim.dstackSock);
+    const before = await c.info();
+    const r = await rawRequest(sim.dstackSock, 'POST', '/EmitEvent', '{"event":"js","payload":"00"}');
+    assert.equal(r.status, 400);
+    assert.match(JSON.parse(r.body).error, /^EmitEvent was removed in dstack 0\.6\.0/);
+    assert.equal((await c.info()).tcb_info.rtmr3, before.tcb_info.rtmr3);
+  });
+
+  test('emitEvent extends RTMR3; later quotes and Info show it; app-id cannot be overridden', { skip: V06 && 'EmitEvent is removed at 0.6.0' }, async () => {
     const c = new DstackClient(sim.dstackSock);
     const before = await c.info();
     await c.emitEvent('js-event', 'payload-bytes');
@@ -175,7 +188,7 @@ describe('DstackClient', () => {
     const a = await c.attest('abc');
     assert.equal(a.attestation.slice(0, 4), '0000');
     const v = await c.version();
-    assert.equal(v.version, '0.5.11');
+    assert.equal(v.version, V06 ? '0.6.0' : '0.5.11');
     assert.equal(await c.isReachable(), true);
     const q = await c.tdxQuote('raw-data', 'raw');
     assert.deepEqual(q.replayRtmrs(), quoteRtmrs(q.quote));
@@ -222,9 +235,9 @@ describe('TappdClient', () => {
 });
 
 describe('wire behaviour seen by other clients', () => {
-  test('errors are JSON with status 400; unknown methods say Service not found', async () => {
+  test('errors are JSON; unknown methods say Service not found (400, 404 since 0.6.0)', async () => {
     const r = await rawRequest(sim.dstackSock, 'POST', '/NoSuchMethod', '{}');
-    assert.equal(r.status, 400);
+    assert.equal(r.status, V06 ? 404 : 400);
     assert.deepEqual(JSON.parse(r.body), { error: 'Service not found: NoSuchMethod' });
     const g = await rawRequest(sim.dstackSock, 'GET', '/GetKey?path=q&purpose=p');
     assert.equal(g.status, 200);

@@ -6,6 +6,8 @@
 //   const code = await sim.stop();   // 0 = clean exit, sockets removed
 //
 // The binary is $DSTACK_SIMULATOR_BIN or build/bin/dstack-simulator (run from the repo root).
+// $DSTACK_AGENT_VERSION (e.g. 0.6.0), when set, is passed as --agent-version: the same
+// suites then run against the frozen v0 surface of a 0.6 agent.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -48,7 +50,9 @@ export async function startSimulator(args = []) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dssimjs-'));
   const dstackSock = path.join(dir, 'dstack.sock');
   const tappdSock = path.join(dir, 'tappd.sock');
-  const child = spawn(bin, ['--dstack-sock', dstackSock, '--tappd-sock', tappdSock, ...args], {
+  const externalSock = path.join(dir, 'external.sock');
+  const agent = process.env.DSTACK_AGENT_VERSION ? ['--agent-version', process.env.DSTACK_AGENT_VERSION] : [];
+  const child = spawn(bin, ['--dstack-sock', dstackSock, '--tappd-sock', tappdSock, ...agent, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'] });
   live.add(child);
   let output = '';
@@ -68,14 +72,14 @@ export async function startSimulator(args = []) {
   }
   const meta = JSON.parse((await rawRequest(dstackSock, 'GET', '/GetMeta')).body);
   return {
-    dir, dstackSock, tappdSock, meta,
+    dir, dstackSock, tappdSock, externalSock, meta,
     output: () => output,
     async stop() {
       child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), 10000);
       const code = await exited;
       clearTimeout(timer);
-      const leftovers = [dstackSock, tappdSock].filter((p) => fs.existsSync(p));
+      const leftovers = [dstackSock, tappdSock, externalSock].filter((p) => fs.existsSync(p));
       fs.rmSync(dir, { recursive: true, force: true });
       if (code !== 0 || leftovers.length) {
         throw new Error(`simulator exit ${code}, leftover sockets ${leftovers}:\n${output}`);
