@@ -19,16 +19,14 @@
 
 struct ds_client {
     CURL *curl;
-    char *socket_path;  /* NULL for TCP */
-    char *base_url;     /* "http://localhost" or the endpoint URL without a trailing '/' */
+    char *socket_path; /* NULL for TCP */
+    char *base_url;    /* "http://localhost" or the endpoint URL without a trailing '/' */
     long timeout_ms;
     char err[512];
 };
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static void curl_init_once(void) {
-    curl_global_init(CURL_GLOBAL_DEFAULT);
-}
+static void curl_init_once(void) { curl_global_init(CURL_GLOBAL_DEFAULT); }
 
 ds_client *ds_client_new(const char *endpoint) {
     pthread_once(&curl_once, curl_init_once);
@@ -41,7 +39,8 @@ ds_client *ds_client_new(const char *endpoint) {
         c->base_url = strdup(endpoint);
         if (c->base_url) {
             size_t n = strlen(c->base_url);
-            while (n > 8 && c->base_url[n - 1] == '/') c->base_url[--n] = '\0';
+            while (n > 8 && c->base_url[n - 1] == '/')
+                c->base_url[--n] = '\0';
         }
     } else {
         c->socket_path = strdup(endpoint);
@@ -67,13 +66,9 @@ void ds_client_free(ds_client *c) {
     free(c);
 }
 
-void ds_client_set_timeout_ms(ds_client *c, long ms) {
-    c->timeout_ms = ms;
-}
+void ds_client_set_timeout_ms(ds_client *c, long ms) { c->timeout_ms = ms; }
 
-const char *ds_client_last_error(const ds_client *c) {
-    return c->err;
-}
+const char *ds_client_last_error(const ds_client *c) { return c->err; }
 
 ds_err ds_client_post(ds_client *c, const char *path, const char *json_body, long *status,
                       char **resp, size_t *resp_len) {
@@ -160,8 +155,8 @@ static ds_err bad_reply(ds_client *c, const char *method, const char *what) {
     return DS_ERR_PARSE;
 }
 
-ds_err ds_client_get_key(ds_client *c, const char *path, const char *purpose,
-                         const char *algorithm, ds_getkey_result *out) {
+ds_err ds_client_get_key(ds_client *c, const char *path, const char *purpose, const char *algorithm,
+                         ds_getkey_result *out) {
     cJSON *args = cJSON_CreateObject(), *r = NULL;
     cJSON_AddStringToObject(args, "path", path ? path : "");
     cJSON_AddStringToObject(args, "purpose", purpose ? purpose : "");
@@ -282,7 +277,8 @@ ds_err ds_client_sign(ds_client *c, const char *algorithm, const uint8_t *data, 
         !get_hex_item(cJSON_GetArrayItem(ch, 2), out->chain_kms, 65) || (pl != 32 && pl != 33) ||
         !get_hex_item(pk, out->public_key, pl))
         e = bad_reply(c, "Sign", "signature / signature_chain / public_key");
-    else out->public_key_len = pl;
+    else
+        out->public_key_len = pl;
     cJSON_Delete(r);
     return e;
 }
@@ -304,11 +300,77 @@ ds_err ds_client_get_meta(ds_client *c, ds_meta_result *out) {
     out->have_root = cJSON_IsString(pk) && pk->valuestring[0];
     if (!get_hex_exact(r, "app_id", out->app_id, 20) ||
         !get_hex_exact(r, "app_pubkey", out->app_pubkey, 33) ||
-        (out->have_root && (!get_hex_item(pk, out->k256_pubkey, 33) ||
-                            ds_hex_decode_exact(out->k256_address_text,
-                                                strlen(out->k256_address_text),
-                                                out->k256_address, 20) != DS_OK)))
+        (out->have_root &&
+         (!get_hex_item(pk, out->k256_pubkey, 33) ||
+          ds_hex_decode_exact(out->k256_address_text, strlen(out->k256_address_text),
+                              out->k256_address, 20) != DS_OK)))
         e = bad_reply(c, "GetMeta", "k256_pubkey / k256_address / app_id / app_pubkey");
+    cJSON_Delete(r);
+    return e;
+}
+
+ds_err ds_client_v1_get_key(ds_client *c, const char *domain, const char *algorithm,
+                            ds_v1_getkey_result *out) {
+    memset(out, 0, sizeof(*out));
+    cJSON *args = cJSON_CreateObject(), *r = NULL;
+    cJSON_AddStringToObject(args, "domain", domain ? domain : "");
+    cJSON_AddStringToObject(args, "algorithm", algorithm ? algorithm : "");
+    ds_err e = ds_client_call(c, "v1/GetKey", args, &r);
+    cJSON_Delete(args);
+    if (e) return e;
+    const cJSON *ch = cJSON_GetObjectItemCaseSensitive(r, "signature_chain");
+    const cJSON *pk = cJSON_GetObjectItemCaseSensitive(r, "public_key");
+    size_t pl = cJSON_IsString(pk) ? strlen(pk->valuestring) / 2 : 0;
+    if (!get_hex_exact(r, "key", out->key, 32) || (pl != 32 && pl != 33) ||
+        !get_hex_exact(r, "public_key", out->public_key, pl) || cJSON_GetArraySize(ch) != 2 ||
+        !get_hex_item(cJSON_GetArrayItem(ch, 0), out->chain[0], 65) ||
+        !get_hex_item(cJSON_GetArrayItem(ch, 1), out->chain[1], 65))
+        e = bad_reply(c, "v1/GetKey", "key / public_key / signature_chain");
+    else
+        out->public_key_len = pl;
+    cJSON_Delete(r);
+    return e;
+}
+
+ds_err ds_client_v1_attest(ds_client *c, const uint8_t *report_data, size_t len,
+                           uint8_t **attestation, size_t *att_len) {
+    *attestation = NULL;
+    *att_len = 0;
+    if (len > 64 || (len && !report_data)) return DS_ERR_ARG;
+    char hex[129];
+    ds_hex_encode(report_data ? report_data : (const uint8_t *)"", len, hex);
+    cJSON *args = cJSON_CreateObject(), *r = NULL;
+    cJSON_AddStringToObject(args, "report_data", hex);
+    ds_err e = ds_client_call(c, "v1/Attest", args, &r);
+    cJSON_Delete(args);
+    if (e) return e;
+    const cJSON *a = cJSON_GetObjectItemCaseSensitive(r, "attestation");
+    long n = cJSON_IsString(a) ? ds_hex_decoded_len(a->valuestring, strlen(a->valuestring)) : -1;
+    uint8_t *buf = n > 0 ? malloc((size_t)n) : NULL;
+    size_t got = 0;
+    if (!buf ||
+        ds_hex_decode(a->valuestring, strlen(a->valuestring), buf, (size_t)n, &got) != DS_OK) {
+        free(buf);
+        e = n > 0 && !buf ? DS_ERR_NOMEM : bad_reply(c, "v1/Attest", "attestation");
+    } else {
+        *attestation = buf;
+        *att_len = (size_t)n;
+    }
+    cJSON_Delete(r);
+    return e;
+}
+
+ds_err ds_client_v1_version(ds_client *c, char *version, size_t cap) {
+    cJSON *r = NULL;
+    ds_err e = ds_client_call(c, "v1/Version", NULL, &r);
+    if (e) return e;
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(r, "version");
+    if (!cJSON_IsString(v))
+        e = bad_reply(c, "v1/Version", "version");
+    else if (strlen(v->valuestring) >= cap)
+        e = DS_ERR_LEN;
+    else
+        memcpy(version, v->valuestring, strlen(v->valuestring) + 1);
     cJSON_Delete(r);
     return e;
 }

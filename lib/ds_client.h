@@ -47,19 +47,19 @@ ds_err ds_client_post(ds_client *c, const char *path, const char *json_body, lon
 ds_err ds_client_call(ds_client *c, const char *method, const cJSON *args, cJSON **result);
 
 typedef struct {
-    uint8_t key[32];         /* derived private key (secp256k1 scalar or ed25519 seed) */
-    uint8_t chain[2][65];    /* [app link, KMS link] */
+    uint8_t key[32];      /* derived private key (secp256k1 scalar or ed25519 seed) */
+    uint8_t chain[2][65]; /* [app link, KMS link] */
 } ds_getkey_result;
 
-ds_err ds_client_get_key(ds_client *c, const char *path, const char *purpose,
-                         const char *algorithm, ds_getkey_result *out);
+ds_err ds_client_get_key(ds_client *c, const char *path, const char *purpose, const char *algorithm,
+                         ds_getkey_result *out);
 
 typedef struct {
-    uint8_t *quote;          /* raw TDX quote (malloc'd) */
+    uint8_t *quote; /* raw TDX quote (malloc'd) */
     size_t quote_len;
-    char *event_log;         /* the event_log JSON text (malloc'd) */
+    char *event_log; /* the event_log JSON text (malloc'd) */
     uint8_t report_data[64];
-    char *vm_config;         /* malloc'd */
+    char *vm_config; /* malloc'd */
 } ds_quote_result;
 
 /* report_data: at most 64 bytes (len may be 0). */
@@ -72,9 +72,9 @@ typedef struct {
     int has_instance_id;
     uint8_t instance_id[20];
     uint8_t compose_hash[32];
-    char *app_name;          /* malloc'd */
-    cJSON *tcb_info;         /* tcb_info parsed from its JSON string */
-    cJSON *raw;              /* the whole reply (tcb_info still a string there) */
+    char *app_name;  /* malloc'd */
+    cJSON *tcb_info; /* tcb_info parsed from its JSON string */
+    cJSON *raw;      /* the whole reply (tcb_info still a string there) */
 } ds_info_result;
 
 ds_err ds_client_info(ds_client *c, ds_info_result *out);
@@ -85,9 +85,9 @@ ds_err ds_client_emit_event(ds_client *c, const char *event, const uint8_t *payl
 
 typedef struct {
     uint8_t signature[64];
-    uint8_t chain_app[65];   /* signature_chain[1]: GetKey("vms","signing") app link */
-    uint8_t chain_kms[65];   /* signature_chain[2]: KMS link */
-    uint8_t public_key[33];  /* 33 (secp256k1) or 32 (ed25519) bytes */
+    uint8_t chain_app[65];  /* signature_chain[1]: GetKey("vms","signing") app link */
+    uint8_t chain_kms[65];  /* signature_chain[2]: KMS link */
+    uint8_t public_key[33]; /* 33 (secp256k1) or 32 (ed25519) bytes */
     size_t public_key_len;
 } ds_sign_result;
 
@@ -102,11 +102,35 @@ typedef struct {
     char k256_address_text[43]; /* EIP-55 "0x…" */
     uint8_t app_id[20];
     uint8_t app_pubkey[33];
-    char mode[16];           /* "root" or "static" */
-    char mismatch[32];       /* "none" or a ds_variant name */
+    char mode[16];     /* "root" or "static" */
+    char mismatch[32]; /* "none" or a ds_variant name */
 } ds_meta_result;
 
 /* The simulator's GetMeta: the published KMS root (no private key involved). */
 ds_err ds_client_get_meta(ds_client *c, ds_meta_result *out);
+
+/* ---- dstack 0.6, the v1 API (/v1/…; a simulator at --agent-version 0.6.0) ---- */
+
+typedef struct {
+    uint8_t key[32];        /* derived private key (secp256k1 scalar or ed25519 seed) */
+    uint8_t public_key[33]; /* 33 (secp256k1, compressed) or 32 (ed25519) bytes */
+    size_t public_key_len;
+    uint8_t chain[2][65]; /* [app link over the v1 claim, KMS link] (ds_chain_v1_verify) */
+} ds_v1_getkey_result;
+
+/* /v1/GetKey: the v1 key for domain (any string) under algorithm "secp256k1" or
+ * "ed25519" (required: v1 has no default). Returns DS_OK, DS_ERR_VERIFY with the agent's
+ * message (e.g. an unsupported algorithm), or a transport/parse error. */
+ds_err ds_client_v1_get_key(ds_client *c, const char *domain, const char *algorithm,
+                            ds_v1_getkey_result *out);
+
+/* /v1/Attest: the versioned attestation for report_data (at most 64 bytes). On DS_OK
+ * *attestation is malloc'd (free it), *att_len its size. */
+ds_err ds_client_v1_attest(ds_client *c, const uint8_t *report_data, size_t len,
+                           uint8_t **attestation, size_t *att_len);
+
+/* /v1/Version: the agent's version text ("0.6.0") into version (cap bytes, NUL-terminated;
+ * DS_ERR_LEN when it does not fit). */
+ds_err ds_client_v1_version(ds_client *c, char *version, size_t cap);
 
 #endif

@@ -17,6 +17,7 @@
 #include <openssl/x509.h>
 
 #include "ds_chain.h"
+#include "ds_client.h"
 #include "ds_hash.h"
 #include "ds_hex.h"
 #include "ds_json.h"
@@ -724,6 +725,37 @@ static void test_compose_gating_and_health(void **state) {
     rmdir(dir);
 }
 
+/* The C client's v1 calls (ds_client.h) against the simulator. */
+static void test_client_v1(void **state) {
+    (void)state;
+    ds_client *c = ds_client_new(S);
+    assert_non_null(c);
+    char ver[16];
+    assert_int_equal(ds_client_v1_version(c, ver, sizeof ver), DS_OK);
+    assert_string_equal(ver, "0.6.0");
+    assert_int_equal(ds_client_v1_version(c, ver, 3), DS_ERR_LEN);
+    uint8_t root[20], app_id[20];
+    meta_root(S, root, app_id);
+    ds_v1_getkey_result k;
+    assert_int_equal(ds_client_v1_get_key(c, "db/primary", "ed25519", &k), DS_OK);
+    assert_int_equal(k.public_key_len, 32);
+    ds_chain_result res;
+    assert_int_equal(ds_chain_v1_verify(k.public_key, k.public_key_len, DS_KEY_ED25519,
+                                        "db/primary", 10, k.chain[0], k.chain[1], app_id, root,
+                                        &res),
+                     DS_OK);
+    assert_int_equal(ds_client_v1_get_key(c, "db/primary", "k256", &k), DS_ERR_VERIFY);
+    assert_string_equal(ds_client_last_error(c),
+                        "unsupported algorithm `k256`, use `secp256k1` or `ed25519`");
+    uint8_t *att;
+    size_t n;
+    assert_int_equal(ds_client_v1_attest(c, (const uint8_t *)"rd", 2, &att, &n), DS_OK);
+    assert_true(n > 1000);
+    assert_int_equal(att[0], 0); /* VersionedAttestation::V0 */
+    free(att);
+    ds_client_free(c);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_version_everywhere),
@@ -742,6 +774,7 @@ int main(void) {
         cmocka_unit_test(test_0511_surface),
         cmocka_unit_test(test_empty_subject_cn),
         cmocka_unit_test(test_compose_gating_and_health),
+        cmocka_unit_test(test_client_v1),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
