@@ -5,8 +5,9 @@
  *
  * Each input is written, as a client would, into one end of a socketpair whose other end
  * the server adopts (sim_server_adopt), then the client half-closes; the event loop runs
- * until the server closes the connection. The same bytes go once to the dstack router
- * and once to the tappd router. Invariants (a violation aborts):
+ * until the server closes the connection. The same bytes go to each listener's router
+ * (dstack, tappd, external, TCP) of a simulator at --agent-version 0.6.0, whose surfaces
+ * are a superset of 0.5.11's (/v0, /v1, the Worker API v0 and v1). Invariants (a violation aborts):
  *   - the server always finishes: it answers and closes within a bounded number of loop
  *     turns once the client has half-closed (no hang, no lost connection);
  *   - the output is a sequence of well-formed HTTP/1.1 responses, each with a
@@ -48,11 +49,16 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
     (void)argv;
     signal(SIGPIPE, SIG_IGN);
     const char *conf = getenv("DSTACK_FUZZ_CONFIG");
-    char *args[] = {"dstack-simulator", "--config", (char *)(conf ? conf : "appkeys.json"),
-                    "--quiet", NULL};
+    char *args[] = {"dstack-simulator",
+                    "--config",
+                    (char *)(conf ? conf : "appkeys.json"),
+                    "--quiet",
+                    "--agent-version",
+                    "0.6.0",
+                    NULL};
     sim_config_init(&cfg);
     char err[512];
-    if (sim_config_from_args(&cfg, 4, args) != 0 || sim_state_init(&st, &cfg, err, sizeof err)) {
+    if (sim_config_from_args(&cfg, 6, args) != 0 || sim_state_init(&st, &cfg, err, sizeof err)) {
         fprintf(stderr, "fuzz_http: cannot build the simulator state (run from the repository "
                         "root or set DSTACK_FUZZ_CONFIG)\n");
         abort();
@@ -153,8 +159,10 @@ static void one_connection(const uint8_t *data, size_t size, sim_http_handler ha
             if (r > 0) {
                 olen += (size_t)r;
             } else {
-                if (r == 0) closed = 1;
-                else FZ_CHECK(errno == EAGAIN || errno == ECONNRESET);
+                if (r == 0)
+                    closed = 1;
+                else
+                    FZ_CHECK(errno == EAGAIN || errno == ECONNRESET);
                 if (r < 0 && errno == ECONNRESET) closed = 1;
                 break;
             }
@@ -168,7 +176,8 @@ static void one_connection(const uint8_t *data, size_t size, sim_http_handler ha
     size_t responses = check_responses(out, olen);
     /* A complete head (after the stray CRLFs the server skips) must be answered. */
     size_t skip = 0;
-    while (skip < size && (data[skip] == '\r' || data[skip] == '\n')) skip++;
+    while (skip < size && (data[skip] == '\r' || data[skip] == '\n'))
+        skip++;
     if (memmem(data + skip, size - skip, "\r\n\r\n", 4)) FZ_CHECK(responses >= 1);
     free(out);
     close(sv[1]);
@@ -177,6 +186,8 @@ static void one_connection(const uint8_t *data, size_t size, sim_http_handler ha
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     one_connection(data, size, sim_route_dstack);
     one_connection(data, size, sim_route_tappd);
+    one_connection(data, size, sim_route_external);
+    one_connection(data, size, sim_route_tcp);
     reset_log();
     return 0;
 }

@@ -7,6 +7,7 @@
  *   invalid UTF-8 (bad bytes, overlong forms, surrogates, in bodies and query strings)
  *   NUL bytes: raw in strings, "\u0000" escapes, %00 in queries, in the request head
  *   huge hex strings (9 MiB report_data; 9 MiB + 1 odd digits; non-hex payload)
+ *   the same on --agent-version 0.6.0's /v0, /v1 and Worker (external.sock) routes
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -45,8 +46,10 @@ static int teardown(void **state) {
 static void post(const char *path, const void *body, size_t len, rb_resp *r) {
     ds_buf b;
     ds_buf_init(&b);
-    ds_buf_printf(&b, "POST %s HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
-                      "Content-Length: %zu\r\nConnection: close\r\n\r\n", path, len);
+    ds_buf_printf(&b,
+                  "POST %s HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+                  "Content-Length: %zu\r\nConnection: close\r\n\r\n",
+                  path, len);
     ds_buf_append(&b, body, len);
     assert_false(b.oom);
     assert_int_equal(rb_exchange(SOCK, b.data, b.len, 30000, r), RB_OK);
@@ -69,9 +72,7 @@ static void expect_raw(const char *req, size_t len, int status, const char *need
     rb_fault(1);
 }
 
-static void still_serving(void) {
-    cJSON_Delete(tu_ok(SOCK, "/GetMeta", "{}"));
-}
+static void still_serving(void) { cJSON_Delete(tu_ok(SOCK, "/GetMeta", "{}")); }
 
 static void test_oversize_body(void **state) {
     (void)state;
@@ -104,8 +105,10 @@ static void test_deep_nesting(void **state) {
     for (int levels = 128; levels <= 129; levels++) {
         size_t k = 0;
         k += (size_t)sprintf(b + k, "{\"x\":");
-        for (int i = 1; i < levels; i++) b[k++] = '[';
-        for (int i = 1; i < levels; i++) b[k++] = ']';
+        for (int i = 1; i < levels; i++)
+            b[k++] = '[';
+        for (int i = 1; i < levels; i++)
+            b[k++] = ']';
         b[k++] = '}';
         if (levels == 128) {
             rb_resp r;
@@ -156,7 +159,8 @@ static void test_nul_bytes(void **state) {
     /* a raw NUL inside a string, and outside any string */
     static const char RAW_IN[] = "{\"path\":\"a\0b\"}";
     expect("/GetKey", RAW_IN, sizeof RAW_IN - 1, 400, "NUL byte");
-    static const char RAW_ESC[] = "{\"path\":\"a\\\0b\"}"; /* a backslash before it (found by fuzz_json) */
+    static const char RAW_ESC[] =
+        "{\"path\":\"a\\\0b\"}"; /* a backslash before it (found by fuzz_json) */
     expect("/GetKey", RAW_ESC, sizeof RAW_ESC - 1, 400, "NUL byte");
     static const char RAW_OUT[] = "{\"path\":\"a\"}\0";
     expect("/GetKey", RAW_OUT, sizeof RAW_OUT - 1, 400, "NUL byte");
@@ -216,11 +220,83 @@ static void test_huge_hex(void **state) {
     still_serving();
 }
 
+/* The same hostile inputs on the 0.6.0 surfaces: /v0 and /v1 on the dstack socket, the
+ * Worker API (/prpc, /prpc/v0, /prpc/v1) on external.sock. Each gets a JSON error, and
+ * every surface still answers afterwards. */
+static void test_v06_surfaces(void **state) {
+    (void)state;
+    const char *args[] = {"--config", "appkeys.json", "--agent-version", "0.6.0", NULL};
+    ds_testsim *v6 = tu_start(args);
+    const char *saved = SOCK;
+    struct {
+        const char *sock, *path;
+    } R[] = {
+        {v6->dstack_sock, "/v0/GetKey"},
+        {v6->dstack_sock, "/v1/GetKey"},
+        {v6->dstack_sock, "/v1/Attest"},
+        {v6->dstack_sock, "/v1/IssueCert"},
+        {v6->dstack_sock, "/v1/AttestGpu"},
+        {v6->external_sock, "/prpc/Worker.GetAttestationForAppKey"},
+        {v6->external_sock, "/prpc/v0/Worker.Info"},
+        {v6->external_sock, "/prpc/v1/Health"},
+    };
+    size_t deep = 200;
+    char *nest = malloc(2 * deep + 16);
+    assert_non_null(nest);
+    size_t k = (size_t)sprintf(nest, "{\"a\":");
+    for (size_t i = 0; i < deep; i++)
+        nest[k++] = '[';
+    for (size_t i = 0; i < deep; i++)
+        nest[k++] = ']';
+    nest[k++] = '}';
+    static const char BADUTF[] = "{\"domain\":\"\xc0\xaf\",\"algorithm\":\"secp256k1\"}";
+    static const char NUL[] = "{\"domain\":\"a\0b\",\"algorithm\":\"ed25519\"}";
+    static const char TYPES[] = "{\"domain\":7,\"algorithm\":[],\"report_data\":{},"
+                                "\"nonce\":true,\"subject\":1,\"algorithm\":null}";
+    for (size_t i = 0; i < sizeof R / sizeof R[0]; i++) {
+        SOCK = R[i].sock;
+        expect(R[i].path, nest, k, 400, "nested deeper than 128");
+        expect(R[i].path, BADUTF, sizeof BADUTF - 1, 400, "not valid UTF-8");
+        expect(R[i].path, NUL, sizeof NUL - 1, 400, "NUL byte");
+        rb_resp r;
+        post(R[i].path, TYPES, sizeof TYPES - 1, &r);
+        assert_true(r.status == 400 || r.status == 200); /* Health/Info take no arguments */
+        rb_resp_free(&r);
+        expect(R[i].path, "{\"a\":", 5, 400, "Invalid JSON");
+    }
+    free(nest);
+    /* hostile values in the right places */
+    SOCK = v6->dstack_sock;
+    expect("/v1/GetKey", "{\"domain\":\"d\",\"algorithm\":\"secp256k1\\u0000\"}", 43, 400,
+           "NUL characters");
+    size_t n = 9u * 1024 * 1024;
+    char *b = malloc(n + 64);
+    assert_non_null(b);
+    k = (size_t)sprintf(b, "{\"report_data\":\"");
+    memset(b + k, 'a', n);
+    k += n;
+    k += (size_t)sprintf(b + k, "\"}");
+    expect("/v1/Attest", b, k, 400, "report data is too long");
+    k = (size_t)sprintf(b, "{\"nonce\":\"");
+    memset(b + k, 'f', n);
+    k += n;
+    k += (size_t)sprintf(b + k, "\"}");
+    expect("/v1/AttestGpu", b, k, 400, "nonce must be exactly 32 bytes");
+    free(b);
+    SOCK = v6->external_sock;
+    expect("/prpc/Worker.GetAttestationForAppKey", "{\"algorithm\":\"secp256k1_prehashed\"}", 35,
+           400, "Unsupported algorithm");
+    cJSON_Delete(tu_ok(v6->external_sock, "/prpc/v1/Health", "{}"));
+    cJSON_Delete(tu_ok(v6->dstack_sock, "/v1/Version", "{}"));
+    SOCK = saved;
+    assert_int_equal(tu_stop(v6), 0);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_oversize_body), cmocka_unit_test(test_deep_nesting),
         cmocka_unit_test(test_invalid_utf8),  cmocka_unit_test(test_nul_bytes),
-        cmocka_unit_test(test_huge_hex),
+        cmocka_unit_test(test_huge_hex),      cmocka_unit_test(test_v06_surfaces),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
