@@ -173,6 +173,35 @@ ds_err ds_client_get_key(ds_client *c, const char *path, const char *purpose, co
     return e;
 }
 
+/* The hex member name decoded into a fresh buffer (*out malloc'd, *len its size).
+ * Returns 1, or 0 when it is missing, empty or not hex, or memory ran out. */
+static int dup_hex_member(const cJSON *o, const char *name, uint8_t **out, size_t *len) {
+    const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, name);
+    size_t sl = cJSON_IsString(it) ? strlen(it->valuestring) : 0;
+    long n = sl ? ds_hex_decoded_len(it->valuestring, sl) : -1;
+    *out = n > 0 ? malloc((size_t)n) : NULL;
+    if (!*out || ds_hex_decode(it->valuestring, sl, *out, (size_t)n, len) != DS_OK) {
+        free(*out);
+        *out = NULL;
+        return 0;
+    }
+    return 1;
+}
+
+/* Calls method with {"report_data": hex} (at most 64 bytes). */
+static ds_err call_report_data(ds_client *c, const char *method, const uint8_t *report_data,
+                               size_t len, cJSON **r) {
+    if (len > 64 || (len && !report_data)) return DS_ERR_ARG;
+    char hex[129];
+    ds_hex_encode(report_data ? report_data : (const uint8_t *)"", len, hex);
+    cJSON *args = cJSON_CreateObject();
+    if (!args) return DS_ERR_NOMEM;
+    cJSON_AddStringToObject(args, "report_data", hex);
+    ds_err e = ds_client_call(c, method, args, r);
+    cJSON_Delete(args);
+    return e;
+}
+
 static char *dup_str_member(const cJSON *o, const char *name) {
     const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, name);
     return cJSON_IsString(it) ? strdup(it->valuestring) : NULL;
@@ -181,23 +210,13 @@ static char *dup_str_member(const cJSON *o, const char *name) {
 ds_err ds_client_get_quote(ds_client *c, const uint8_t *report_data, size_t len,
                            ds_quote_result *out) {
     memset(out, 0, sizeof(*out));
-    if (len > 64 || (len && !report_data)) return DS_ERR_ARG;
-    char hex[129];
-    ds_hex_encode(report_data ? report_data : (const uint8_t *)"", len, hex);
-    cJSON *args = cJSON_CreateObject(), *r = NULL;
-    cJSON_AddStringToObject(args, "report_data", hex);
-    ds_err e = ds_client_call(c, "GetQuote", args, &r);
-    cJSON_Delete(args);
+    cJSON *r = NULL;
+    ds_err e = call_report_data(c, "GetQuote", report_data, len, &r);
     if (e) return e;
-    const cJSON *q = cJSON_GetObjectItemCaseSensitive(r, "quote");
-    long ql = cJSON_IsString(q) ? ds_hex_decoded_len(q->valuestring, strlen(q->valuestring)) : -1;
     out->event_log = dup_str_member(r, "event_log");
     out->vm_config = dup_str_member(r, "vm_config");
-    if (ql > 0) out->quote = malloc((size_t)ql);
-    if (ql <= 0 || !out->quote || !out->event_log || !out->vm_config ||
-        ds_hex_decode(q->valuestring, strlen(q->valuestring), out->quote, (size_t)ql,
-                      &out->quote_len) != DS_OK ||
-        !get_hex_exact(r, "report_data", out->report_data, 64)) {
+    if (!dup_hex_member(r, "quote", &out->quote, &out->quote_len) || !out->event_log ||
+        !out->vm_config || !get_hex_exact(r, "report_data", out->report_data, 64)) {
         ds_quote_result_free(out);
         e = bad_reply(c, "GetQuote", "quote / event_log / report_data / vm_config");
     }
@@ -336,26 +355,11 @@ ds_err ds_client_v1_attest(ds_client *c, const uint8_t *report_data, size_t len,
                            uint8_t **attestation, size_t *att_len) {
     *attestation = NULL;
     *att_len = 0;
-    if (len > 64 || (len && !report_data)) return DS_ERR_ARG;
-    char hex[129];
-    ds_hex_encode(report_data ? report_data : (const uint8_t *)"", len, hex);
-    cJSON *args = cJSON_CreateObject(), *r = NULL;
-    cJSON_AddStringToObject(args, "report_data", hex);
-    ds_err e = ds_client_call(c, "v1/Attest", args, &r);
-    cJSON_Delete(args);
+    cJSON *r = NULL;
+    ds_err e = call_report_data(c, "v1/Attest", report_data, len, &r);
     if (e) return e;
-    const cJSON *a = cJSON_GetObjectItemCaseSensitive(r, "attestation");
-    long n = cJSON_IsString(a) ? ds_hex_decoded_len(a->valuestring, strlen(a->valuestring)) : -1;
-    uint8_t *buf = n > 0 ? malloc((size_t)n) : NULL;
-    size_t got = 0;
-    if (!buf ||
-        ds_hex_decode(a->valuestring, strlen(a->valuestring), buf, (size_t)n, &got) != DS_OK) {
-        free(buf);
-        e = n > 0 && !buf ? DS_ERR_NOMEM : bad_reply(c, "v1/Attest", "attestation");
-    } else {
-        *attestation = buf;
-        *att_len = (size_t)n;
-    }
+    if (!dup_hex_member(r, "attestation", attestation, att_len))
+        e = bad_reply(c, "v1/Attest", "attestation");
     cJSON_Delete(r);
     return e;
 }

@@ -20,8 +20,8 @@ typedef struct {
     sim_state *st;
     const cJSON *args;
     ds_buf *out;
-    int worker;                  /* the serving worker (sim_http_request.worker) */
-    int status;                  /* a failure's HTTP status (0: 400) */
+    int worker; /* the serving worker (sim_http_request.worker) */
+    int status; /* a failure's HTTP status (0: 400) */
     char err[512];
 } sim_call;
 
@@ -30,7 +30,7 @@ typedef int (*sim_method_fn)(sim_call *c);
 typedef struct {
     const char *name;
     sim_method_fn fn;
-    int metric;                  /* sim_mx_method */
+    int metric; /* sim_mx_method */
 } sim_method;
 
 /* dstack socket (sim_methods_dstack.c) */
@@ -79,6 +79,8 @@ void sim_version_json(sim_state *st, ds_buf *out);
 /* Appends {"quote":…,"event_log":…} members (no braces) for report_data; used by GetQuote
  * and TdxQuote. */
 int sim_quote_members(sim_call *c, const uint8_t rd[64]);
+/* Appends the "attestation" member (no braces) for report_data; Attest and v1 Attest. */
+int sim_attest_members(sim_call *c, const uint8_t rd[64]);
 
 /* dstack v1 (sim_methods_v1.c; guest-api-0.6.md §2.4) */
 int sim_m_v1_get_key(sim_call *c);

@@ -124,9 +124,7 @@ int sim_m_get_quote(sim_call *c) {
     return 0;
 }
 
-int sim_m_attest(sim_call *c) {
-    uint8_t rd[64];
-    if (sim_arg_report_data(c, rd)) return -1;
+int sim_attest_members(sim_call *c, const uint8_t rd[64]) {
     ds_buf att;
     ds_buf_init(&att);
     if (sim_attestation_parts(c->st, rd, &att, NULL, NULL)) {
@@ -134,10 +132,18 @@ int sim_m_attest(sim_call *c) {
         snprintf(c->err, sizeof c->err, "attestation generation failed");
         return -1;
     }
-    ds_buf_puts(c->out, "{\"attestation\":");
+    ds_buf_puts(c->out, "\"attestation\":");
     ds_buf_json_hex(c->out, (const uint8_t *)att.data, att.len);
-    ds_buf_putc(c->out, '}');
     ds_buf_free(&att);
+    return 0;
+}
+
+int sim_m_attest(sim_call *c) {
+    uint8_t rd[64];
+    if (sim_arg_report_data(c, rd)) return -1;
+    ds_buf_putc(c->out, '{');
+    if (sim_attest_members(c, rd)) return -1;
+    ds_buf_putc(c->out, '}');
     return 0;
 }
 
@@ -184,8 +190,10 @@ int sim_info_json(sim_state *st, int external, ds_buf *out) {
     sim_kv_hex(out, "instance_id", st->instance_id, st->has_instance_id ? 20 : 0, 1);
     sim_kv_str(out, "app_cert", st->app_cert, 1);
     ds_buf_puts(out, ",\"tcb_info\":");
-    if (hide) ds_buf_puts(out, "\"\"");
-    else ds_buf_json_str(out, tcb.data ? tcb.data : "", tcb.len);
+    if (hide)
+        ds_buf_puts(out, "\"\"");
+    else
+        ds_buf_json_str(out, tcb.data ? tcb.data : "", tcb.len);
     sim_kv_str(out, "app_name", st->app_name, 1);
     sim_kv_str(out, "device_id", SIM_DEVICE_ID, 1);
     sim_kv_hex(out, "mr_aggregated", mra, 32, 1);
@@ -237,8 +245,9 @@ int sim_m_emit_event(sim_call *c) {
         return -1;
     if (c->st->cfg->agent == SIM_AGENT_0_6_0) {
         free(payload);
-        snprintf(c->err, sizeof c->err, "EmitEvent was removed in dstack 0.6.0; runtime RTMR3 "
-                                        "events are system-owned and cannot be extended by apps");
+        snprintf(c->err, sizeof c->err,
+                 "EmitEvent was removed in dstack 0.6.0; runtime RTMR3 "
+                 "events are system-owned and cannot be extended by apps");
         return -1;
     }
     if (c->st->cfg->emit_refuse) {
@@ -255,13 +264,14 @@ int sim_m_emit_event(sim_call *c) {
 
 int sim_cert_req_parse(sim_call *c, sim_cert_req *req) {
     return ds_json_get_str(c->args, "subject", &req->subject, c->err, sizeof c->err) ||
-           ds_json_get_str_array(c->args, "alt_names", &req->alt_names, &req->n_alt, c->err,
-                                 sizeof c->err) ||
-           ds_json_get_bool(c->args, "usage_ra_tls", &req->usage_ra_tls, c->err, sizeof c->err) ||
-           ds_json_get_bool(c->args, "usage_server_auth", &req->usage_server_auth, c->err,
-                            sizeof c->err) ||
-           ds_json_get_bool(c->args, "usage_client_auth", &req->usage_client_auth, c->err,
-                            sizeof c->err)
+                   ds_json_get_str_array(c->args, "alt_names", &req->alt_names, &req->n_alt, c->err,
+                                         sizeof c->err) ||
+                   ds_json_get_bool(c->args, "usage_ra_tls", &req->usage_ra_tls, c->err,
+                                    sizeof c->err) ||
+                   ds_json_get_bool(c->args, "usage_server_auth", &req->usage_server_auth, c->err,
+                                    sizeof c->err) ||
+                   ds_json_get_bool(c->args, "usage_client_auth", &req->usage_client_auth, c->err,
+                                    sizeof c->err)
                ? -1
                : 0;
 }
@@ -322,7 +332,7 @@ int sim_m_get_meta(sim_call *c) {
     sim_kv_hex(o, "compose_hash", st->compose_hash, 32, 1);
     sim_kv_str(o, "mode", st->mode_root ? "root" : "static", 1);
     sim_kv_str(o, "mismatch",
-           st->mismatch == DS_VARIANT_CANONICAL ? "none" : ds_variant_name(st->mismatch), 1);
+               st->mismatch == DS_VARIANT_CANONICAL ? "none" : ds_variant_name(st->mismatch), 1);
     uint8_t att_pub[64];
     ds_pki_att_pub(st->pki, att_pub);
     sim_kv_hex(o, "quote_attestation_pubkey", att_pub, 64, 1);

@@ -73,17 +73,9 @@ int sim_m_v1_attest(sim_call *c) {
     free(p);
     if (ds_json_get_bool(c->args, "include_boottime_gpu_evidence", &gpu, c->err, sizeof c->err))
         return -1;
-    ds_buf att;
-    ds_buf_init(&att);
-    if (sim_attestation_parts(c->st, rd, &att, NULL, NULL)) {
-        ds_buf_free(&att);
-        snprintf(c->err, sizeof c->err, "attestation generation failed");
-        return -1;
-    }
-    ds_buf_puts(c->out, "{\"attestation\":");
-    ds_buf_json_hex(c->out, (const uint8_t *)att.data, att.len);
+    ds_buf_putc(c->out, '{');
+    if (sim_attest_members(c, rd)) return -1;
     ds_buf_puts(c->out, ",\"boottime_gpu_evidence\":[]}");
-    ds_buf_free(&att);
     return 0;
 }
 

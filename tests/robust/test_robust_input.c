@@ -184,36 +184,30 @@ static void test_nul_bytes(void **state) {
     still_serving();
 }
 
+/* Writes {"<field>":"<n copies of ch>"<tail>} into b (which holds n + 64 bytes); returns
+ * its length. tail: more members, "" for none. */
+static size_t big_field(char *b, const char *field, char ch, size_t n, const char *tail) {
+    size_t k = (size_t)sprintf(b, "{%s\"%s\":\"", tail[0] ? tail : "", field);
+    memset(b + k, ch, n);
+    k += n;
+    k += (size_t)sprintf(b + k, "\"}");
+    return k;
+}
+
 static void test_huge_hex(void **state) {
     (void)state;
     size_t n = 9u * 1024 * 1024;
     char *b = malloc(n + 64);
     assert_non_null(b);
     /* 9 MiB of valid hex where 64 bytes are allowed */
-    size_t k = (size_t)sprintf(b, "{\"report_data\":\"");
-    memset(b + k, 'a', n);
-    k += n;
-    k += (size_t)sprintf(b + k, "\"}");
-    expect("/GetQuote", b, k, 400, "too long");
+    expect("/GetQuote", b, big_field(b, "report_data", 'a', n, ""), 400, "too long");
     /* odd number of digits */
-    k = (size_t)sprintf(b, "{\"report_data\":\"");
-    memset(b + k, 'a', n + 1);
-    k += n + 1;
-    k += (size_t)sprintf(b + k, "\"}");
-    expect("/GetQuote", b, k, 400, "report_data");
+    expect("/GetQuote", b, big_field(b, "report_data", 'a', n + 1, ""), 400, "report_data");
     /* a huge non-hex payload */
-    k = (size_t)sprintf(b, "{\"event\":\"e\",\"payload\":\"");
-    memset(b + k, 'z', n);
-    k += n;
-    k += (size_t)sprintf(b + k, "\"}");
-    expect("/EmitEvent", b, k, 400, "payload");
+    expect("/EmitEvent", b, big_field(b, "payload", 'z', n, "\"event\":\"e\","), 400, "payload");
     /* huge hex for Sign is legitimate data: served */
-    k = (size_t)sprintf(b, "{\"algorithm\":\"ed25519\",\"data\":\"");
-    memset(b + k, '0', 2u * 1024 * 1024);
-    k += 2u * 1024 * 1024;
-    k += (size_t)sprintf(b + k, "\"}");
     rb_resp r;
-    post("/Sign", b, k, &r);
+    post("/Sign", b, big_field(b, "data", '0', 2u * 1024 * 1024, "\"algorithm\":\"ed25519\","), &r);
     assert_int_equal(r.status, 200);
     rb_resp_free(&r);
     free(b);
@@ -272,16 +266,10 @@ static void test_v06_surfaces(void **state) {
     size_t n = 9u * 1024 * 1024;
     char *b = malloc(n + 64);
     assert_non_null(b);
-    k = (size_t)sprintf(b, "{\"report_data\":\"");
-    memset(b + k, 'a', n);
-    k += n;
-    k += (size_t)sprintf(b + k, "\"}");
-    expect("/v1/Attest", b, k, 400, "report data is too long");
-    k = (size_t)sprintf(b, "{\"nonce\":\"");
-    memset(b + k, 'f', n);
-    k += n;
-    k += (size_t)sprintf(b + k, "\"}");
-    expect("/v1/AttestGpu", b, k, 400, "nonce must be exactly 32 bytes");
+    expect("/v1/Attest", b, big_field(b, "report_data", 'a', n, ""), 400,
+           "report data is too long");
+    expect("/v1/AttestGpu", b, big_field(b, "nonce", 'f', n, ""), 400,
+           "nonce must be exactly 32 bytes");
     free(b);
     SOCK = v6->external_sock;
     expect("/prpc/Worker.GetAttestationForAppKey", "{\"algorithm\":\"secp256k1_prehashed\"}", 35,

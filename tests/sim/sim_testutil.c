@@ -37,9 +37,8 @@ int tu_stop(ds_testsim *ts) {
     return rc == 0 ? 0 : -1;
 }
 
-
-int tu_parse_response(const char *buf, size_t len, int *status, const char **body,
-                      size_t *body_len, size_t *consumed) {
+int tu_parse_response(const char *buf, size_t len, int *status, const char **body, size_t *body_len,
+                      size_t *consumed) {
     const char *end = NULL;
     for (size_t i = 0; i + 3 < len; i++)
         if (!memcmp(buf + i, "\r\n\r\n", 4)) {
@@ -101,8 +100,8 @@ char *tu_exchange(const char *sock, const void *req, size_t len, int half_close,
     return ds_buf_take(&b, out_len);
 }
 
-static cJSON *request(const char *sock, const char *method, const char *target, const char *json,
-                      int *status) {
+char *tu_raw(const char *sock, const char *method, const char *target, const char *json,
+             int *status, char **head) {
     ds_buf r;
     ds_buf_init(&r);
     size_t bl = json ? strlen(json) : 0;
@@ -118,10 +117,20 @@ static cJSON *request(const char *sock, const char *method, const char *target, 
     size_t blen;
     assert_int_equal(tu_parse_response(resp, n, status, &body, &blen, NULL), 0);
     assert_true(closed);
-    cJSON *j = cJSON_ParseWithLength(body, blen);
-    if (!j) fprintf(stderr, "not JSON: %.*s\n", (int)blen, body);
-    assert_non_null(j);
+    char *out = strndup(body, blen);
+    assert_non_null(out);
+    if (head) *head = strndup(resp, (size_t)(body - resp));
     free(resp);
+    return out;
+}
+
+static cJSON *request(const char *sock, const char *method, const char *target, const char *json,
+                      int *status) {
+    char *body = tu_raw(sock, method, target, json, status, NULL);
+    cJSON *j = cJSON_Parse(body);
+    if (!j) fprintf(stderr, "not JSON: %s\n", body);
+    assert_non_null(j);
+    free(body);
     return j;
 }
 
@@ -197,7 +206,8 @@ char *tu_read(const char *path, size_t *len) {
     ds_buf_init(&b);
     char tmp[8192];
     size_t n;
-    while ((n = fread(tmp, 1, sizeof tmp, f)) > 0) ds_buf_append(&b, tmp, n);
+    while ((n = fread(tmp, 1, sizeof tmp, f)) > 0)
+        ds_buf_append(&b, tmp, n);
     fclose(f);
     return ds_buf_take(&b, len);
 }
@@ -237,7 +247,8 @@ char *tu_tcp_request(int port, const char *req) {
     char *buf = malloc(cap);
     assert_non_null(buf);
     ssize_t n;
-    while ((n = recv(fd, buf + have, cap - 1 - have, 0)) > 0) have += (size_t)n;
+    while ((n = recv(fd, buf + have, cap - 1 - have, 0)) > 0)
+        have += (size_t)n;
     buf[have] = '\0';
     close(fd);
     return buf;

@@ -52,9 +52,14 @@ char *tu_exchange(const char *sock, const void *req, size_t len, int half_close,
 /* Parses the first HTTP response in buf: status, body and body length. Returns 0, or -1
  * when it is not a complete HTTP/1.1 response with Content-Length. *consumed = bytes of
  * that response. */
-int tu_parse_response(const char *buf, size_t len, int *status, const char **body,
-                      size_t *body_len, size_t *consumed);
+int tu_parse_response(const char *buf, size_t len, int *status, const char **body, size_t *body_len,
+                      size_t *consumed);
 
+/* One request on a fresh connection (Connection: close; json NULL: no body). Returns the
+ * exact body (malloc'd, NUL-terminated) and the status; *head (if not NULL) gets the
+ * status line and headers (malloc'd). */
+char *tu_raw(const char *sock, const char *method, const char *target, const char *json,
+             int *status, char **head);
 /* One request on a fresh connection (Connection: close); returns the parsed JSON body
  * (asserting it is JSON) and the status. */
 cJSON *tu_post(const char *sock, const char *path, const char *json, int *status);

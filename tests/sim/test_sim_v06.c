@@ -46,36 +46,11 @@ static int teardown(void **state) {
     return tu_stop(sim);
 }
 
-/* One request; returns the exact body (malloc'd) and the status; *headers (optional) gets
- * the response head (malloc'd). */
-static char *raw(const char *sock, const char *method, const char *target, const char *json,
-                 int *status, char **headers) {
-    ds_buf r;
-    ds_buf_init(&r);
-    ds_buf_printf(&r, "%s %s HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n", method, target);
-    if (json)
-        ds_buf_printf(&r, "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s",
-                      strlen(json), json);
-    else
-        ds_buf_puts(&r, "\r\n");
-    size_t n;
-    int closed;
-    char *resp = tu_exchange(sock, r.data, r.len, 0, 0, 10000, &n, &closed);
-    ds_buf_free(&r);
-    const char *body;
-    size_t bl;
-    assert_int_equal(tu_parse_response(resp, n, status, &body, &bl, NULL), 0);
-    char *out = strndup(body, bl);
-    if (headers) *headers = strndup(resp, (size_t)(body - resp));
-    free(resp);
-    return out;
-}
-
 /* Asserts status and the exact pretty-printed error body upstream sends. */
 static void want_error(const char *sock, const char *target, const char *json, int status,
                        const char *msg) {
     int st;
-    char *body = raw(sock, "POST", target, json ? json : "{}", &st, NULL);
+    char *body = tu_raw(sock, "POST", target, json ? json : "{}", &st, NULL);
     char want[1024];
     snprintf(want, sizeof want, "{\n  \"error\": \"%s\"\n}", msg);
     if (st != status || strcmp(body, want))
@@ -114,8 +89,8 @@ static void test_v0_alias(void **state) {
         snprintf(p0, sizeof p0, "/%s", calls[i][0]);
         snprintf(p1, sizeof p1, "/v0/%s", calls[i][0]);
         int s0, s1;
-        char *b0 = raw(S, "POST", p0, calls[i][1], &s0, NULL);
-        char *b1 = raw(S, "POST", p1, calls[i][1], &s1, NULL);
+        char *b0 = tu_raw(S, "POST", p0, calls[i][1], &s0, NULL);
+        char *b1 = tu_raw(S, "POST", p1, calls[i][1], &s1, NULL);
         assert_int_equal(s0, 200);
         assert_int_equal(s1, 200);
         assert_string_equal(b0, b1);
@@ -427,16 +402,16 @@ static void test_worker_api(void **state) {
     (void)state;
     int st;
     char *head;
-    char *b = raw(X, "GET", "/prpc/Worker.Version", NULL, &st, &head);
+    char *b = tu_raw(X, "GET", "/prpc/Worker.Version", NULL, &st, &head);
     assert_int_equal(st, 200);
     assert_non_null(strstr(head, "\r\nX-App-Version: v0.6.0 ("));
     free(head);
     free(b);
     /* /prpc/Info, /prpc/Worker.Info and /prpc/v0/Worker.Info are one handler */
-    char *i1 = raw(X, "POST", "/prpc/Info", "{}", &st, NULL);
-    char *i2 = raw(X, "POST", "/prpc/Worker.Info", "{}", &st, NULL);
-    char *i3 = raw(X, "POST", "/prpc/v0/Worker.Info", "{}", &st, NULL);
-    char *i0 = raw(S, "POST", "/Info", "{}", &st, NULL);
+    char *i1 = tu_raw(X, "POST", "/prpc/Info", "{}", &st, NULL);
+    char *i2 = tu_raw(X, "POST", "/prpc/Worker.Info", "{}", &st, NULL);
+    char *i3 = tu_raw(X, "POST", "/prpc/v0/Worker.Info", "{}", &st, NULL);
+    char *i0 = tu_raw(S, "POST", "/Info", "{}", &st, NULL);
     assert_string_equal(i1, i2);
     assert_string_equal(i1, i3);
     assert_string_equal(i1, i0); /* public_tcbinfo: nothing hidden */
@@ -538,7 +513,7 @@ static void test_chunked(void **state) {
     (void)state;
     const char *plain = "{\"path\":\"chunky\",\"purpose\":\"p\"}";
     int st;
-    char *want = raw(S, "POST", "/GetKey", plain, &st, NULL);
+    char *want = tu_raw(S, "POST", "/GetKey", plain, &st, NULL);
     const char *req = "POST /GetKey HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
                       "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
                       "a;ext=1\r\n{\"path\":\"c\r\n"
@@ -607,7 +582,7 @@ static void test_0511_surface(void **state) {
                "runtime event emission is unavailable in simulator mode: app-ready");
     int st;
     char *head;
-    char *b = raw(ts->external_sock, "GET", "/prpc/Worker.Version", NULL, &st, &head);
+    char *b = tu_raw(ts->external_sock, "GET", "/prpc/Worker.Version", NULL, &st, &head);
     assert_int_equal(st, 200);
     assert_non_null(strstr(head, "\r\nX-App-Version: v0.5.11 ("));
     assert_non_null(strstr(b, "\"version\":\"0.5.11\""));
