@@ -11,7 +11,8 @@ cd "$(dirname "$0")/.."
 
 APT_PKGS=(libsecp256k1-dev libssl-dev libcurl4-openssl-dev libcjson-dev libyaml-dev
           libcmocka-dev libevent-dev pkg-config curl nodejs npm
-          clang libclang-rt-14-dev valgrind)   # fuzz smoke (libFuzzer), memcheck suite
+          clang libclang-rt-14-dev valgrind    # fuzz smoke (libFuzzer), memcheck suite
+          chromium)                            # the dashboard's browser test (tests/browser)
 
 missing=()
 for p in "${APT_PKGS[@]}"; do
@@ -42,6 +43,10 @@ else
   echo "$lock_sum" > "$stamp"
 fi
 
+if [ ! -f node_modules/playwright-core/package.json ]; then
+  echo "setup: node_modules/playwright-core is missing after npm ci; remove node_modules and rerun scripts/setup.sh" >&2
+  exit 1
+fi
 for t in anvil forge cast; do
   b="node_modules/@foundry-rs/$t-linux-amd64/bin/$t"
   if [ ! -x "$b" ]; then

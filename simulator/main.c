@@ -28,6 +28,7 @@
 #include "sim_methods.h"
 #include "sim_metrics.h"
 #include "sim_pcs.h"
+#include "sim_recent.h"
 #include "sim_socket.h"
 #include "sim_state.h"
 #include "sim_workers.h"
@@ -87,6 +88,8 @@ static void banner(const sim_app *app) {
         printf("  dstack TCP       http://%s (port %d)\n", c->listen_addr, app->tcp_port);
         const char *colon = strrchr(c->listen_addr, ':');
         printf("  metrics          http://%.*s:%d/metrics (Prometheus text)\n",
+               (int)(colon ? colon - c->listen_addr : 0), c->listen_addr, app->tcp_port);
+        printf("  dashboard        http://%.*s:%d/\n",
                (int)(colon ? colon - c->listen_addr : 0), c->listen_addr, app->tcp_port);
     }
     printf("  workers          %d\n", app->workers.n);
@@ -224,6 +227,7 @@ int main(int argc, char **argv) {
                 app.cfg.key_cache);
         goto out;
     }
+    if (app.cfg.listen_addr && !(app.st.recent = sim_recent_new(nworkers))) goto out;
     if (sim_workers_start(&app.workers, nworkers, app.base, &lim, &app.metrics, err,
                           sizeof err) != 0) {
         fprintf(stderr, "dstack-simulator: %s\n", err);
@@ -254,6 +258,8 @@ out:
         sim_metrics_summary(&app.metrics, stderr);
         sim_keymemo_summary(app.st.keymemo, stderr);
     }
+    sim_recent_free(app.st.recent);
+    app.st.recent = NULL;
     sim_keymemo_free(app.st.keymemo);
     app.st.keymemo = NULL;
     sim_metrics_free(&app.metrics);

@@ -13,6 +13,7 @@
 #include "sim_attest.h"
 #include "sim_keymemo.h"
 #include "sim_methods.h"
+#include "sim_recent.h"
 #include "sim_tls.h"
 
 const char SIM_DEVICE_ID[] = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
@@ -59,6 +60,9 @@ int sim_getkey_reply(sim_call *c, const char *key_field, const char *chain_field
     }
     ds_derived_key dk;
     if (sim_derive_key(c, path, strlen(path), purpose, strlen(purpose), alg, &dk)) return -1;
+    sim_recent_key_add(c->st->recent, c->worker,
+                       strcmp(key_field, "key") ? "Tappd.DeriveK256Key" : "GetKey", path,
+                       strlen(path), purpose, strlen(purpose), alg_s, &dk, c->st->link1);
     ds_buf_printf(c->out, "{\"%s\":", key_field);
     ds_buf_json_hex(c->out, dk.key, 32);
     ds_buf_printf(c->out, ",\"%s\":[", chain_field);

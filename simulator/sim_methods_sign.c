@@ -14,6 +14,7 @@
 #include "ds_hash.h"
 #include "ds_secp.h"
 #include "sim_methods.h"
+#include "sim_recent.h"
 
 typedef enum { SIG_SECP, SIG_SECP_PREHASHED, SIG_ED25519 } sig_alg;
 
@@ -58,6 +59,8 @@ int sim_m_sign(sim_call *c) {
     if (sim_derive_key(c, "vms", 3, "signing", 7,
                        alg == SIG_ED25519 ? DS_KEY_ED25519 : DS_KEY_SECP256K1, &dk))
         goto out;
+    sim_recent_key_add(c->st->recent, c->worker, "Sign", "vms", 3, "signing", 7,
+                       alg == SIG_ED25519 ? "ed25519" : "secp256k1", &dk, c->st->link1);
     uint8_t sig[64], digest[32];
     ds_err e;
     if (alg == SIG_ED25519) {

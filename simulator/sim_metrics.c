@@ -14,7 +14,8 @@ static const char *const MX_NAMES[SIM_MX_COUNT] = {
     "Version", "GetMeta", "Tappd.DeriveKey", "Tappd.DeriveK256Key", "Tappd.TdxQuote",
     "Tappd.RawQuote", "v1.GetKey", "v1.Attest", "v1.AttestGpu", "v1.Info", "v1.Version",
     "v1.IssueCert", "Worker.Info", "Worker.Version", "Worker.GetAttestationForAppKey",
-    "Worker.v1.Info", "Worker.v1.Version", "Worker.v1.Health", "pki", "metrics", "unknown"};
+    "Worker.v1.Info", "Worker.v1.Version", "Worker.v1.Health", "pki", "metrics", "dashboard",
+    "unknown"};
 
 static const char *const ERR_NAMES[SIM_ERR_COUNT] = {
     "bad_request", "not_found", "method_not_allowed", "too_large", "protocol", "internal",

@@ -26,6 +26,7 @@ typedef enum {
     SIM_MX_WORKER_V1_INFO, SIM_MX_WORKER_V1_VERSION, SIM_MX_WORKER_V1_HEALTH,
     SIM_MX_PKI,     /* PCS collateral and /sim/pki/… */
     SIM_MX_METRICS, /* GET /metrics */
+    SIM_MX_DASHBOARD, /* GET / and /sim/dashboard.json (sim_dashboard.h) */
     SIM_MX_UNKNOWN, /* no such method */
     SIM_MX_COUNT
 } sim_mx_method;

@@ -20,6 +20,7 @@
 #include "ds_secp.h"
 #include "sim_journal.h"
 #include "sim_limits.h"
+#include "sim_recent.h"
 #include "sim_tls.h"
 #include "sim_upstream_data.h"
 
@@ -392,19 +393,29 @@ sim_cached *sim_log_literal(sim_state *st, ds_eventlog_style style) {
     return e;
 }
 
+/* Hands a quote just built to the dashboard, with the log length it was built at. */
+static void quote_seen(sim_state *st, const uint8_t *q, size_t len) {
+    pthread_mutex_lock(&st->lock);
+    size_t events = st->log.n;
+    pthread_mutex_unlock(&st->lock);
+    sim_recent_quote_set(st->recent, q, len, events);
+}
+
 int sim_quote_build(sim_state *st, const uint8_t rtmr[4][48], const uint8_t report_data[64],
                     ds_buf *out) {
+    size_t at = out->len;
     if (st->cfg->quote_upstream) {
-        size_t at = out->len;
         ds_buf_append(out, SIM_UPSTREAM_QUOTE, SIM_UPSTREAM_QUOTE_LEN);
         if (out->oom) return -1;
         memcpy(out->data + at + DS_QUOTE_REPORT_DATA_OFF, report_data, 64);
-        return 0;
+    } else {
+        ds_td_report r = st->report;
+        memcpy(r.rt_mr, rtmr, sizeof r.rt_mr);
+        memcpy(r.report_data, report_data, 64);
+        if (ds_quote_build(&st->qhdr, &r, &st->signer, out) != DS_OK) return -1;
     }
-    ds_td_report r = st->report;
-    memcpy(r.rt_mr, rtmr, sizeof r.rt_mr);
-    memcpy(r.report_data, report_data, 64);
-    return ds_quote_build(&st->qhdr, &r, &st->signer, out) == DS_OK ? 0 : -1;
+    if (st->recent) quote_seen(st, (const uint8_t *)out->data + at, out->len - at);
+    return 0;
 }
 
 void sim_mr_aggregated(const sim_state *st, const uint8_t rtmr[4][48], uint8_t out[32]) {

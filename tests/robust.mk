@@ -1,7 +1,8 @@
 # tests/robust.mk — robustness suites (issue 9; figures in README.md, section "Reliability").
 #
-#   make test-robust       faults: hostile input, bad clients, flood, resets, SIGTERM under
-#                          load, kill -9 + restart, journal, least privilege, key wiping;
+#   make test-robust       faults: hostile input (also to the dashboard's page and JSON), bad
+#                          clients, flood, resets, SIGTERM under load, kill -9 + restart,
+#                          journal, least privilege, key wiping;
 #                          plain build and ASan/UBSan build
 #   make test-soak-short   a short soak (SOAK_SHORT_SECONDS, 20 s) in CI
 #   make soak              the long soak (SOAK_SECONDS, 300 s)
