@@ -88,7 +88,11 @@ void sim_recent_key_add(sim_recent *r, int worker, const char *method, const cha
     keep_text(k.algorithm, sizeof k.algorithm - 1, algorithm, strlen(algorithm));
     memcpy(k.pub, dk->pub, dk->pub_len);
     k.pub_len = dk->pub_len;
-    if (ds_chain_claim_digest(purpose, purpose_len, dk->pub, dk->pub_len, k.claim_digest) != DS_OK)
+    /* The claim digest is worked out when the dashboard asks, from the purpose kept here;
+     * only a purpose too long to keep costs a hash on the request's path. */
+    k.have_digest = purpose_len > SIM_RECENT_TEXT;
+    if (!k.have_digest ||
+        ds_chain_claim_digest(purpose, purpose_len, dk->pub, dk->pub_len, k.claim_digest) != DS_OK)
         memset(k.claim_digest, 0, sizeof k.claim_digest);
     memcpy(k.link0, dk->link0, 65);
     memcpy(k.link1, link1, 65);
@@ -131,7 +135,12 @@ size_t sim_recent_keys(sim_recent *r, uint64_t after, sim_recent_key *out, size_
 void sim_recent_key_recover(const sim_recent_key *k, const uint8_t app_id[20],
                             sim_recent_chain *out) {
     memset(out, 0, sizeof(*out));
-    if (ds_secp_recover(k->claim_digest, k->link0, 0, out->app_pub) != DS_OK) return;
+    uint8_t claim[32];
+    if (k->have_digest)
+        memcpy(claim, k->claim_digest, 32);
+    else if (ds_chain_claim_digest(k->purpose, k->purpose_len, k->pub, k->pub_len, claim) != DS_OK)
+        return;
+    if (ds_secp_recover(claim, k->link0, 0, out->app_pub) != DS_OK) return;
     out->have_app = 1;
     uint8_t d[32];
     ds_chain_kms_digest(app_id, out->app_pub, d);

@@ -2,10 +2,10 @@
  * requests (GetKey, Sign, Tappd.DeriveK256Key) and the last quote it built.
  *
  * Only public data is held: a request's path and purpose (cut to SIM_RECENT_TEXT bytes for
- * display), its algorithm, the derived PUBLIC key, the claim digest it was signed over and
- * the two chain links. The app key and KMS root each chain recovers to are worked out when
- * the dashboard asks (sim_recent_key_recover), never on the request's path. Never a
- * private key, never a derived key.
+ * display), its algorithm, the derived PUBLIC key and the two chain links (and, for a
+ * purpose too long to keep, the claim digest its app link signs). The app key and KMS root each
+ * chain recovers to are worked out when the dashboard asks (sim_recent_key_recover), never on the
+ * request's path. Never a private key, never a derived key.
  *
  * Each worker records into its own ring of SIM_RECENT_KEEP entries under its own mutex,
  * so recording never contends across workers; one atomic counter orders the entries of
@@ -36,6 +36,7 @@ typedef struct {
     char algorithm[24];
     uint8_t pub[33];              /* derived public key */
     size_t pub_len;               /* 33 (secp256k1) or 32 (ed25519) */
+    int have_digest;              /* claim_digest is set (the purpose was cut) */
     uint8_t claim_digest[32];     /* keccak256(purpose ":" hex(pub)): what link0 signs */
     uint8_t link0[65], link1[65]; /* the signature chain as returned */
 } sim_recent_key;

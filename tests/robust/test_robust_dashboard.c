@@ -190,10 +190,14 @@ static void test_hostile_stored_data(void **state) {
     assert_int_equal(strlen(cJSON_GetObjectItemCaseSensitive(e, "payload")->valuestring), 128);
     cJSON_Delete(j);
 
-    /* a 1000-byte GetKey path: recorded cut, with its full length, chain still recovered */
+    /* a 1000-byte GetKey path, a 300-byte purpose: recorded cut, with their full lengths; the
+     * chain still recovers */
     size_t plen = 1000; /* HKDF info (the path) is capped by the KDF */
     ds_buf_init(&b);
-    ds_buf_puts(&b, "{\"purpose\":\"robust\",\"path\":\"");
+    ds_buf_puts(&b, "{\"purpose\":\"");
+    for (size_t i = 0; i < 300; i++)
+        ds_buf_putc(&b, 'u'); /* cut too: its digest is kept */
+    ds_buf_puts(&b, "\",\"path\":\"");
     for (size_t i = 0; i < plen; i++)
         ds_buf_putc(&b, 'p');
     ds_buf_puts(&b, "\"}");
@@ -205,6 +209,7 @@ static void test_hostile_stored_data(void **state) {
     assert_non_null(k);
     assert_int_equal(strlen(cJSON_GetObjectItemCaseSensitive(k, "path")->valuestring), 160);
     assert_int_equal(cJSON_GetObjectItemCaseSensitive(k, "path_len")->valuedouble, (double)plen);
+    assert_int_equal(cJSON_GetObjectItemCaseSensitive(k, "purpose_len")->valuedouble, 300);
     assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(k, "app_matches")));
     assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(k, "root_matches")));
     cJSON_Delete(j);
