@@ -229,8 +229,9 @@ static void key_json(sim_state *st, ds_buf *o, const sim_recent_key *k) {
     sim_recent_chain ch;
     sim_recent_key_recover(k, st->app_id, &ch);
     char addr[43];
-    ds_buf_printf(o, "{\"seq\":%llu,\"unix_ms\":%lld,\"method\":\"%s\",\"path\":",
-                  (unsigned long long)k->seq, (long long)k->unix_ms, k->method);
+    ds_buf_printf(o, "{\"seq\":%llu,\"unix_ms\":%lld,\"method\":\"%s\",\"claim\":\"%s\",\"path\":",
+                  (unsigned long long)k->seq, (long long)k->unix_ms, k->method,
+                  k->v1 ? "v1" : "v0");
     ds_buf_json_str(o, k->path, strlen(k->path));
     ds_buf_printf(o, ",\"path_len\":%zu,\"purpose\":", k->path_len);
     ds_buf_json_str(o, k->purpose, strlen(k->purpose));

@@ -74,13 +74,22 @@ static void keep_text(char *dst, size_t max, const char *s, size_t n) {
     dst[n] = '\0';
 }
 
-void sim_recent_key_add(sim_recent *r, int worker, const char *method, const char *path,
-                        size_t path_len, const char *purpose, size_t purpose_len,
-                        const char *algorithm, const ds_derived_key *dk, const uint8_t link1[65]) {
-    if (!r) return;
+/* The claim link0 signs: v0 keccak256(purpose ":" hex(pub)), v1 the length-prefixed claim
+ * over (alg, domain, pub). path/purpose are the full request values. */
+static ds_err claim_digest(int v1, const char *algorithm, const char *path, size_t path_len,
+                           const char *purpose, size_t purpose_len, const uint8_t *pub,
+                           size_t pub_len, uint8_t out[32]) {
+    return v1 ? ds_chain_v1_claim_digest(algorithm, path, path_len, pub, pub_len, out)
+              : ds_chain_claim_digest(purpose, purpose_len, pub, pub_len, out);
+}
+
+static void record(sim_recent *r, int worker, const char *method, int v1, const char *path,
+                   size_t path_len, const char *purpose, size_t purpose_len, const char *algorithm,
+                   const ds_derived_key *dk, const uint8_t link1[65]) {
     sim_recent_key k;
     k.unix_ms = now_ms();
     k.method = method;
+    k.v1 = v1;
     keep_text(k.path, SIM_RECENT_TEXT, path, path_len);
     k.path_len = path_len;
     keep_text(k.purpose, SIM_RECENT_TEXT, purpose, purpose_len);
@@ -88,11 +97,11 @@ void sim_recent_key_add(sim_recent *r, int worker, const char *method, const cha
     keep_text(k.algorithm, sizeof k.algorithm - 1, algorithm, strlen(algorithm));
     memcpy(k.pub, dk->pub, dk->pub_len);
     k.pub_len = dk->pub_len;
-    /* The claim digest is worked out when the dashboard asks, from the purpose kept here;
-     * only a purpose too long to keep costs a hash on the request's path. */
-    k.have_digest = purpose_len > SIM_RECENT_TEXT;
-    if (!k.have_digest ||
-        ds_chain_claim_digest(purpose, purpose_len, dk->pub, dk->pub_len, k.claim_digest) != DS_OK)
+    /* The claim digest is worked out when the dashboard asks, from what is kept here; only
+     * a value too long to keep costs a hash on the request's path. */
+    k.have_digest = path_len > SIM_RECENT_TEXT || purpose_len > SIM_RECENT_TEXT;
+    if (!k.have_digest || claim_digest(v1, k.algorithm, path, path_len, purpose, purpose_len,
+                                       dk->pub, dk->pub_len, k.claim_digest) != DS_OK)
         memset(k.claim_digest, 0, sizeof k.claim_digest);
     memcpy(k.link0, dk->link0, 65);
     memcpy(k.link1, link1, 65);
@@ -103,6 +112,18 @@ void sim_recent_key_add(sim_recent *r, int worker, const char *method, const cha
     ring->next = (ring->next + 1) % SIM_RECENT_KEEP;
     if (ring->n < SIM_RECENT_KEEP) ring->n++;
     pthread_mutex_unlock(&ring->lock);
+}
+
+void sim_recent_key_add(sim_recent *r, int worker, const char *method, const char *path,
+                        size_t path_len, const char *purpose, size_t purpose_len,
+                        const char *algorithm, const ds_derived_key *dk, const uint8_t link1[65]) {
+    if (r) record(r, worker, method, 0, path, path_len, purpose, purpose_len, algorithm, dk, link1);
+}
+
+void sim_recent_v1_key_add(sim_recent *r, int worker, const char *domain, size_t domain_len,
+                           const char *algorithm, const ds_derived_key *dk,
+                           const uint8_t link1[65]) {
+    if (r) record(r, worker, "v1.GetKey", 1, domain, domain_len, "", 0, algorithm, dk, link1);
 }
 
 static int newer_first(const void *a, const void *b) {
@@ -138,7 +159,8 @@ void sim_recent_key_recover(const sim_recent_key *k, const uint8_t app_id[20],
     uint8_t claim[32];
     if (k->have_digest)
         memcpy(claim, k->claim_digest, 32);
-    else if (ds_chain_claim_digest(k->purpose, k->purpose_len, k->pub, k->pub_len, claim) != DS_OK)
+    else if (claim_digest(k->v1, k->algorithm, k->path, k->path_len, k->purpose, k->purpose_len,
+                          k->pub, k->pub_len, claim) != DS_OK)
         return;
     if (ds_secp_recover(claim, k->link0, 0, out->app_pub) != DS_OK) return;
     out->have_app = 1;

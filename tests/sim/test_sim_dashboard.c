@@ -153,7 +153,7 @@ static void test_root_mode(void **state) {
     assert_int_equal(ds_secp_pubkey(key, pub, 33), DS_OK);
     assert_string_equal(s(j, "keys.2.public_key"), ds_hex_encode(pub, 33, hex));
     for (int i = 0; i < 3; i++) {
-        char p[32];
+        char p[64];
         snprintf(p, sizeof p, "keys.%d.chain_app_pubkey", i);
         assert_string_equal(s(j, p), tu_str(meta, "app_pubkey"));
         snprintf(p, sizeof p, "keys.%d.chain_root_address", i);
