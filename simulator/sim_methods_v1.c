@@ -15,6 +15,7 @@
 #include "ds_p256.h"
 #include "sim_attest.h"
 #include "sim_methods.h"
+#include "sim_recent.h"
 
 int sim_m_v1_get_key(sim_call *c) {
     const char *domain, *alg_s;
@@ -42,6 +43,8 @@ int sim_m_v1_get_key(sim_call *c) {
         memset(&dk, 0, sizeof dk);
         return -1;
     }
+    sim_recent_v1_key_add(c->st->recent, c->worker, domain, strlen(domain),
+                          ds_key_alg_v1_name(alg), &dk, c->st->link1);
     ds_buf *o = c->out;
     ds_buf_puts(o, "{\"key\":");
     ds_buf_json_hex(o, dk.key, 32);
