@@ -4,7 +4,8 @@
  *
  * A row is a surface: a mount (path prefix) plus either a method table — the rest of the
  * path is one segment, the method name, after an optional service prefix is trimmed
- * ("Tappd.", "Worker.") — or a raw handler that serves whole paths (PKI, /metrics).
+ * ("Tappd.", "Worker.") — or a raw handler that serves whole paths (PKI, /metrics, the
+ * dashboard: GET / and /sim/dashboard.json, sim_dashboard.h).
  *
  * Errors follow upstream's ra-rpc: a pretty-printed {"error": …} body; an unknown method
  * on a mounted surface is 400 at 0.5.11 and 404 at 0.6.0 ("Service not found: <Method>");
@@ -164,9 +165,10 @@ static const char *where(unsigned listener, sim_agent_version v) {
                   : "the Worker API is at /prpc/Worker.<Method>";
     case ON_TCP:
         return v6 ? "the dstack API is at /<Method>, /v0/<Method> and /v1/<Method>, the Worker "
-                    "API at /prpc/…, metrics at /metrics"
+                    "API at /prpc/…, metrics at /metrics, the dashboard at /"
                   : "the dstack API is at /<Method> (/v0 and /v1 need --agent-version 0.6.0), "
-                    "the Worker API at /prpc/Worker.<Method>, metrics at /metrics";
+                    "the Worker API at /prpc/Worker.<Method>, metrics at /metrics, the "
+                    "dashboard at /";
     default:
         return v6 ? "the dstack API is at /<Method>, /v0/<Method> and /v1/<Method>"
                   : "the dstack API is at /<Method> (/v0 and /v1 need --agent-version 0.6.0)";
