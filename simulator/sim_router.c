@@ -103,7 +103,7 @@ static const sim_surface SURFACES[] = {
     {ON_TAPPD,               SIM_AGENT_ALL,   "/prpc/",    "Tappd.",  TAPPD_METHODS,     NULL},
     {ON_EXTERNAL | ON_TCP,   SIM_AGENT_ALL,   "/prpc/",    "Worker.", WORKER_METHODS,    NULL},
     {ON_TCP,                 SIM_AGENT_ALL,   "/metrics",  NULL,      NULL,     metrics_route},
-    {ON_TCP,                 SIM_AGENT_ALL,   "/",         NULL,      NULL,     sim_dashboard_route},
+    {ON_TCP,                 SIM_AGENT_ALL,   "/",         NULL,      NULL, sim_dashboard_route},
     {ON_DSTACK | ON_TCP,     SIM_AGENT_ALL,   "/",         NULL,      NULL,     sim_pcs_route},
     {ON_DSTACK | ON_TCP,     SIM_AGENT_ALL,   "/",         NULL,      V0_METHODS,        NULL},
     /* TappdClient inherits DstackClient.info(): the JS SDK asks tappd.sock for /Info */
