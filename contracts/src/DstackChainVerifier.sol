@@ -4,10 +4,18 @@ pragma solidity ^0.8.24;
 import {Secp256k1} from "./Secp256k1.sol";
 
 /// @title DstackChainVerifier
-/// @notice Pure verification of a dstack GetKey signature chain (dstack v0 key API):
+/// @notice Pure verification of a dstack GetKey signature chain, in both key APIs. The
+///         caller chooses the version by the function it calls (`…V1` for v1); nothing is
+///         guessed from the input's shape.
 ///
-///         app link:  app key signs keccak256(purpose ‖ ":" ‖ lowercasehex(derivedPub33))
-///         KMS link:  KMS root signs keccak256("dstack-kms-issued:" ‖ appId20 ‖ appPub33)
+///         v0 (GetKey, dstack ≤ 0.5 and the 0.6 v0 surface):
+///           app link:  app key signs keccak256(purpose ‖ ":" ‖ lowercasehex(derivedPub33))
+///         v1 (/v1/GetKey, dstack 0.6), LP(x) = u32_be(len(x)) ‖ x:
+///           app link:  app key signs keccak256(LP("dstack-guest-v1-key-claim") ‖ LP(alg)
+///                      ‖ LP(domain) ‖ LP(pub)), alg "secp256k1" (pub 33-byte compressed)
+///                      or "ed25519" (pub 32 bytes)
+///         both:
+///           KMS link:  KMS root signs keccak256("dstack-kms-issued:" ‖ appId20 ‖ appPub33)
 ///
 ///         Signatures are dstack's 65-byte blobs r ‖ s ‖ v with v ∈ {0, 1} (the recovery
 ///         id). This library adds 27 itself before `ecrecover`, and REJECTS v = 27/28 in
@@ -43,7 +51,19 @@ library DstackChainVerifier {
     error KmsLinkInvalid();
     /// @notice The app signature was made by another key than the supplied app public key.
     error AppKeyMismatch(address recovered, address expected);
+    /// @notice A v1 algorithm other than exactly "secp256k1" or "ed25519" (e.g. v0's "k256").
+    error AlgorithmUnsupported(string algorithm);
+    /// @notice A v1 claim field longer than its u32 length prefix can say.
+    error ClaimFieldTooLong(uint256 length);
 
+    /// @notice The v1 claim's label (guest-api-0.6 §2.5).
+    bytes internal constant V1_CLAIM_LABEL = "dstack-guest-v1-key-claim";
+    /// @notice The v1 algorithm names, exactly as they enter the claim.
+    string internal constant ALG_SECP256K1 = "secp256k1";
+    string internal constant ALG_ED25519 = "ed25519";
+
+    bytes32 private constant ALG_SECP256K1_HASH = keccak256(bytes(ALG_SECP256K1));
+    bytes32 private constant ALG_ED25519_HASH = keccak256(bytes(ALG_ED25519));
     uint256 private constant HALF_N = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0;
 
     // ------------------------------------------------------------------ encodings
@@ -87,6 +107,57 @@ library DstackChainVerifier {
     /// @notice keccak256("dstack-kms-issued:" ‖ appId20 ‖ appPub33).
     function kmsLinkDigest(bytes20 appId, bytes memory appPublicKeyCompressed) internal pure returns (bytes32) {
         return keccak256(abi.encodePacked(KMS_PREFIX, appId, appPublicKeyCompressed));
+    }
+
+    /// @notice The v1 app link's signed claim:
+    ///         LP("dstack-guest-v1-key-claim") ‖ LP(algorithm) ‖ LP(domain) ‖ LP(publicKey),
+    ///         LP(x) = u32_be(len(x)) ‖ x. Fields are encoded as given (not checked here).
+    function v1ClaimMessage(string memory algorithm, string memory domain, bytes memory publicKey)
+        internal
+        pure
+        returns (bytes memory)
+    {
+        return abi.encodePacked(
+            _lp(V1_CLAIM_LABEL.length),
+            V1_CLAIM_LABEL,
+            _lp(bytes(algorithm).length),
+            algorithm,
+            _lp(bytes(domain).length),
+            domain,
+            _lp(publicKey.length),
+            publicKey
+        );
+    }
+
+    /// @notice keccak256 of the v1 claim (raw keccak, no EIP-191 prefix).
+    function v1ClaimDigest(string memory algorithm, string memory domain, bytes memory publicKey)
+        internal
+        pure
+        returns (bytes32)
+    {
+        return keccak256(v1ClaimMessage(algorithm, domain, publicKey));
+    }
+
+    /// @notice Check a v1 (algorithm, public key) pair: "secp256k1" needs a valid 33-byte
+    ///         compressed key, "ed25519" a 32-byte key; anything else reverts.
+    /// @return derivedKey the secp256k1 key's address; 0 for ed25519 (no Ethereum address)
+    function v1DerivedKey(string memory algorithm, bytes memory publicKey) internal pure returns (address derivedKey) {
+        bytes32 alg = keccak256(bytes(algorithm));
+        if (alg == ALG_SECP256K1_HASH) {
+            (uint256 x, uint256 y) = decompress(publicKey);
+            return toAddress(x, y);
+        }
+        if (alg != ALG_ED25519_HASH) revert AlgorithmUnsupported(algorithm);
+        if (publicKey.length != 32) revert PublicKeyInvalid(publicKey.length);
+        return address(0);
+    }
+
+    /// @dev The 4-byte big-endian length prefix of a v1 claim field.
+    function _lp(uint256 length) private pure returns (bytes4) {
+        if (length > type(uint32).max) revert ClaimFieldTooLong(length);
+        // Checked just above: the length fits in 32 bits.
+        // forge-lint: disable-next-line(unsafe-typecast)
+        return bytes4(uint32(length));
     }
 
     // ------------------------------------------------------------------ keys
@@ -171,7 +242,7 @@ library DstackChainVerifier {
 
     // ------------------------------------------------------------------ chains
 
-    /// @notice Verify a chain whose app public key is supplied: the app signature must be
+    /// @notice Verify a v0 chain whose app public key is supplied: the app signature must be
     ///         by exactly that key, and the KMS signature is checked over its compressed form.
     /// @param appId 20-byte app id right-padded in a bytes32
     /// @param purpose the GetKey purpose string
@@ -193,18 +264,13 @@ library DstackChainVerifier {
         bytes20 id = appIdFromBytes32(appId);
         (uint256 dx, uint256 dy) = decompress(derivedPublicKey); // must be a valid compressed key
         derivedKey = toAddress(dx, dy);
-        (uint256 ax, uint256 ay) = parsePublicKey(appPublicKey);
-        appKey = toAddress(ax, ay);
-        address recoveredApp = recoverSigner(appLinkDigest(purpose, derivedPublicKey), appSignature);
-        if (recoveredApp == address(0)) revert AppLinkInvalid();
-        if (recoveredApp != appKey) revert AppKeyMismatch(recoveredApp, appKey);
-        kmsRoot = recoverSigner(kmsLinkDigest(id, compress(ax, ay)), kmsSignature);
-        if (kmsRoot == address(0)) revert KmsLinkInvalid();
+        (appKey, kmsRoot) =
+            _linksWithAppKey(id, appLinkDigest(purpose, derivedPublicKey), appPublicKey, appSignature, kmsSignature);
     }
 
-    /// @notice Verify a chain from its signatures alone (the seeds' ABI): the app public key
-    ///         is recovered in full from the app signature, then the KMS link is checked over
-    ///         its compressed form. This is exactly dstack's own verification order.
+    /// @notice Verify a v0 chain from its signatures alone (the seeds' ABI): the app public
+    ///         key is recovered in full from the app signature, then the KMS link is checked
+    ///         over its compressed form. This is exactly dstack's own verification order.
     /// @return derivedKey address of the derived key
     /// @return appPublicKey recovered compressed app key
     /// @return kmsRoot address that made the KMS signature (trust is the caller's decision)
@@ -218,8 +284,84 @@ library DstackChainVerifier {
         bytes20 id = appIdFromBytes32(appId);
         (uint256 dx, uint256 dy) = decompress(derivedPublicKey);
         derivedKey = toAddress(dx, dy);
+        (appPublicKey, kmsRoot) = _recoveredLinks(id, appLinkDigest(purpose, derivedPublicKey), appSignature, kmsSignature);
+    }
+
+    /// @notice Verify a v1 chain whose app public key is supplied (the cheap form: no point
+    ///         recovery): link0 must be by exactly that key over the v1 claim, link1 is
+    ///         checked over its compressed form.
+    /// @param appId 20-byte app id right-padded in a bytes32
+    /// @param algorithm exactly "secp256k1" or "ed25519"
+    /// @param domain the /v1/GetKey domain (any bytes, may be empty)
+    /// @param publicKey the /v1/GetKey public_key: 33-byte compressed secp256k1 or 32-byte ed25519
+    /// @param appPublicKey 33-byte compressed or 64-byte raw x‖y app root key
+    /// @param appSignature signature_chain[0] (link0), 65 bytes, v ∈ {0,1}
+    /// @param kmsSignature signature_chain[1] (link1), 65 bytes, v ∈ {0,1}
+    /// @return derivedKey address of the secp256k1 derived key; 0 for ed25519
+    /// @return appKey address of the app root key
+    /// @return kmsRoot address that made the KMS signature (trust is the caller's decision)
+    function verifyChainV1WithAppKey(
+        bytes32 appId,
+        string memory algorithm,
+        string memory domain,
+        bytes memory publicKey,
+        bytes memory appPublicKey,
+        bytes memory appSignature,
+        bytes memory kmsSignature
+    ) internal pure returns (address derivedKey, address appKey, address kmsRoot) {
+        bytes20 id = appIdFromBytes32(appId);
+        derivedKey = v1DerivedKey(algorithm, publicKey);
+        (appKey, kmsRoot) =
+            _linksWithAppKey(id, v1ClaimDigest(algorithm, domain, publicKey), appPublicKey, appSignature, kmsSignature);
+    }
+
+    /// @notice Verify a v1 chain from its signatures alone, in the order the v1 spec gives:
+    ///         rebuild the claim, recover the app root key from link0 (high-S refused),
+    ///         rebuild the KMS message over it and recover link1's signer.
+    /// @return derivedKey address of the secp256k1 derived key; 0 for ed25519
+    /// @return appPublicKey recovered compressed app root key
+    /// @return kmsRoot address that made the KMS signature (trust is the caller's decision)
+    function recoverChainV1(
+        bytes32 appId,
+        string memory algorithm,
+        string memory domain,
+        bytes memory publicKey,
+        bytes memory appSignature,
+        bytes memory kmsSignature
+    ) internal pure returns (address derivedKey, bytes memory appPublicKey, address kmsRoot) {
+        bytes20 id = appIdFromBytes32(appId);
+        derivedKey = v1DerivedKey(algorithm, publicKey);
+        (appPublicKey, kmsRoot) =
+            _recoveredLinks(id, v1ClaimDigest(algorithm, domain, publicKey), appSignature, kmsSignature);
+    }
+
+    /// @dev Both links with a supplied app key: the app link over `appDigest` must recover
+    ///      to that key; the KMS link is recovered over its compressed form.
+    function _linksWithAppKey(
+        bytes20 id,
+        bytes32 appDigest,
+        bytes memory appPublicKey,
+        bytes memory appSignature,
+        bytes memory kmsSignature
+    ) private pure returns (address appKey, address kmsRoot) {
+        (uint256 ax, uint256 ay) = parsePublicKey(appPublicKey);
+        appKey = toAddress(ax, ay);
+        address recoveredApp = recoverSigner(appDigest, appSignature);
+        if (recoveredApp == address(0)) revert AppLinkInvalid();
+        if (recoveredApp != appKey) revert AppKeyMismatch(recoveredApp, appKey);
+        kmsRoot = recoverSigner(kmsLinkDigest(id, compress(ax, ay)), kmsSignature);
+        if (kmsRoot == address(0)) revert KmsLinkInvalid();
+    }
+
+    /// @dev Both links from signatures alone: the app key is recovered in full from the app
+    ///      link over `appDigest`, then the KMS link is recovered over it.
+    function _recoveredLinks(bytes20 id, bytes32 appDigest, bytes memory appSignature, bytes memory kmsSignature)
+        private
+        pure
+        returns (bytes memory appPublicKey, address kmsRoot)
+    {
         bool ok;
-        (ok, appPublicKey,) = recoverPublicKey(appLinkDigest(purpose, derivedPublicKey), appSignature);
+        (ok, appPublicKey,) = recoverPublicKey(appDigest, appSignature);
         if (!ok) revert AppLinkInvalid();
         kmsRoot = recoverSigner(kmsLinkDigest(id, appPublicKey), kmsSignature);
         if (kmsRoot == address(0)) revert KmsLinkInvalid();

@@ -6,6 +6,7 @@ import {ERC721Enumerable} from "@openzeppelin/contracts/token/ERC721/extensions/
 import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
 import {DstackChainVerifier} from "./DstackChainVerifier.sol";
 import {KmsRootRegistry} from "./KmsRootRegistry.sol";
+import {DstackChainViews} from "./DstackChainViews.sol";
 
 /// @title DstackMembershipNFT
 /// @notice ERC-721 cluster membership for dstack nodes: 1 NFT = 1 node (instance).
@@ -23,9 +24,14 @@ import {KmsRootRegistry} from "./KmsRootRegistry.sol";
 ///           id, this contract, the action, the instance, the token, the caller, the URL, a
 ///           nonce and a deadline — cannot be replayed or stolen.
 ///         The owner can turn the weaker paths off with `setRequireBoundProofs(true)`.
+///         Proofs come in both dstack key APIs, chosen by the entry point: v0 chains
+///         (GetKey: purpose, `ChainProof`) and v1 chains (/v1/GetKey: algorithm and domain,
+///         `ChainProofV1`, the `…V1` functions). A bound v1 proof needs a secp256k1 derived
+///         key (the binding is an Ethereum signature by it); ed25519 v1 chains register only
+///         on the unbound path.
 /// @dev String instance ids (the seeds' later ABI) are keyed by keccak256(bytes(id)); the
 ///      bytes32 entry points take that key directly (`instanceKey`).
-contract DstackMembershipNFT is ERC721Enumerable, KmsRootRegistry {
+contract DstackMembershipNFT is ERC721Enumerable, KmsRootRegistry, DstackChainViews {
     /// @notice How an instance's registration was justified.
     enum ProofKind {
         None,
@@ -44,6 +50,24 @@ contract DstackMembershipNFT is ERC721Enumerable, KmsRootRegistry {
         bytes32 appId;
         string purpose;
         bytes derivedPublicKey;
+        bytes appPublicKey;
+        bytes appSignature;
+        bytes kmsSignature;
+    }
+
+    /// @notice A dstack v1 (/v1/GetKey) signature chain with its app root key.
+    /// @param appId 20-byte dstack app id, right-padded in a bytes32 (padding must be zero)
+    /// @param algorithm exactly "secp256k1" or "ed25519" (the claim's alg)
+    /// @param domain the /v1/GetKey domain the claim names
+    /// @param publicKey the /v1/GetKey public_key: 33-byte compressed secp256k1 or 32-byte ed25519
+    /// @param appPublicKey 33-byte compressed or 64-byte x‖y app root public key
+    /// @param appSignature signature_chain[0] (link0): 65 bytes r‖s‖v, v ∈ {0,1}
+    /// @param kmsSignature signature_chain[1] (link1): 65 bytes r‖s‖v, v ∈ {0,1}
+    struct ChainProofV1 {
+        bytes32 appId;
+        string algorithm;
+        string domain;
+        bytes publicKey;
         bytes appPublicKey;
         bytes appSignature;
         bytes kmsSignature;
@@ -105,6 +129,8 @@ contract DstackMembershipNFT is ERC721Enumerable, KmsRootRegistry {
     ///         registration (caller, chain id, contract, action, instance, token, URL,
     ///         nonce, deadline); `recovered` is 0 for a malformed signature.
     error BindingSignatureInvalid(address recovered, address expected);
+    /// @notice A bound v1 proof whose derived key is not secp256k1 (it cannot sign the binding).
+    error BindingNeedsSecp256k1(string algorithm);
 
     /// @notice An instance was registered. withProof: a chain was verified; bound: it was
     ///         bound to this caller and registration; kmsRoot: the root it verified under
@@ -231,12 +257,7 @@ contract DstackMembershipNFT is ERC721Enumerable, KmsRootRegistry {
     ) external {
         _checkRegistrable(instanceId, tokenId);
         (address derivedKey, address kmsRoot) = _verifyChainWithKey(proof);
-        _consumeBinding(ACTION_REGISTER_INSTANCE, instanceId, tokenId, connectionUrl, derivedKey, binding);
-        _store(instanceId, tokenId, ProofKind.Bound, kmsRoot, derivedKey);
-        if (bytes(connectionUrl).length != 0) {
-            _urls[instanceId] = connectionUrl;
-            emit PeerRegistered(instanceId, connectionUrl, true, kmsRoot);
-        }
+        _applyBound(ACTION_REGISTER_INSTANCE, instanceId, tokenId, connectionUrl, derivedKey, kmsRoot, binding);
     }
 
     /// @notice The seeds' 9-parameter peer registration: sets the instance's connection URL.
@@ -278,9 +299,47 @@ contract DstackMembershipNFT is ERC721Enumerable, KmsRootRegistry {
     ) external {
         uint256 tokenId = _requireTokenHolder(instanceId);
         (address derivedKey, address kmsRoot) = _verifyChainWithKey(proof);
-        _consumeBinding(ACTION_REGISTER_PEER, instanceId, tokenId, connectionUrl, derivedKey, binding);
-        _urls[instanceId] = connectionUrl;
-        emit PeerRegistered(instanceId, connectionUrl, true, kmsRoot);
+        _applyBound(ACTION_REGISTER_PEER, instanceId, tokenId, connectionUrl, derivedKey, kmsRoot, binding);
+    }
+
+    /// @notice v1 proof registration, unbound (WEAKER, like `registerInstanceWithProof`): the
+    ///         v1 chain with its app root key (link0 must be by that key), under a trusted
+    ///         root and the cluster app id (any app id when unset). Accepts secp256k1 and
+    ///         ed25519 chains; an ed25519 registration records derived key 0.
+    function registerInstanceWithProofV1(bytes32 instanceId, uint256 tokenId, ChainProofV1 calldata proof) external {
+        _requireWeakPathsOpen();
+        _checkRegistrable(instanceId, tokenId);
+        (address derivedKey, address kmsRoot) = _verifyChainV1WithKey(proof);
+        _store(instanceId, tokenId, ProofKind.Unbound, kmsRoot, derivedKey);
+    }
+
+    /// @notice `registerInstanceWithBoundProof` for a v1 chain: the chain as in
+    ///         `registerInstanceWithProofV1`, its derived key secp256k1
+    ///         (`BindingNeedsSecp256k1`), plus that key's binding for ACTION_REGISTER_INSTANCE.
+    function registerInstanceWithBoundProofV1(
+        bytes32 instanceId,
+        uint256 tokenId,
+        string calldata connectionUrl,
+        ChainProofV1 calldata proof,
+        Binding calldata binding
+    ) external {
+        _checkRegistrable(instanceId, tokenId);
+        (address derivedKey, address kmsRoot) = _verifyChainV1WithKey(proof);
+        if (derivedKey == address(0)) revert BindingNeedsSecp256k1(proof.algorithm);
+        _applyBound(ACTION_REGISTER_INSTANCE, instanceId, tokenId, connectionUrl, derivedKey, kmsRoot, binding);
+    }
+
+    /// @notice `registerPeerWithBoundProof` for a v1 chain (secp256k1 derived key).
+    function registerPeerWithBoundProofV1(
+        bytes32 instanceId,
+        string calldata connectionUrl,
+        ChainProofV1 calldata proof,
+        Binding calldata binding
+    ) external {
+        uint256 tokenId = _requireTokenHolder(instanceId);
+        (address derivedKey, address kmsRoot) = _verifyChainV1WithKey(proof);
+        if (derivedKey == address(0)) revert BindingNeedsSecp256k1(proof.algorithm);
+        _applyBound(ACTION_REGISTER_PEER, instanceId, tokenId, connectionUrl, derivedKey, kmsRoot, binding);
     }
 
     /// @notice Remove an instance and its URL, freeing its token (token holder or owner).
@@ -301,59 +360,10 @@ contract DstackMembershipNFT is ERC721Enumerable, KmsRootRegistry {
         deactivateInstance(_keyOf(instanceId));
     }
 
-    // ================================================================ chain checks (views)
-
-    /// @notice The seeds' chain check: true iff the chain is canonical and its KMS link
-    ///         recovers to a trusted root. The app key is recovered from `appSignature`
-    ///         (no app key argument is needed: see `explainSignatureChain`). Never reverts.
-    function verifySignatureChain(
-        bytes32 appId,
-        bytes memory derivedPublicKey,
-        bytes memory appSignature,
-        bytes memory kmsSignature,
-        string memory purpose
-    ) public view returns (bool) {
-        try this.explainSignatureChain(appId, derivedPublicKey, appSignature, kmsSignature, purpose) {
-            return true;
-        } catch {
-            return false;
-        }
-    }
-
-    /// @notice Like `verifySignatureChain` but reverts with the error naming the failing
-    ///         link, and returns the recovered app key and root on success.
-    /// @return appPublicKey the app key recovered from `appSignature`, compressed
-    /// @return kmsRoot the trusted root the KMS link recovered to
-    function explainSignatureChain(
-        bytes32 appId,
-        bytes memory derivedPublicKey,
-        bytes memory appSignature,
-        bytes memory kmsSignature,
-        string memory purpose
-    ) external view returns (bytes memory appPublicKey, address kmsRoot) {
-        (, appPublicKey, kmsRoot) = DstackChainVerifier.recoverChain(
-            appId, purpose, derivedPublicKey, appSignature, kmsSignature
-        );
-        _requireTrustedRoot(kmsRoot);
-    }
-
-    /// @notice Chain check with a supplied app key; reverts with the failing link.
-    /// @return derivedKey address of the derived key
-    /// @return appKey address of the app key (the app signature's signer)
-    /// @return kmsRoot the trusted root the KMS link recovered to
-    function explainSignatureChainWithAppKey(
-        bytes32 appId,
-        bytes memory derivedPublicKey,
-        bytes memory appPublicKey,
-        bytes memory appSignature,
-        bytes memory kmsSignature,
-        string memory purpose
-    ) external view returns (address derivedKey, address appKey, address kmsRoot) {
-        (derivedKey, appKey, kmsRoot) = DstackChainVerifier.verifyChainWithAppKey(
-                appId, purpose, derivedPublicKey, appPublicKey, appSignature, kmsSignature
-            );
-        _requireTrustedRoot(kmsRoot);
-    }
+    // ================================================================ binding
+    //
+    // The chain checks as views (verifySignatureChain, explainSignatureChain…, and their
+    // v1 forms) are inherited from DstackChainViews.
 
     /// @notice The message a derived key signs to bind a registration.
     /// @return messageHash keccak256(abi.encode(BINDING_TAG, action, chainid, this,
@@ -513,6 +523,38 @@ contract DstackMembershipNFT is ERC721Enumerable, KmsRootRegistry {
             p.appId, p.purpose, p.derivedPublicKey, p.appPublicKey, p.appSignature, p.kmsSignature
         );
         _requireTrustedRoot(kmsRoot);
+    }
+
+    function _verifyChainV1WithKey(ChainProofV1 calldata p)
+        private
+        view
+        returns (address derivedKey, address kmsRoot)
+    {
+        _checkAppId(p.appId);
+        (derivedKey,, kmsRoot) = DstackChainVerifier.verifyChainV1WithAppKey(
+            p.appId, p.algorithm, p.domain, p.publicKey, p.appPublicKey, p.appSignature, p.kmsSignature
+        );
+        _requireTrustedRoot(kmsRoot);
+    }
+
+    /// @dev What a verified chain's bound proof does once its binding (for `action`) is
+    ///      consumed: register the instance (ACTION_REGISTER_INSTANCE) and/or set its URL
+    ///      (always for ACTION_REGISTER_PEER, when non-empty on registration).
+    function _applyBound(
+        uint8 action,
+        bytes32 instanceId,
+        uint256 tokenId,
+        string calldata connectionUrl,
+        address derivedKey,
+        address kmsRoot,
+        Binding calldata binding
+    ) private {
+        _consumeBinding(action, instanceId, tokenId, connectionUrl, derivedKey, binding);
+        if (action == ACTION_REGISTER_INSTANCE) _store(instanceId, tokenId, ProofKind.Bound, kmsRoot, derivedKey);
+        if (action == ACTION_REGISTER_PEER || bytes(connectionUrl).length != 0) {
+            _urls[instanceId] = connectionUrl;
+            emit PeerRegistered(instanceId, connectionUrl, true, kmsRoot);
+        }
     }
 
     function _consumeBinding(
