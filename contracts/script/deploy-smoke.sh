@@ -3,6 +3,8 @@
 # Anvil: start Anvil on a free 127.0.0.1 port, deploy, then drive the deployed contracts
 # with `cast` exactly as a client (or the C harness) would:
 #   - the seeds' verifySignatureChain on the upstream v0.5.11 simulator chain → true;
+#   - verifySignatureChainV1 on the same key set's dstack 0.6 /v1/GetKey chains (secp256k1
+#     and ed25519) → true; the v0 chain through the v1 view and `k256` → false;
 #   - DstackKms.kmsRootAddress() derived from the anchored k256 key → the same root;
 #   - registerInstanceWithProof (seed ABI) by a token holder;
 #   - registerInstanceWithBoundProof with a binding signed by the derived key
@@ -62,6 +64,25 @@ send() { "$CAST" send --rpc-url "$rpc" "$@" >/dev/null; }
       "$APP_ID32" "$DERIVED_PUB" "$APP_SIG" "$KMS_SIG" signing)" = true ] || fail "verifySignatureChain(C)"
 [ "$(call "$nft" 'verifySignatureChain(bytes32,bytes,bytes,bytes,string)(bool)' \
       "$APP_ID32" "$DERIVED_PUB" "$APP_SIG" "$KMS_SIG" mainnet)" = false ] || fail "wrong purpose accepted"
+
+# The same key set under dstack 0.6's /v1/GetKey{domain "test"} (fixtures/vectors/
+# guest-api-0.6-vectors.json, v1_simulator_fixture): link0 over the v1 claim, link1 unchanged.
+V1_K1_PUB=0x02bc3a78e1c1f5d94c2580dd06678ec48ae362aeed00906dbea5aa4d34713c240c
+V1_K1_LINK0=0xb81526a4b5a1a211d3bfedb9780fe38de5288f30e6ec2466f22b3874ba60f50f356751f1781027516b5372a67afd65c70a5d8a7e7f2ff8a85398df736a4e035f00
+V1_ED_PUB=0x51cf9f2ede324bebdb827807091a2649cd30230abd3550d6f1303edceda42776
+V1_ED_LINK0=0xaa56540d89c24afc2fa3f37fb41f950e9d0496eb9d7fa6f20c398ae674d9138e3b9154a3222b6abd8704f7a95be85cf6daa99ec5faccc404cffbdff8d253b98b01
+v1='verifySignatureChainV1(bytes32,string,string,bytes,bytes,bytes)(bool)'
+[ "$(call "$nft" "$v1" "$APP_ID32" secp256k1 test "$V1_K1_PUB" "$V1_K1_LINK0" "$KMS_SIG")" = true ] \
+  || fail "verifySignatureChainV1(secp256k1)"
+[ "$(call "$nft" "$v1" "$APP_ID32" ed25519 test "$V1_ED_PUB" "$V1_ED_LINK0" "$KMS_SIG")" = true ] \
+  || fail "verifySignatureChainV1(ed25519)"
+[ "$(call "$nft" "$v1" "$APP_ID32" k256 test "$V1_K1_PUB" "$V1_K1_LINK0" "$KMS_SIG")" = false ] \
+  || fail "v1 chain with algorithm k256 accepted"
+[ "$(call "$nft" "$v1" "$APP_ID32" secp256k1 signing "$DERIVED_PUB" "$APP_SIG" "$KMS_SIG")" = false ] \
+  || fail "v0 chain accepted by the v1 view"
+[ "$(call "$nft" 'explainSignatureChainV1WithAppKey(bytes32,string,string,bytes,bytes,bytes,bytes)(address,address,address)' \
+      "$APP_ID32" secp256k1 test "$V1_K1_PUB" "$APP_PUB" "$V1_K1_LINK0" "$KMS_SIG" | tail -n 1)" = "$ROOT" ] \
+  || fail "explainSignatureChainV1WithAppKey"
 
 id1="$("$CAST" keccak node-1)"
 send "$nft" 'registerInstanceWithProof(bytes32,uint256,bytes,bytes,bytes,string)' \

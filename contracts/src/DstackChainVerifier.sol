@@ -284,7 +284,8 @@ library DstackChainVerifier {
         bytes20 id = appIdFromBytes32(appId);
         (uint256 dx, uint256 dy) = decompress(derivedPublicKey);
         derivedKey = toAddress(dx, dy);
-        (appPublicKey, kmsRoot) = _recoveredLinks(id, appLinkDigest(purpose, derivedPublicKey), appSignature, kmsSignature);
+        (appPublicKey, kmsRoot) =
+            _recoveredLinks(id, appLinkDigest(purpose, derivedPublicKey), appSignature, kmsSignature);
     }
 
     /// @notice Verify a v1 chain whose app public key is supplied (the cheap form: no point

@@ -105,8 +105,9 @@ abstract contract DstackChainViews is KmsRootRegistry {
         bytes memory appSignature,
         bytes memory kmsSignature
     ) external view returns (bytes memory appPublicKey, address kmsRoot) {
-        (, appPublicKey, kmsRoot) =
-            DstackChainVerifier.recoverChainV1(appId, algorithm, domain, publicKey, appSignature, kmsSignature);
+        (, appPublicKey, kmsRoot) = DstackChainVerifier.recoverChainV1(
+            appId, algorithm, domain, publicKey, appSignature, kmsSignature
+        );
         _requireTrustedRoot(kmsRoot);
     }
 
@@ -126,8 +127,8 @@ abstract contract DstackChainViews is KmsRootRegistry {
         bytes memory kmsSignature
     ) external view returns (address derivedKey, address appKey, address kmsRoot) {
         (derivedKey, appKey, kmsRoot) = DstackChainVerifier.verifyChainV1WithAppKey(
-            appId, algorithm, domain, publicKey, appPublicKey, appSignature, kmsSignature
-        );
+                appId, algorithm, domain, publicKey, appPublicKey, appSignature, kmsSignature
+            );
         _requireTrustedRoot(kmsRoot);
     }
 }

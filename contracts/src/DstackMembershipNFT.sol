@@ -525,11 +525,7 @@ contract DstackMembershipNFT is ERC721Enumerable, KmsRootRegistry, DstackChainVi
         _requireTrustedRoot(kmsRoot);
     }
 
-    function _verifyChainV1WithKey(ChainProofV1 calldata p)
-        private
-        view
-        returns (address derivedKey, address kmsRoot)
-    {
+    function _verifyChainV1WithKey(ChainProofV1 calldata p) private view returns (address derivedKey, address kmsRoot) {
         _checkAppId(p.appId);
         (derivedKey,, kmsRoot) = DstackChainVerifier.verifyChainV1WithAppKey(
             p.appId, p.algorithm, p.domain, p.publicKey, p.appPublicKey, p.appSignature, p.kmsSignature

@@ -61,6 +61,19 @@ abstract contract NftFixture is TestBase {
         vm.prank(caller);
         nft.registerInstanceWithBoundProof(id, tokenId, URL, p, b);
     }
+
+    /// Plain ecrecover of an r ‖ s ‖ v blob, v as given (what a replayed binding recovers to).
+    function _ecrecover(bytes32 digest, bytes memory sig) internal pure returns (address) {
+        bytes32 r;
+        bytes32 s;
+        uint8 v;
+        assembly {
+            r := mload(add(sig, 32))
+            s := mload(add(sig, 64))
+            v := byte(0, mload(add(sig, 96)))
+        }
+        return ecrecover(digest, v, r, s);
+    }
 }
 
 contract DstackMembershipNFTTest is NftFixture {
@@ -678,19 +691,5 @@ contract DstackMembershipNFTTest is NftFixture {
         nft.setKmsRootAddress(X.D_ROOT);
         vm.expectRevert(KmsRootRegistry.ZeroAddress.selector);
         new NFT(address(0));
-    }
-
-    // ================================================================ helpers
-
-    function _ecrecover(bytes32 digest, bytes memory sig) internal pure returns (address) {
-        bytes32 r;
-        bytes32 s;
-        uint8 v;
-        assembly {
-            r := mload(add(sig, 32))
-            s := mload(add(sig, 64))
-            v := byte(0, mload(add(sig, 96)))
-        }
-        return ecrecover(digest, v, r, s);
     }
 }

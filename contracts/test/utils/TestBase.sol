@@ -81,6 +81,19 @@ abstract contract TestBase {
         return abi.encodePacked(r, s, v);
     }
 
+    /// @notice The high-s twin of a dstack blob: (r, n − s, v flipped) is a valid ECDSA
+    ///         signature by the same key, which dstack never emits.
+    function highSTwin(bytes memory sig) internal pure returns (bytes memory) {
+        bytes32 r;
+        uint256 s;
+        assembly {
+            r := mload(add(sig, 32))
+            s := mload(add(sig, 64))
+        }
+        uint256 n = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141;
+        return abi.encodePacked(r, bytes32(n - s), uint8(sig[64]) ^ 1);
+    }
+
     /// @notice 33-byte compressed SEC1 public key of a private key.
     function pub33(uint256 privateKey) internal returns (bytes memory) {
         Vm.Wallet memory w = vm.createWallet(privateKey);

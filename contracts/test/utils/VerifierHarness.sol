@@ -82,6 +82,45 @@ contract VerifierHarness {
         return V.recoverChain(appId, purpose, derivedPub, appSig, kmsSig);
     }
 
+    function v1ClaimMessage(string memory alg, string memory domain, bytes memory pub)
+        external
+        pure
+        returns (bytes memory)
+    {
+        return V.v1ClaimMessage(alg, domain, pub);
+    }
+
+    function v1ClaimDigest(string memory alg, string memory domain, bytes memory pub) external pure returns (bytes32) {
+        return V.v1ClaimDigest(alg, domain, pub);
+    }
+
+    function v1DerivedKey(string memory alg, bytes memory pub) external pure returns (address) {
+        return V.v1DerivedKey(alg, pub);
+    }
+
+    function verifyChainV1WithAppKey(
+        bytes32 appId,
+        string memory alg,
+        string memory domain,
+        bytes memory pub,
+        bytes memory appPub,
+        bytes memory appSig,
+        bytes memory kmsSig
+    ) external pure returns (address, address, address) {
+        return V.verifyChainV1WithAppKey(appId, alg, domain, pub, appPub, appSig, kmsSig);
+    }
+
+    function recoverChainV1(
+        bytes32 appId,
+        string memory alg,
+        string memory domain,
+        bytes memory pub,
+        bytes memory appSig,
+        bytes memory kmsSig
+    ) external pure returns (address, bytes memory, address) {
+        return V.recoverChainV1(appId, alg, domain, pub, appSig, kmsSig);
+    }
+
     /// @notice What a verifier that forgets the +27 does: ecrecover with the blob's v.
     function rawEcrecover(bytes32 digest, bytes memory sig) external pure returns (address) {
         bytes32 r;
