@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# tests/curl/run-doc-examples.sh — runs the curl examples of README.md, section "dstack-simulator" (the block
-# between <!-- curl-examples:begin --> and <!-- curl-examples:end -->) against a
-# simulator started here on temp sockets, and always stops it.
+# tests/curl/run-doc-examples.sh — runs the curl examples of the documentation (every block
+# between <!-- curl-examples:begin --> and <!-- curl-examples:end --> in README.md and
+# docs/*.md; today the one in docs/simulator.md) against a simulator started here on temp
+# sockets, and always stops it.
 #
 #   tests/curl/run-doc-examples.sh [path/to/dstack-simulator]
 #
@@ -10,7 +11,7 @@
 # output must not be an error. Run from the repository root.
 set -euo pipefail
 BIN=${1:-build/bin/dstack-simulator}
-DOC=README.md
+DOCS=(README.md docs/*.md)
 dir=$(mktemp -d /tmp/dscurl.XXXXXX)
 pid=
 cleanup() {
@@ -33,8 +34,8 @@ export DSTACK_SIMULATOR_ENDPOINT="$dir/dstack.sock" TAPPD_SIMULATOR_ENDPOINT="$d
 mapfile -t examples < <(awk '
   /<!-- curl-examples:begin -->/ { on = 1; next }
   /<!-- curl-examples:end -->/ { on = 0 }
-  on && !/^```/ { print }' "$DOC" | sed -e ':a' -e '/\\$/N; s/\\\n[[:space:]]*/ /; ta' | grep -E '^curl ')
-if [ "${#examples[@]}" -lt 5 ]; then echo "found only ${#examples[@]} curl examples in $DOC"; exit 1; fi
+  on && !/^```/ { print }' "${DOCS[@]}" | sed -e ':a' -e '/\\$/N; s/\\\n[[:space:]]*/ /; ta' | grep -E '^curl ')
+if [ "${#examples[@]}" -lt 5 ]; then echo "found only ${#examples[@]} curl examples in ${DOCS[*]}"; exit 1; fi
 
 passed=0; failed=0
 for ex in "${examples[@]}"; do
