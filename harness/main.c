@@ -1,6 +1,6 @@
 /* main.c — dstack-harness: the local test harness for dstack signature chains and the
  * contracts that check them. One subcommand per job; see `dstack-harness --help` and
- * README.md, section "dstack-harness".
+ * docs/harness.md.
  */
 #include <stdio.h>
 #include <string.h>

@@ -1,7 +1,7 @@
 /* ds_pki.h — a simulated Intel SGX/TDX DCAP PKI, deterministic from a 32-byte seed, so
  * that simulator quotes verify with real verifiers (dcap-qvl, ds_qverify) given its root.
  *
- * From the seed (HKDF, see README.md, section "Quotes that verify") come five P-256 keys — root CA, PCK
+ * From the seed (HKDF, see docs/pki-and-quotes.md) come five P-256 keys — root CA, PCK
  * Platform CA, PCK leaf, TCB signer, quote attestation key — the certificate serial
  * numbers, the PPID and the platform instance id. Everything is signed with RFC 6979
  * deterministic ECDSA (ds_p256det), so one seed and one configuration always give the

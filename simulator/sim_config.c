@@ -1,7 +1,7 @@
 /* sim_config.c — command line and config file.
  *
  * Order of precedence: built-in defaults < config file < command-line flags. The config
- * file is upstream's appkeys.json format plus our own fields (README.md, section "dstack-simulator"): an
+ * file is upstream's appkeys.json format plus our own fields (docs/simulator.md): an
  * upstream file works verbatim (compat "static" mode), ours adds a KMS root key.
  */
 #include "sim_config.h"

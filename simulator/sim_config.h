@@ -1,5 +1,5 @@
 /* sim_config.h — the simulator's configuration: command-line flags over a JSON config
- * file (appkeys.json, a superset of upstream's format). Field reference: README.md, section "dstack-simulator".
+ * file (appkeys.json, a superset of upstream's format). Field reference: docs/simulator.md.
  */
 #ifndef SIM_CONFIG_H
 #define SIM_CONFIG_H
@@ -45,7 +45,7 @@ typedef struct {
     int workers;             /* --workers N (0: one per CPU) */
     int no_stats;            /* --no-stats: no request summary on shutdown */
     int key_cache;           /* --key-cache N: GetKey memo entries per worker (0: off) */
-    /* Robustness and least privilege (sim_limits.h, sim_journal.h; README.md, section "Reliability") */
+    /* Robustness and least privilege (sim_limits.h, sim_journal.h; docs/reliability.md) */
     int max_conns;           /* --max-connections N: served at once, then JSON 503 (1024) */
     int idle_timeout_sec;    /* --idle-timeout SEC: idle connections close (60) */
     int request_timeout_sec; /* --request-timeout SEC: first to last byte of a request (30) */

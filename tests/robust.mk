@@ -1,4 +1,4 @@
-# tests/robust.mk — robustness suites (issue 9; figures in README.md, section "Reliability").
+# tests/robust.mk — robustness suites (figures in docs/reliability.md).
 #
 #   make test-robust       faults: hostile input (also to the dashboard's page and JSON), bad
 #                          clients, flood, resets, SIGTERM under load, kill -9 + restart,

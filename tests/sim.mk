@@ -1,11 +1,11 @@
-# tests/sim.mk — simulator test suites (issue 3). Each suite runs against the plain build
+# tests/sim.mk — simulator test suites. Each suite runs against the plain build
 # and again against the ASan/UBSan build (build/asan/), where the simulator's clean exit
 # also proves it leaked nothing.
 #
 #   make test-sim        cmocka integration suites (tests/sim/test_*.c) over real sockets
 #   make test-sim-js     the official JS SDK (@phala/dstack-sdk) via node --test tests/js/, and
 #                        its suite again against --agent-version 0.6.0's frozen v0 surface
-#   make test-sim-curl   the curl examples of README.md, section "dstack-simulator", extracted and run
+#   make test-sim-curl   the curl examples of the docs (docs/simulator.md), extracted and run
 SIM_TEST_SRCS := $(wildcard tests/sim/test_*.c)
 SIM_TEST_BINS := $(patsubst tests/sim/%.c,$(BIN)/tests/%,$(SIM_TEST_SRCS))
 SIM_TESTUTIL_OBJ := $(BUILD)/obj/tests/sim/sim_testutil.o

@@ -1,4 +1,4 @@
-# tests/verify.mk — dstack-verify (verifier/, issue 7): the binary, its cmocka unit suites
+# tests/verify.mk — dstack-verify (verifier/): the binary, its cmocka unit suites
 # (image pinning parser, payload checks) and the end-to-end suite against real simulators
 # and a real Anvil (tests/verify/e2e.sh). `make test-verify` runs the unit suites plain and
 # under ASan+UBSan, then the e2e suite against both builds of the binary.

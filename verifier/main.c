@@ -6,7 +6,7 @@
  *   dstack-verify quote --quote FILE (--expected-text T | --expected-payload HEX) …
  *
  * Exit status: 0 verified, 1 a step failed, 2 bad usage / input / unreachable endpoint,
- * 3 steps 1-5 verified but step 6 skipped for want of --app (see README.md, section "dstack-verify").
+ * 3 steps 1-5 verified but step 6 skipped for want of --app (see docs/verifier.md).
  */
 #include <stdio.h>
 #include <stdlib.h>

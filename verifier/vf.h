@@ -36,7 +36,7 @@
 
 #define VF_VERSION "0.1.0"
 
-/* Exit statuses (README.md, section "dstack-verify"). */
+/* Exit statuses (docs/verifier.md). */
 #define VF_EXIT_OK 0      /* every step held */
 #define VF_EXIT_FAIL 1    /* a step failed */
 #define VF_EXIT_USAGE 2   /* bad command line or input, or the evidence could not be fetched */

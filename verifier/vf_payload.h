@@ -7,7 +7,7 @@
  *            with its default prefix (and hash_algorithm ALG)
  *   hash     ALG(payload) zero-padded (ds_hash_named: sha256, sha384, sha512, keccak256…)
  *
- * Freshness conventions (README.md, section "dstack-verify"): a payload is *timestamped* when it carries
+ * Freshness conventions (docs/verifier.md): a payload is *timestamped* when it carries
  *   - text fields separated by "||" (the tracker's separator), among them ts=<unix
  *     seconds> and/or nonce=<token>:   register||alice||ts=1767225600||nonce=9f1c2b
  *   - or a JSON object with "ts" (or "timestamp": number or digit string) and/or "nonce".

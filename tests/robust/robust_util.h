@@ -1,7 +1,7 @@
 /* robust_util.h — helpers of the robustness suites (tests/robust/): simulator processes
  * the tests start, kill and restart themselves (on sockets and journals of their choice),
  * raw HTTP over Unix sockets with exact outcomes, a multi-threaded load generator, RSS
- * sampling, and the fault tally that feeds README.md, section "Reliability".
+ * sampling, and the fault tally that feeds docs/reliability.md.
  *
  * Every process started here gets SIGKILL if the test dies (PR_SET_PDEATHSIG), so a
  * failing test never leaves a simulator behind. Traffic goes only to Unix sockets and
