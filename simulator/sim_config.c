@@ -17,6 +17,7 @@
 #include <cjson/cJSON.h>
 
 #include "ds_hex.h"
+#include "sim_identity.h"
 #include "sim_keymemo.h"
 #include "sim_limits.h"
 
@@ -339,6 +340,7 @@ int sim_config_load_file(sim_config *c, const char *path, char *err, size_t errc
         snprintf(err, errcap, "mismatch: unknown variant \"%s\"", it->valuestring);
         goto out;
     }
+    c->config_public = sim_identity_is_public(c); /* before flags override the keys */
     rc = 0;
 out:
     sim_cjson_wipe_delete(root);
@@ -450,7 +452,8 @@ int sim_config_from_args(sim_config *c, int argc, char **argv) {
         fprintf(stderr, "dstack-simulator: unexpected argument: %s\n", argv[optind]);
         return -1;
     }
-    if (!config) config = "appkeys.json";
+    char default_config[4200];
+    if (!config) config = sim_identity_default_config(default_config, sizeof default_config);
     struct stat sb;
     char err[512];
     if (explicit_config || stat(config, &sb) == 0) {

@@ -29,8 +29,9 @@ const char *sim_agent_name(sim_agent_version v);
 
 typedef struct {
     /* Serving */
-    char *config_path;       /* --config (default ./appkeys.json) */
+    char *config_path;       /* --config (default ./appkeys.json, else the installed) */
     char *config_dir;        /* directory of config_path, for relative paths in it */
+    int config_public;       /* it holds only the public test keys (sim_identity.h) */
     char *dstack_sock;       /* --dstack-sock (default ./dstack.sock) */
     char *tappd_sock;        /* --tappd-sock (default ./tappd.sock; "" disables) */
     char *external_sock;     /* --external-sock (the Worker API; default external.sock beside
@@ -93,9 +94,10 @@ void sim_config_init(sim_config *c);
 void sim_config_usage(FILE *f);
 void sim_config_free(sim_config *c);
 
-/* Parses argv into c: reads the config file (the --config one, or ./appkeys.json) and
- * then applies the flags over it. Returns 0 on success, 1 when the program should exit
- * successfully (--help, --version), -1 on error (message already printed to stderr). */
+/* Parses argv into c: reads the config file (the --config one, or the default that
+ * sim_identity_default_config finds) and then applies the flags over it. Returns 0 on
+ * success, 1 when the program should exit successfully (--help, --version), -1 on error
+ * (message already printed to stderr). */
 int sim_config_from_args(sim_config *c, int argc, char **argv);
 
 /* Loads a JSON config file into c (fields not in the file keep their values).

@@ -3,8 +3,8 @@
  *   socket files are 0600 by default (--socket-mode changes it); a symlink at a socket
  *   path is refused and its target untouched; a non-loopback --listen is refused unless
  *   --allow-non-loopback (which warns); a config holding private keys that group/others
- *   can read draws a warning; private keys never appear in the simulator's output, even
- *   when a config is rejected or requests fail.
+ *   can read draws a warning (the repository's public test identity does not); private keys never
+ * appear in the simulator's output, even when a config is rejected or requests fail.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -36,7 +36,8 @@ static void test_socket_modes(void **state) {
     assert_int_equal(lstat(s->tappd_sock, &sb), 0);
     assert_int_equal(sb.st_mode & 0777, 0600);
     assert_int_equal(tu_stop(s), 0);
-    const char *a2[] = {"--config", "appkeys.json", "--quiet", "--no-stats", "--socket-mode", "0660", NULL};
+    const char *a2[] = {"--config",      "appkeys.json", "--quiet", "--no-stats",
+                        "--socket-mode", "0660",         NULL};
     s = tu_start(a2);
     assert_int_equal(lstat(s->dstack_sock, &sb), 0);
     assert_int_equal(sb.st_mode & 0777, 0660);
@@ -51,7 +52,8 @@ static void test_symlink_refused(void **state) {
     snprintf(target, sizeof target, "%s/target", dir);
     snprintf(log, sizeof log, "%s/sim.log", dir);
     assert_int_equal(symlink(target, sock), 0); /* dangling: would be created by a bind */
-    const char *args[] = {"--config", "appkeys.json", "--dstack-sock", sock, "--tappd-sock", "", NULL};
+    const char *args[] = {"--config", "appkeys.json", "--dstack-sock", sock, "--tappd-sock", "",
+                          NULL};
     rb_proc p;
     int st = -1;
     assert_int_equal(rb_start(&p, log, sock, args, &st), -1);
@@ -74,8 +76,8 @@ static void test_non_loopback(void **state) {
     rb_tmpdir(dir);
     snprintf(sock, sizeof sock, "%s/d.sock", dir);
     snprintf(log, sizeof log, "%s/sim.log", dir);
-    const char *args[] = {"--config", "appkeys.json", "--dstack-sock", sock, "--tappd-sock", "",
-                          "--listen", "0.0.0.0:0", "--no-stats", NULL};
+    const char *args[] = {"--config", "appkeys.json", "--dstack-sock", sock,         "--tappd-sock",
+                          "",         "--listen",     "0.0.0.0:0",     "--no-stats", NULL};
     rb_proc p;
     int st = -1;
     assert_int_equal(rb_start(&p, log, sock, args, &st), -1);
@@ -85,8 +87,9 @@ static void test_non_loopback(void **state) {
     assert_non_null(strstr(l, "only loopback addresses"));
     free(l);
     /* the explicit opt-in starts, with a warning */
-    const char *args2[] = {"--config", "appkeys.json", "--dstack-sock", sock, "--tappd-sock", "",
-                           "--listen", "0.0.0.0:0", "--allow-non-loopback", "--no-stats", NULL};
+    const char *args2[] = {
+        "--config",  "appkeys.json",         "--dstack-sock", sock, "--tappd-sock", "", "--listen",
+        "0.0.0.0:0", "--allow-non-loopback", "--no-stats",    NULL};
     assert_int_equal(rb_start(&p, log, sock, args2, NULL), 0);
     assert_int_equal(rb_term(&p), 0);
     l = tu_read(log, &n);
@@ -96,17 +99,49 @@ static void test_non_loopback(void **state) {
     rb_rmdir(dir);
 }
 
-static void copy_file(const char *from, const char *to, mode_t mode) {
+/* Copies from to to with mode, replacing the first occurrence of `find` (which must be
+ * there) by `repl` when find is not NULL. */
+static void copy_file_edit(const char *from, const char *to, mode_t mode, const char *find,
+                           const char *repl) {
     size_t n;
     char *b = tu_read(from, &n);
+    const char *at = find ? strstr(b, find) : NULL;
+    if (find) assert_non_null(at);
     FILE *f = fopen(to, "w");
     assert_non_null(f);
-    assert_int_equal(fwrite(b, 1, n, f), n);
+    size_t head = at ? (size_t)(at - b) : n;
+    assert_int_equal(fwrite(b, 1, head, f), head);
+    if (at) {
+        assert_int_equal(fputs(repl, f) >= 0, 1);
+        size_t tail = n - head - strlen(find);
+        assert_int_equal(fwrite(at + strlen(find), 1, tail, f), tail);
+    }
     fclose(f);
     assert_int_equal(chmod(to, mode), 0);
     free(b);
 }
 
+static void copy_file(const char *from, const char *to, mode_t mode) {
+    copy_file_edit(from, to, mode, NULL, NULL);
+}
+
+/* Starts a simulator on cfg and returns whether it warned about the file's mode. */
+static int warns_about_mode(const char *cfg, const char *sock, const char *log) {
+    const char *args[] = {"--config", cfg,       "--dstack-sock", sock, "--tappd-sock",
+                          "",         "--quiet", "--no-stats",    NULL};
+    unlink(log);
+    rb_proc p;
+    assert_int_equal(rb_start(&p, log, sock, args, NULL), 0);
+    assert_int_equal(rb_term(&p), 0);
+    size_t n;
+    char *l = tu_read(log, &n);
+    int warned = strstr(l, "holds private keys") && strstr(l, "chmod 600");
+    free(l);
+    return warned;
+}
+
+/* A key file that group/others can read draws a warning — except the repository's own
+ * appkeys.json, whose keys are public (recognised by its keys, not its name or path). */
 static void test_key_file_permissions(void **state) {
     (void)state;
     char dir[128], sock[200], log[200], cfg[200], compose[200];
@@ -116,22 +151,26 @@ static void test_key_file_permissions(void **state) {
     snprintf(cfg, sizeof cfg, "%s/appkeys.json", dir);
     snprintf(compose, sizeof compose, "%s/app-compose.json", dir);
     copy_file("app-compose.json", compose, 0644);
-    const char *args[] = {"--config", cfg, "--dstack-sock", sock, "--tappd-sock", "", "--quiet",
-                          "--no-stats", NULL};
+    /* the shipped file with another KMS root key, and with another CA key */
+    static const char *const ROOT = "\"kms_root_key\": \"025cb134";
+    static const char *const CA = "BG0wawIBAQQgfgAqQXFSzLDVzXJ7";
     static const mode_t MODES[] = {0644, 0640, 0606, 0600, 0400};
     for (size_t i = 0; i < sizeof MODES / sizeof MODES[0]; i++) {
-        unlink(log);
+        int open_mode = (MODES[i] & 077) != 0;
+        unlink(cfg);
+        copy_file_edit("appkeys.json", cfg, MODES[i], ROOT, "\"kms_root_key\": \"125cb134");
+        assert_int_equal(warns_about_mode(cfg, sock, log), open_mode);
+        unlink(cfg);
+        copy_file_edit("appkeys.json", cfg, MODES[i], CA, "BG0wawIBAQQgfgAqQXFSzLDVzXJ8");
+        assert_int_equal(warns_about_mode(cfg, sock, log), open_mode);
         unlink(cfg);
         copy_file("appkeys.json", cfg, MODES[i]);
-        rb_proc p;
-        assert_int_equal(rb_start(&p, log, sock, args, NULL), 0);
-        assert_int_equal(rb_term(&p), 0);
-        size_t n;
-        char *l = tu_read(log, &n);
-        int warned = strstr(l, "holds private keys") && strstr(l, "chmod 600");
-        assert_int_equal(warned, (MODES[i] & 077) != 0);
-        free(l);
+        assert_int_equal(warns_about_mode(cfg, sock, log), 0);
     }
+    /* upstream's public keys are not ours: a static-mode file still warns */
+    unlink(cfg);
+    copy_file("fixtures/upstream/simulator-appkeys-v0.5.11.json", cfg, 0644);
+    assert_int_equal(warns_about_mode(cfg, sock, log), 1);
     rb_fault(3);
     rb_rmdir(dir);
 }
@@ -142,7 +181,8 @@ static void assert_absent(const char *text, const char *const *secrets, size_t n
         char up[256];
         size_t k;
         for (k = 0; secrets[i][k] && k < sizeof up - 1; k++)
-            up[k] = (char)(secrets[i][k] >= 'a' && secrets[i][k] <= 'f' ? secrets[i][k] - 32 : secrets[i][k]);
+            up[k] = (char)(secrets[i][k] >= 'a' && secrets[i][k] <= 'f' ? secrets[i][k] - 32
+                                                                        : secrets[i][k]);
         up[k] = '\0';
         if (strstr(text, secrets[i]) || strstr(text, up))
             fail_msg("a private key appears in the simulator's output: %.16s…", secrets[i]);
@@ -158,7 +198,8 @@ static void test_private_keys_never_logged(void **state) {
     assert_non_null(j);
     char root_hex[65];
     snprintf(root_hex, sizeof root_hex, "%s", tu_str(j, "kms_root_key"));
-    const char *pem = tu_str(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "key_provider"), "None"), "key");
+    const char *pem =
+        tu_str(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "key_provider"), "None"), "key");
     char pem_lines[8][80];
     size_t npem = 0;
     for (const char *p = strchr(pem, '\n'); p && npem < 8; p = strchr(p + 1, '\n')) {
@@ -173,15 +214,16 @@ static void test_private_keys_never_logged(void **state) {
     snprintf(sock, sizeof sock, "%s/d.sock", dir);
     snprintf(tsock, sizeof tsock, "%s/t.sock", dir);
     snprintf(log, sizeof log, "%s/sim.log", dir);
-    const char *args[] = {"--config", "appkeys.json", "--dstack-sock", sock, "--tappd-sock", tsock,
-                          "--listen", "127.0.0.1:0", NULL};
+    const char *args[] = {"--config", "appkeys.json", "--dstack-sock", sock, "--tappd-sock",
+                          tsock,      "--listen",     "127.0.0.1:0",   NULL};
     rb_proc p;
     assert_int_equal(rb_start(&p, log, sock, args, NULL), 0);
     cJSON *meta = tu_ok(sock, "/GetMeta", "{}");
     uint8_t root[32], app_id[20], app_key[32], app_pub[33], link[65];
     tu_hex(root_hex, root, 32);
     tu_hex(tu_str(meta, "app_id"), app_id, 20);
-    assert_int_equal(ds_variant_kms_issue(DS_VARIANT_CANONICAL, root, app_id, app_key, app_pub, link), DS_OK);
+    assert_int_equal(
+        ds_variant_kms_issue(DS_VARIANT_CANONICAL, root, app_id, app_key, app_pub, link), DS_OK);
     char app_hex[65];
     ds_hex_encode(app_key, 32, app_hex);
     cJSON_Delete(meta);
@@ -200,7 +242,8 @@ static void test_private_keys_never_logged(void **state) {
     char *out = tu_read(log, &n);
     const char *secrets[12] = {root_hex, app_hex};
     size_t ns = 2;
-    for (size_t i = 0; i < npem; i++) secrets[ns++] = pem_lines[i];
+    for (size_t i = 0; i < npem; i++)
+        secrets[ns++] = pem_lines[i];
     assert_absent(out, secrets, ns);
     free(out);
 
@@ -228,8 +271,15 @@ static void test_private_keys_never_logged(void **state) {
         assert_null(strstr(l, frag));
         free(l);
         /* and on the command line */
-        const char *a2[] = {"--config", "appkeys.json", "--kms-root-key", BAD_KEYS[i],
-                            "--dstack-sock", sock, "--tappd-sock", "", NULL};
+        const char *a2[] = {"--config",
+                            "appkeys.json",
+                            "--kms-root-key",
+                            BAD_KEYS[i],
+                            "--dstack-sock",
+                            sock,
+                            "--tappd-sock",
+                            "",
+                            NULL};
         unlink(log);
         assert_int_equal(rb_start(&p, log, sock, a2, &st), -1);
         l = tu_read(log, &n);
