@@ -5,10 +5,11 @@
 #   make test     set up (installs what is missing), build, run every suite
 #   make asan     build everything with ASan+UBSan into build/asan/
 #   make bench    benchmarks (figures, never pass/fail)
+#   make install  install tools, libdstack, headers, pkg-config file, man pages (PREFIX, DESTDIR)
 #   make clean    remove build/
 #
 # Each component adds its own rules from a fragment: lib/lib.mk, simulator/simulator.mk,
-# harness/harness.mk, tests/tests.mk, contracts/contracts.mk.
+# harness/harness.mk, tests/*.mk, contracts/contracts.mk; mk/install.mk has install/uninstall.
 
 .DEFAULT_GOAL := all
 SHELL := /bin/bash
@@ -56,6 +57,7 @@ TEST_TARGETS :=
 include lib/lib.mk
 -include simulator/simulator.mk
 -include harness/harness.mk
+include mk/install.mk
 -include $(wildcard tests/*.mk)
 -include contracts/contracts.mk
 
@@ -66,8 +68,8 @@ setup:
 	@scripts/setup.sh
 
 run: setup
-	@$(MAKE) --no-print-directory all
-	exec $(BIN)/dstack-simulator --config appkeys.json
+	@$(MAKE) --no-print-directory -s all
+	@exec $(BIN)/dstack-simulator --config appkeys.json
 
 # make test: install what is missing, build (plain and sanitized), run every suite.
 test: setup

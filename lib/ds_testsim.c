@@ -33,7 +33,8 @@ void ds_testsim_dump_log(const ds_testsim *ts) {
     fprintf(stderr, "---- simulator log (%s) ----\n", ts->log_path);
     char buf[4096];
     size_t n;
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0) fwrite(buf, 1, n, stderr);
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+        fwrite(buf, 1, n, stderr);
     fprintf(stderr, "---- end of simulator log ----\n");
     fclose(f);
 }
@@ -50,7 +51,8 @@ ds_err ds_testsim_start(ds_testsim *ts, const char *binary, const char *const *e
     memset(ts, 0, sizeof(*ts));
     ts->pid = -1;
     if (!binary) binary = getenv("DSTACK_SIMULATOR_BIN");
-    if (!binary || !*binary) binary = "build/bin/dstack-simulator";
+    if (!binary || !*binary)
+        binary = access(DS_TESTSIM_TREE_BIN, X_OK) == 0 ? DS_TESTSIM_TREE_BIN : "dstack-simulator";
     const char *tmp = getenv("TMPDIR");
     if (!tmp || !*tmp || strlen(tmp) > 60) tmp = "/tmp"; /* sun_path is only 108 bytes */
     snprintf(ts->dir, sizeof ts->dir, "%s/dssim.XXXXXX", tmp);
@@ -61,7 +63,8 @@ ds_err ds_testsim_start(ds_testsim *ts, const char *binary, const char *const *e
     snprintf(ts->log_path, sizeof ts->log_path, "%s/simulator.log", ts->dir);
 
     size_t nextra = 0;
-    while (extra_args && extra_args[nextra]) nextra++;
+    while (extra_args && extra_args[nextra])
+        nextra++;
     const char **argv = calloc(nextra + 7, sizeof(*argv));
     if (!argv) {
         cleanup_dir(ts);
@@ -73,7 +76,8 @@ ds_err ds_testsim_start(ds_testsim *ts, const char *binary, const char *const *e
     argv[i++] = ts->dstack_sock;
     argv[i++] = "--tappd-sock";
     argv[i++] = ts->tappd_sock;
-    for (size_t k = 0; k < nextra; k++) argv[i++] = extra_args[k];
+    for (size_t k = 0; k < nextra; k++)
+        argv[i++] = extra_args[k];
     argv[i] = NULL;
 
     int logfd = open(ts->log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -85,7 +89,7 @@ ds_err ds_testsim_start(ds_testsim *ts, const char *binary, const char *const *e
         if (getppid() != parent) _exit(1);
         dup2(logfd, 1);
         dup2(logfd, 2);
-        execv(binary, (char *const *)argv);
+        execvp(binary, (char *const *)argv); /* a name without '/' is looked up in PATH */
         fprintf(stderr, "ds_testsim: exec %s: %s\n", binary, strerror(errno));
         _exit(127);
     }

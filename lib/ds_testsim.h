@@ -7,9 +7,11 @@
  *   int status = ds_testsim_stop(&sim);   // 0: exited cleanly and removed its sockets
  *
  * The binary is `binary`, else $DSTACK_SIMULATOR_BIN, else build/bin/dstack-simulator
- * (relative to the working directory). The simulator gets --dstack-sock and --tappd-sock
- * in a fresh mkdtemp directory plus the extra arguments (its external.sock lands beside
- * them); its output goes to a log file
+ * (relative to the working directory: a source tree) when it exists, else
+ * dstack-simulator from PATH (an installed one). A `binary` without a '/' is looked up
+ * in PATH too. The simulator gets --dstack-sock and --tappd-sock in a fresh mkdtemp
+ * directory plus the extra arguments (its external.sock lands beside them); its output
+ * goes to a log file
  * there (printed to stderr when start-up fails). Ready = its dstack socket accepts a
  * connection (polled for up to 20 s, which covers sanitizer builds). The simulator gets
  * SIGTERM if the test process dies first (Linux PR_SET_PDEATHSIG), so a failing test never
@@ -21,6 +23,8 @@
 #include <sys/types.h>
 
 #include "ds_err.h"
+
+#define DS_TESTSIM_TREE_BIN "build/bin/dstack-simulator"
 
 typedef struct {
     pid_t pid;

@@ -12,7 +12,8 @@ cd "$(dirname "$0")/.."
 APT_PKGS=(libsecp256k1-dev libssl-dev libcurl4-openssl-dev libcjson-dev libyaml-dev
           libcmocka-dev libevent-dev pkg-config curl nodejs npm
           clang libclang-rt-14-dev valgrind    # fuzz smoke (libFuzzer), memcheck suite
-          chromium)                            # the dashboard's browser test (tests/browser)
+          chromium                             # the dashboard's browser test (tests/browser)
+          man-db groff-base)                   # man page checks (make test-man)
 
 missing=()
 for p in "${APT_PKGS[@]}"; do
