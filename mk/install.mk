@@ -80,7 +80,8 @@ uninstall:
 	rm -f $(addprefix $(DESTDIR)$(PKGDATADIR)/,appkeys.json app-compose.json)
 	rm -f $(INSTALL_CONTRACTS:contracts/src/%=$(DESTDIR)$(PKGDATADIR)/contracts/%)
 	rm -f $(INSTALL_EXAMPLES:tests/install/%=$(DESTDIR)$(PKGDATADIR)/examples/%)
-	-rmdir $(DESTDIR)$(INCLUDEDIR)/dstack $(DESTDIR)$(PKGDATADIR)/contracts \
-	  $(DESTDIR)$(PKGDATADIR)/examples $(DESTDIR)$(PKGDATADIR) 2>/dev/null
+	for d in $(DESTDIR)$(INCLUDEDIR)/dstack $(DESTDIR)$(PKGDATADIR)/contracts \
+	  $(DESTDIR)$(PKGDATADIR)/examples $(DESTDIR)$(PKGDATADIR); do \
+	  if [ -d "$$d" ]; then rmdir --ignore-fail-on-non-empty "$$d"; fi; done
 
 -include $(wildcard $(BUILD)/pic/lib/*.d)
