@@ -236,7 +236,9 @@ int main(int argc, char **argv) {
     }
     sim_workers_set_conn_limit(&app.workers, &app.connlimit);
     app.srv = sim_workers_acceptor(&app.workers);
-    if (open_listeners(&app) != 0) goto out;
+    /* SIGINT/SIGTERM are caught before any socket listens: a client that sees the socket
+     * accept and signals at once gets a clean stop, not the default action (killed, sockets
+     * left behind). The callback runs in the event loop, after the listeners are open. */
     sim_sockfile *const files[SIM_DRAIN_FILES] = {&app.dstack_file, &app.tappd_file,
                                                    &app.external_file};
     sim_drain_init(&app.drain, app.base, &app.workers, &app.connlimit, files,
@@ -245,6 +247,7 @@ int main(int argc, char **argv) {
     app.sigterm = evsignal_new(app.base, SIGTERM, on_signal, &app);
     if (!app.sigint || !app.sigterm || event_add(app.sigint, NULL) || event_add(app.sigterm, NULL))
         goto out;
+    if (open_listeners(&app) != 0) goto out;
     if (!app.cfg.quiet) banner(&app);
     event_base_dispatch(app.base);
     exit_code = 0;
