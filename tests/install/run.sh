@@ -4,8 +4,9 @@
 #   * every file is where the layout says (tools, libdstack.a, libdstack.so with its soname,
 #     headers, pkg-config file, man pages, default identity, contracts, example);
 #   * tests/install/test_devkit.c, copied to a temp directory and built with nothing but
-#     pkg-config against the install, starts a simulator (ds_testsim, the installed
-#     dstack-simulator from PATH) and verifies a GetKey chain to the root it printed;
+#     pkg-config against the install (libdstack.so, and libdstack.a), starts a simulator
+#     (ds_testsim, the installed dstack-simulator from PATH) and verifies a GetKey chain to
+#     the root it printed;
 #   * the installed dstack-simulator runs from a directory with no appkeys.json: it uses the
 #     installed identity, prints its start-up block first and no file-mode warning;
 #   * a DESTDIR install stages under DESTDIR with paths naming PREFIX;
@@ -85,6 +86,20 @@ run_suite() {
   grep -q '^\[  PASSED  \] 3 test(s)' suite.log
 }
 check "out-of-tree suite: ds_testsim starts the installed simulator, GetKey chain verifies to the printed root" run_suite
+
+# the same suite linked with the static libdstack.a; its dependencies (the .pc's Requires and
+# Requires.private) stay shared, as Debian ships no static libcurl dependency chain
+run_static() {
+  local libs
+  libs=$(pkg-config --libs dstack-devkit libsecp256k1 libcurl cmocka)
+  # shellcheck disable=SC2046,SC2086
+  cc -std=c11 -Wall -Wextra -Werror -o test_devkit_static test_devkit.c \
+    $(pkg-config --cflags dstack-devkit cmocka) ${libs/-ldstack/-l:libdstack.a}
+  if readelf -d test_devkit_static | grep -q 'NEEDED.*libdstack'; then echo "links libdstack.so"; return 1; fi
+  PATH="$prefix/bin:$PATH" ./test_devkit_static 2>&1 | tee suite-static.log
+  grep -q '^\[  PASSED  \] 3 test(s)' suite-static.log
+}
+check "out-of-tree suite linked with the static libdstack.a: passes" run_static
 
 # --- the installed simulator from a directory without appkeys.json
 run_installed() {
