@@ -338,6 +338,16 @@ static void note_failure(rb_load *l, const char *what, const char *kind) {
         snprintf(l->first_failure, sizeof l->first_failure, "%s: %s", kind, what);
 }
 
+/* Whether an idle keep-alive connection was closed by the server (EOF or an error waiting to
+ * be read): what any keep-alive client checks before it reuses a connection, so that a
+ * graceful close between requests (a drain) is not mistaken for a reset. */
+static int idle_conn_closed(int fd) {
+    struct pollfd p = {fd, POLLIN, 0};
+    if (poll(&p, 1, 0) <= 0) return 0;
+    char c;
+    return recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) <= 0;
+}
+
 static void *load_thread(void *arg) {
     load_arg *a = arg;
     rb_load *l = a->l;
@@ -351,6 +361,10 @@ static void *load_thread(void *arg) {
         build_request(kind, n, l->keepalive, &req, &tappd);
         n++;
         int *fd = &fds[tappd];
+        if (*fd >= 0 && idle_conn_closed(*fd)) {
+            close(*fd);
+            *fd = -1;
+        }
         if (*fd < 0) {
             *fd = rb_connect(tappd ? l->tappd_sock : l->dstack_sock);
             if (*fd < 0) {
