@@ -1,9 +1,5 @@
-/* ds_qverify.c — the quote verifier's flow and result (see ds_qverify.h for the steps).
- *
- * Every step runs when its inputs are available, so a result lists all failed steps,
- * not only the first; a step whose input is already broken (e.g. the QE identity policy
- * when the QE identity JSON did not parse) is skipped, its cause being recorded.
- */
+/* ds_qverify.c — the quote verifier's result (reasons, advisories, JSON) and the one-shot
+ * ds_qverify, a fresh context per call (the flow itself is in ds_qverify_ctx.c). */
 #include "ds_qverify_internal.h"
 
 #include <stdarg.h>
@@ -11,10 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/err.h>
-
-#include "ds_hash.h"
-#include "ds_p256.h"
 
 static int push_str(char ***arr, size_t *n, const char *s) {
     char **na = realloc(*arr, (*n + 1) * sizeof **arr);
@@ -60,143 +52,17 @@ int ds_tcb_status_severity(const char *s) {
     return 100;
 }
 
-/* Chain + signature over the exact JSON bytes, for TCB info and QE identity. */
-static void check_signed(ds_qverify_result *r, const char *chain_step, const char *sig_step,
-                         const char *chain_pem, const char *json, const uint8_t sig[64],
-                         X509 *root, X509_CRL *const crls[2], int64_t now) {
-    STACK_OF(X509) *certs = chain_pem ? qv_pem_certs(chain_pem, strlen(chain_pem)) : NULL;
-    uint8_t xy[64];
-    if (!certs || sk_X509_num(certs) < 2) {
-        qv_fail(r, chain_step, "issuer chain needs at least 2 PEM certificates");
-    } else if (qv_verify_chain(r, chain_step, certs, root, crls, now, 1)) {
-        if (!qv_cert_pub(sk_X509_value(certs, 0), xy))
-            qv_fail(r, sig_step, "signer key is not P-256");
-        else if (!json || ds_p256_verify(xy, (const uint8_t *)json, strlen(json), sig) != DS_OK)
-            qv_fail(r, sig_step, "signature does not verify");
-    }
-    sk_X509_pop_free(certs, X509_free);
-}
-
-static void check_td_attributes(ds_qverify_result *r, const uint8_t a[8]) {
-    uint32_t reserved_lower = (uint32_t)(a[3] & 0x0f) << 16 | (uint32_t)a[2] << 8 | a[1];
-    uint32_t reserved_other = (uint32_t)(a[7] & 0x7f) << 24 | (uint32_t)a[6] << 16 |
-                              (uint32_t)a[5] << 8 | a[4];
-    if (a[0] != 0) qv_fail(r, "td_attributes", "debug TD (TUD byte 0 = 0x%02x)", a[0]);
-    if (reserved_lower || (a[3] & 0x20) || reserved_other)
-        qv_fail(r, "td_attributes", "reserved bits are set");
-    if (!(a[3] & 0x10)) qv_fail(r, "td_attributes", "SEPT_VE_DISABLE is not set");
-}
-
-static X509_CRL *load_crl(ds_qverify_result *r, const uint8_t *der, size_t len, const char *name) {
-    const unsigned char *p = der;
-    X509_CRL *c = der && len ? d2i_X509_CRL(NULL, &p, (long)len) : NULL;
-    if (!c || p != der + len) {
-        X509_CRL_free(c);
-        c = NULL;
-        qv_fail(r, "crl", "%s is not a DER CRL", name);
-    }
-    return c;
-}
-
-/* Steps that need the parsed quote. */
-static void check_quote(ds_qverify_result *r, const uint8_t *buf, const ds_quote *q, X509 *root,
-                        X509_CRL *const crls[2], int64_t now, const cJSON *tcb,
-                        const cJSON *qeid) {
-    STACK_OF(X509) *certs = qv_pem_certs((const char *)q->inner_cert, q->inner_cert_len);
-    uint8_t pck_xy[64], h[32];
-    int pck_ok = 0;
-    if (!certs || sk_X509_num(certs) < 2) {
-        qv_fail(r, "pck_chain", "the quote carries fewer than 2 PEM certificates");
-    } else if (qv_verify_chain(r, "pck_chain", certs, root, crls, now, 1)) {
-        X509 *leaf = sk_X509_value(certs, 0);
-        if (!qv_cert_pub(leaf, pck_xy)) qv_fail(r, "pck_chain", "PCK key is not P-256");
-        else pck_ok = 1;
-        qv_pck_extension(r, leaf);
-    }
-    if (pck_ok && ds_p256_verify(pck_xy, q->qe_report, DS_QE_REPORT_LEN, q->qe_report_sig) != DS_OK)
-        qv_fail(r, "qe_report_signature", "QE report is not signed by the PCK key");
-    /* report_data = SHA-256(attestation key ‖ QE auth data) ‖ 32 zero bytes */
-    uint8_t *hd = malloc(64 + q->qe_auth_len);
-    static const uint8_t ZERO32[32] = {0};
-    if (!hd) {
-        r->oom = 1;
-    } else {
-        memcpy(hd, q->att_pub, 64);
-        if (q->qe_auth_len) memcpy(hd + 64, q->qe_auth_data, q->qe_auth_len);
-        ds_sha256(hd, 64 + q->qe_auth_len, h);
-        free(hd);
-        if (memcmp(q->qe_report + 320, h, 32) != 0 || memcmp(q->qe_report + 352, ZERO32, 32) != 0)
-            qv_fail(r, "qe_report_binding", "QE report does not bind the attestation key");
-    }
-    if (qeid) qv_qe_identity_policy(r, qeid, q->qe_report);
-    if (ds_p256_verify(q->att_pub, buf, DS_QUOTE_SIGNED_LEN, q->signature) != DS_OK)
-        qv_fail(r, "quote_signature", "quote is not signed by its attestation key");
-    if (tcb && r->have_pck) qv_tcb_match(r, tcb, &q->report);
-    check_td_attributes(r, q->report.td_attributes);
-    sk_X509_pop_free(certs, X509_free);
-}
-
 ds_err ds_qverify(const uint8_t *quote, size_t quote_len, const uint8_t *root_der,
                   size_t root_der_len, const ds_collateral *col, int64_t now,
                   ds_qverify_result *res) {
     if (!res) return DS_ERR_ARG;
     memset(res, 0, sizeof(*res));
     if (!quote || !root_der || !col) return DS_ERR_ARG;
-    ds_quote q;
-    int quote_ok = 0;
-    if (ds_quote_parse(quote, quote_len, &q) != DS_OK) {
-        qv_fail(res, "quote", "not a well-formed v4 TDX quote");
-    } else {
-        res->have_quote = 1;
-        res->header = q.header;
-        res->report = q.report;
-        if (q.header.att_key_type != 2) qv_fail(res, "quote", "attestation key type is not 2 (P-256)");
-        else if (q.cert_type != DS_CERT_TYPE_QE_REPORT)
-            qv_fail(res, "quote", "certification data type %u is not 6", q.cert_type);
-        else if (q.inner_cert_type != DS_CERT_TYPE_PCK_CHAIN)
-            qv_fail(res, "quote", "inner certification data type %u is not 5", q.inner_cert_type);
-        else quote_ok = 1;
-    }
-    const unsigned char *rp = root_der;
-    X509 *root = d2i_X509(NULL, &rp, (long)root_der_len);
-    if (!root || rp != root_der + root_der_len) {
-        X509_free(root);
-        root = NULL;
-        qv_fail(res, "root", "trusted root is not a DER certificate");
-    }
-    X509_CRL *crls[2] = {load_crl(res, col->root_ca_crl, col->root_ca_crl_len, "root_ca_crl"),
-                         load_crl(res, col->pck_crl, col->pck_crl_len, "pck_crl")};
-    cJSON *tcb = qv_tcb_info_parse(res, col->tcb_info, now);
-    cJSON *qeid = qv_qe_identity_parse(res, col->qe_identity, now);
-    check_signed(res, "tcb_info_chain", "tcb_info_signature", col->tcb_info_issuer_chain,
-                 col->tcb_info, col->tcb_info_signature, root, crls, now);
-    check_signed(res, "qe_identity_chain", "qe_identity_signature", col->qe_identity_issuer_chain,
-                 col->qe_identity, col->qe_identity_signature, root, crls, now);
-    if (col->pck_crl_issuer_chain && col->pck_crl_issuer_chain[0]) {
-        STACK_OF(X509) *cc = qv_pem_certs(col->pck_crl_issuer_chain,
-                                          strlen(col->pck_crl_issuer_chain));
-        if (!cc) qv_fail(res, "pck_crl_chain", "no PEM certificate");
-        else qv_verify_chain(res, "pck_crl_chain", cc, root, crls, now, 0);
-        sk_X509_pop_free(cc, X509_free);
-    }
-    if (quote_ok) check_quote(res, quote, &q, root, crls, now, tcb, qeid);
-    if (res->platform_status[0] && res->qe_status[0]) {
-        int a = ds_tcb_status_severity(res->platform_status);
-        int b = ds_tcb_status_severity(res->qe_status);
-        snprintf(res->status, sizeof res->status, "%s",
-                 b > a ? res->qe_status : res->platform_status);
-        if (ds_tcb_status_severity(res->status) > 5)
-            qv_fail(res, "tcb_status", "TCB status %s is not acceptable", res->status);
-    }
-    cJSON_Delete(tcb);
-    cJSON_Delete(qeid);
-    X509_CRL_free(crls[0]);
-    X509_CRL_free(crls[1]);
-    X509_free(root);
-    ERR_clear_error();
-    if (res->oom) return DS_ERR_NOMEM;
-    res->ok = res->n_reasons == 0 && res->status[0] != '\0';
-    return res->ok ? DS_OK : DS_ERR_VERIFY;
+    ds_qverify_ctx *ctx = ds_qverify_ctx_new();
+    if (!ctx) return DS_ERR_NOMEM;
+    ds_err e = ds_qverify_ctx_verify(ctx, quote, quote_len, root_der, root_der_len, col, now, res);
+    ds_qverify_ctx_free(ctx);
+    return e;
 }
 
 static void jhex(ds_buf *b, const char *k, const uint8_t *p, size_t n, int comma) {

@@ -112,6 +112,43 @@ ds_err ds_qverify(const uint8_t *quote, size_t quote_len, const uint8_t *root_de
                   size_t root_der_len, const ds_collateral *col, int64_t now,
                   ds_qverify_result *res);
 
+/* ---- a reusable verification context ---------------------------------------------------
+ *
+ * ds_qverify checks the trusted root and the whole collateral (CRLs, TCB info, QE identity,
+ * their issuer chains and signatures) on every call. A context remembers that work: the
+ * first verification under a (root, collateral) pair checks the collateral once; while the
+ * same bytes are given again and `now` stays strictly inside the interval where every
+ * time-bound input of that check is valid (certificate validity, CRL thisUpdate/nextUpdate,
+ * TCB info and QE identity issueDate/nextUpdate), later quotes reuse it and pay only their
+ * own checks. A PCK certificate chain that verified is remembered the same way (keyed by
+ * its exact bytes, a few chains at most). Outside that interval, or when the collateral did
+ * not verify, every call does the full check again, so a context gives exactly the result
+ * (ok, statuses, advisories, reasons in order) ds_qverify gives for the same inputs.
+ *
+ * A context is not thread-safe: use one per thread. */
+typedef struct ds_qverify_ctx ds_qverify_ctx;
+
+/* A new, empty context. Returns it, or NULL when out of memory. */
+ds_qverify_ctx *ds_qverify_ctx_new(void);
+void ds_qverify_ctx_free(ds_qverify_ctx *ctx);
+
+/* ds_qverify through ctx: same arguments, same result and return values. The context
+ * keeps its own copies of root_der and col. */
+ds_err ds_qverify_ctx_verify(ds_qverify_ctx *ctx, const uint8_t *quote, size_t quote_len,
+                             const uint8_t *root_der, size_t root_der_len,
+                             const ds_collateral *col, int64_t now, ds_qverify_result *res);
+
+/* What the context holds (for tests and metrics): whether its collateral check is
+ * reusable, the open interval (from, until) in Unix seconds where it is, and how many
+ * collateral checks and PCK chain checks it has run so far. */
+typedef struct {
+    int prepared;
+    int64_t valid_from, valid_until;
+    unsigned long collateral_checks, chain_checks;
+} ds_qverify_ctx_stats;
+
+void ds_qverify_ctx_get_stats(const ds_qverify_ctx *ctx, ds_qverify_ctx_stats *out);
+
 /* The result as JSON: {"ok","status","platform_status","qe_status","advisory_ids",
  * "reasons", "header":{...}, "report":{...hex fields...}, "pck":{...}} (header/report/pck
  * only when known), appended to out. Returns DS_OK, DS_ERR_ARG or DS_ERR_NOMEM. */

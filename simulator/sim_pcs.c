@@ -1,6 +1,14 @@
 /* sim_pcs.c — the simulated Intel PKI, published: PCS v4-shaped collateral endpoints, the
  * root CA and dcap-qvl collateral over HTTP, and the same as files for --write-pki.
- * The PKI itself (deterministic from the config's quote_key_seed) lives in lib/ds_pki. */
+ * The PKI itself (deterministic from the config's quote_key_seed) lives in lib/ds_pki.
+ *
+ * Also published: the measurements this simulator's quotes carry for its os_image_hash and
+ * vm_config, in upstream dstack-verifier's image-cache layout (lib/ds_imgcache.h), so a
+ * verifier's OS-image stage can check them without downloading anything:
+ *   GET /sim/image-cache                         {"os_image_hash","vm_config","vm_config_key",
+ *                                                 "metadata","measurements"} (paths)
+ *   GET /sim/images/<os_image_hash>/metadata.json, GET /sim/measurements/<key>.json
+ * and, for --write-pki DIR, DIR/images/… and DIR/measurements/… as files. */
 #include "sim_pcs.h"
 
 #include <errno.h>
@@ -8,6 +16,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+
+#include "ds_hex.h"
+#include "ds_imgcache.h"
+#include "ds_quote.h"
 
 static int has_prefix(const char *s, const char *p) { return strncmp(s, p, strlen(p)) == 0; }
 
@@ -50,6 +62,71 @@ static int route_pcs(sim_state *st, const sim_http_request *req, int *status, ds
     return 1;
 }
 
+int sim_pcs_measurements(sim_state *st, ds_measurements *m) {
+    static const uint8_t ZERO_RD[64] = {0};
+    sim_snapshot snap;
+    ds_quote q;
+    ds_buf qb;
+    ds_buf_init(&qb);
+    if (sim_snapshot_take(st, DS_EVENTLOG_STRIPPED, &snap) != 0) return -1;
+    int rc = sim_quote_build(st, (const uint8_t(*)[48])snap.rtmr, ZERO_RD, &qb) != 0 ||
+                     ds_quote_parse((const uint8_t *)qb.data, qb.len, &q) != DS_OK
+                 ? -1
+                 : 0;
+    if (rc == 0) {
+        memcpy(m->mrtd, q.report.mr_td, 48);
+        memcpy(m->rtmr0, q.report.rt_mr[0], 48);
+        memcpy(m->rtmr1, q.report.rt_mr[1], 48);
+        memcpy(m->rtmr2, q.report.rt_mr[2], 48);
+    }
+    sim_snapshot_free(&snap);
+    ds_buf_free(&qb);
+    return rc;
+}
+
+/* The image-cache names of this simulator: os_image_hash hex and the vm_config key. */
+static int image_names(const sim_state *st, char hash[65], char key[65]) {
+    ds_vmconfig c;
+    if (ds_vmconfig_parse(st->vm_config, strlen(st->vm_config), &c, NULL, 0) != DS_OK) return -1;
+    int rc = c.os_image_hash_len == 32 && ds_vmconfig_cache_key(&c, key) == DS_OK ? 0 : -1;
+    if (rc == 0) ds_hex_encode(c.os_image_hash, 32, hash);
+    ds_vmconfig_free(&c);
+    return rc;
+}
+
+static void route_images(sim_state *st, const char *p, const sim_http_request *req, int *status,
+                         ds_buf *body) {
+    char hash[65], key[65], want_meta[200], want_meas[200];
+    ds_measurements m;
+    if (image_names(st, hash, key) != 0) {
+        error_reply(404, "this simulator's vm_config has no 32-byte os_image_hash: no image "
+                         "measurements are published", status, body);
+        return;
+    }
+    snprintf(want_meta, sizeof want_meta, "/sim/images/%s/metadata.json", hash);
+    snprintf(want_meas, sizeof want_meas, "/sim/measurements/%s.json", key);
+    *status = 200;
+    if (!strcmp(p, "/sim/image-cache")) {
+        ds_buf_puts(body, "{\"os_image_hash\":\"");
+        ds_buf_puts(body, hash);
+        ds_buf_puts(body, "\",\"vm_config\":");
+        ds_buf_json_str(body, st->vm_config, strlen(st->vm_config));
+        ds_buf_printf(body, ",\"vm_config_key\":\"%s\",\"metadata\":\"%s\",\"measurements\":\"%s\"}",
+                      key, want_meta, want_meas);
+    } else if (!strcmp(p, want_meta)) {
+        ds_image_metadata_json("dstack-simulator", body);
+    } else if (!strcmp(p, want_meas)) {
+        if (sim_pcs_measurements(st, &m) != 0) error_reply(500, "out of memory", status, body);
+        else ds_measurements_to_json(&m, body);
+    } else {
+        char msg[600];
+        snprintf(msg, sizeof msg, "no such image-cache entry: this simulator publishes %s and %s "
+                                  "(index: /sim/image-cache)", want_meta, want_meas);
+        error_reply(404, msg, status, body);
+    }
+    (void)req;
+}
+
 int sim_pcs_route(sim_state *st, const sim_http_request *req, int *status, ds_buf *body) {
     const char *p = req->path;
     if (has_prefix(p, "/sgx/certification/") || has_prefix(p, "/tdx/certification/")) {
@@ -58,6 +135,12 @@ int sim_pcs_route(sim_state *st, const sim_http_request *req, int *status, ds_bu
             return 1;
         }
         return route_pcs(st, req, status, body);
+    }
+    if (!strcmp(p, "/sim/image-cache") || has_prefix(p, "/sim/images/") ||
+        has_prefix(p, "/sim/measurements/")) {
+        if (strcmp(req->method, "GET")) error_reply(405, "image-cache paths answer GET only", status, body);
+        else route_images(st, p, req, status, body);
+        return 1;
     }
     if (!has_prefix(p, "/sim/pki/")) return 0;
     *status = 200;
@@ -113,6 +196,13 @@ int sim_pcs_write_dir(const sim_state *st, const char *dir, char *err, size_t er
                !write_file(dir, "pcs_tcb_info.json", tcb.data, tcb.len, err, errcap) &&
                !write_file(dir, "pcs_qe_identity.json", qe.data, qe.len, err, errcap)) {
         rc = 0;
+    }
+    ds_measurements m;
+    char hash[65], key[65];
+    if (rc == 0 && image_names(st, hash, key) == 0) { /* no 32-byte os_image_hash: nothing to publish */
+        if (sim_pcs_measurements((sim_state *)st, &m) != 0 ||
+            ds_imgcache_write(dir, st->vm_config, &m, "dstack-simulator", err, errcap) != DS_OK)
+            rc = -1;
     }
     ds_buf_free(&col);
     ds_buf_free(&tcb);

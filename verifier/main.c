@@ -16,11 +16,14 @@
 #include "ds_pki.h"
 #include "vf.h"
 #include "vf_cli.h"
+#include "vf_serve.h"
 
 static const char *USAGE =
     "usage: dstack-verify [options]                 verify a dstack endpoint (six steps)\n"
     "       dstack-verify quote [options]           verify a quote + expected payload\n"
     "                                               (dstack-verify quote --help)\n"
+    "       dstack-verify serve [options]           upstream dstack-verifier's HTTP API\n"
+    "                                               (dstack-verify serve --help)\n"
     "\n"
     "  --endpoint PATH|URL   dstack agent socket or http://127.0.0.1:PORT\n"
     "                        (default $DSTACK_SIMULATOR_ENDPOINT)\n"
@@ -180,6 +183,7 @@ out:
 
 int main(int argc, char **argv) {
     if (argc > 1 && !strcmp(argv[1], "quote")) return vf_quote_main(argc - 1, argv + 1);
+    if (argc > 1 && !strcmp(argv[1], "serve")) return vf_serve_main(argc - 1, argv + 1);
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             fputs(USAGE, stdout);
