@@ -22,7 +22,7 @@ $(BUILD)/obj/tests/verify/%.o: ALL_CFLAGS += $(CMOCKA_CFLAGS) -Itests/unit -Iver
 
 ALL_BINS += $(BIN)/dstack-verify $(VF_TEST_BINS)
 
-.PHONY: test-verify test-verify-unit test-verify-e2e
+.PHONY: test-verify test-verify-unit test-verify-e2e test-verify-serve
 test-verify-unit:
 	@$(MAKE) --no-print-directory $(VF_TEST_SRCS:tests/verify/%.c=build/tests/verify/%)
 	@$(MAKE) --no-print-directory SANITIZE=1 $(VF_TEST_SRCS:tests/verify/%.c=build/asan/tests/verify/%)
@@ -34,6 +34,13 @@ test-verify-e2e:
 	@$(MAKE) --no-print-directory SANITIZE=1 build/asan/bin/dstack-verify
 	@tests/verify/e2e.sh build/bin/dstack-verify build/asan/bin/dstack-verify
 
-test-verify: test-verify-unit test-verify-e2e
+# `dstack-verify serve` (upstream dstack-verifier's API) against real simulators, both builds.
+test-verify-serve:
+	@$(MAKE) --no-print-directory build/bin/dstack-verify build/bin/dstack-simulator
+	@$(MAKE) --no-print-directory SANITIZE=1 build/asan/bin/dstack-verify
+	@set -e; for b in build/bin/dstack-verify build/asan/bin/dstack-verify; do \
+	  echo "--- serve: $$b"; DSTACK_VERIFY=$$b node --test tests/verify/serve.test.mjs; done
+
+test-verify: test-verify-unit test-verify-e2e test-verify-serve
 
 TEST_TARGETS += test-verify

@@ -41,12 +41,40 @@ static inline void test_quote(ds_pki *p, ds_buf *out) {
     assert_false(out->oom);
 }
 
+/* ds_qverify, checked against a context: the same inputs through one long-lived context
+ * (kept across calls, so the collateral and PCK chain checks are reused whenever they
+ * can be), twice, must give a result whose JSON is byte-identical to the one-shot's. */
+static inline ds_err test_qverify_checked(const uint8_t *quote, size_t quote_len,
+                                          const uint8_t *root, size_t root_len,
+                                          const ds_collateral *col, int64_t now,
+                                          ds_qverify_result *res) {
+    static ds_qverify_ctx *ctx;
+    ds_err e = ds_qverify(quote, quote_len, root, root_len, col, now, res);
+    if (!res || !quote || !root || !col) return e;
+    if (!ctx) ctx = ds_qverify_ctx_new();
+    ds_buf want;
+    ds_buf_init(&want);
+    ds_qverify_result_json(res, &want);
+    for (int pass = 0; pass < 2; pass++) {
+        ds_qverify_result r2;
+        ds_buf got;
+        ds_buf_init(&got);
+        assert_int_equal(ds_qverify_ctx_verify(ctx, quote, quote_len, root, root_len, col, now, &r2), e);
+        ds_qverify_result_json(&r2, &got);
+        assert_string_equal(got.data, want.data);
+        ds_buf_free(&got);
+        ds_qverify_result_free(&r2);
+    }
+    ds_buf_free(&want);
+    return e;
+}
+
 /* Verifies with p's root and the given collateral at `now`. */
 static inline ds_err test_verify(const ds_buf *q, const ds_pki *root_of, const ds_collateral *col,
                                  int64_t now, ds_qverify_result *res) {
     size_t rl;
     const uint8_t *root = ds_pki_root_der(root_of, &rl);
-    return ds_qverify((const uint8_t *)q->data, q->len, root, rl, col, now, res);
+    return test_qverify_checked((const uint8_t *)q->data, q->len, root, rl, col, now, res);
 }
 
 /* 1 when some reason equals `want` exactly. */

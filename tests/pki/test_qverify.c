@@ -9,6 +9,9 @@
 
 #include "ds_p256det.h"
 
+/* Every verification below also runs through a reused context (pki_test_util.h). */
+#define ds_qverify test_qverify_checked
+
 #define T2030 1893456000LL /* 2030-01-01T00:00:00Z */
 #define T2031 1924992000LL /* 2031-01-01T00:00:00Z */
 
@@ -570,9 +573,59 @@ static void collateral_json_io(void **state) {
     ds_pki_free(p);
 }
 
+/* The context checks a collateral once, reuses it for later quotes and PCK chains, and
+ * checks again when the bytes change or `now` leaves the interval where it held. */
+static void context_reuse(void **state) {
+    (void)state;
+    ds_pki *p = test_pki(0x31, NULL), *o = test_pki(0x32, NULL);
+    ds_buf q, q2;
+    test_quote(p, &q);
+    test_quote(o, &q2);
+    size_t rl, ol;
+    const uint8_t *root = ds_pki_root_der(p, &rl), *oroot = ds_pki_root_der(o, &ol);
+    ds_qverify_ctx *ctx = ds_qverify_ctx_new();
+    ds_qverify_ctx_stats st;
+    ds_qverify_result res;
+    for (int i = 0; i < 5; i++) {
+        assert_int_equal(ds_qverify_ctx_verify(ctx, (const uint8_t *)q.data, q.len, root, rl,
+                                               ds_pki_collateral(p), TEST_NOW + i, &res), DS_OK);
+        ds_qverify_result_free(&res);
+    }
+    ds_qverify_ctx_get_stats(ctx, &st);
+    assert_int_equal(st.collateral_checks, 1);
+    assert_int_equal(st.chain_checks, 1);
+    assert_true(st.prepared);
+    assert_true(st.valid_from < TEST_NOW && TEST_NOW < st.valid_until);
+    /* past the end of the interval: checked again, and the verdict is the one-shot's */
+    int64_t late = st.valid_until + 1;
+    ds_qverify_ctx_verify(ctx, (const uint8_t *)q.data, q.len, root, rl, ds_pki_collateral(p),
+                          late, &res);
+    assert_false(res.ok);
+    ds_qverify_result_free(&res);
+    ds_qverify_ctx_get_stats(ctx, &st);
+    assert_int_equal(st.collateral_checks, 2);
+    assert_false(st.prepared);
+    /* other bytes (another PKI): checked again */
+    assert_int_equal(ds_qverify_ctx_verify(ctx, (const uint8_t *)q2.data, q2.len, oroot, ol,
+                                           ds_pki_collateral(o), TEST_NOW, &res), DS_OK);
+    ds_qverify_result_free(&res);
+    ds_qverify_ctx_get_stats(ctx, &st);
+    assert_int_equal(st.collateral_checks, 3);
+    /* a quote of the first PKI under the second's trust fails like the one-shot */
+    assert_int_equal(ds_qverify((const uint8_t *)q.data, q.len, oroot, ol, ds_pki_collateral(o),
+                                TEST_NOW, &res), DS_ERR_VERIFY);
+    ds_qverify_result_free(&res);
+    ds_qverify_ctx_free(ctx);
+    ds_buf_free(&q);
+    ds_buf_free(&q2);
+    ds_pki_free(p);
+    ds_pki_free(o);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(accepts_own_quote),
+        cmocka_unit_test(context_reuse),
         cmocka_unit_test(wrong_root),
         cmocka_unit_test(flipped_report_data),
         cmocka_unit_test(flipped_quote_signature),
