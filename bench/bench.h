@@ -168,6 +168,19 @@ typedef struct {
     double floor_mean_us; /* clients / (cpus × GetKey bound) × 1e6 */
 } bench_closed;
 
+/* Quote verification, same quote and collateral (bench_verify.c). */
+typedef struct {
+    int measured;
+    double cold_us;     /* ds_qverify: a fresh context per quote */
+    double warm_us;     /* one reused ds_qverify_ctx */
+    double dcap_qvl_us; /* @phala/dcap-qvl in node; -1 when it could not run (note) */
+    double ratio_warm;  /* dcap_qvl_us / warm_us */
+    size_t quote_bytes;
+    char note[256];
+} bench_verify;
+
+void bench_verify_run(bench_verify *v, double seconds);
+
 typedef struct {
     char host[128];
     int cpus;
@@ -203,6 +216,7 @@ typedef struct {
     int memo_identical; /* GetKey's 1st and 2nd reply: 1 identical, 0 not, -1 unchecked */
     char memo_check[160];
     char summary_sample[2048]; /* the simulator's shutdown summary, from the soak run */
+    bench_verify verify;
 } bench_report;
 
 bench_point *bench_report_add(bench_report *r);

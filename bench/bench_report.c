@@ -216,6 +216,13 @@ static int write_json(const bench_report *r, const char *path) {
     json_str(f, r->metrics_check);
     fprintf(f, ",\n  \"shutdown_summary\":");
     json_str(f, r->summary_sample);
+    const bench_verify *v = &r->verify;
+    fprintf(f, ",\n  \"verify\":{\"cold_us\":%.2f,\"warm_us\":%.2f,\"dcap_qvl_us\":%.2f,"
+               "\"ratio_warm\":%.2f,\"quote_bytes\":%zu,\"measured\":%s,\"note\":",
+            v->cold_us, v->warm_us, v->dcap_qvl_us, v->ratio_warm, v->quote_bytes,
+            v->measured ? "true" : "false");
+    json_str(f, v->note);
+    fprintf(f, "}");
     fprintf(f, ",\n  \"targets\":[");
     for (int i = 0; i < r->ntargets; i++) {
         const bench_target *t = &r->targets[i];

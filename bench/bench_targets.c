@@ -155,6 +155,17 @@ static void latency(bench_report *r) {
 }
 
 void bench_evaluate(bench_report *r) {
+    if (r->verify.measured) {
+        char m[96];
+        const bench_verify *v = &r->verify;
+        snprintf(m, sizeof m, "%.0f us", v->cold_us);
+        target(r, "verify cold (fresh context)", "<= 1000 us", v->cold_us <= 1000, m);
+        snprintf(m, sizeof m, "%.0f us", v->warm_us);
+        target(r, "verify warm (reused context)", "<= 250 us", v->warm_us <= 250, m);
+        snprintf(m, sizeof m, "%.1fx (dcap-qvl %.0f us)", v->ratio_warm, v->dcap_qvl_us);
+        target(r, "verify warm vs dcap-qvl", ">= 30x", v->dcap_qvl_us > 0 ? v->ratio_warm >= 30 : -1, m);
+    }
+    if (r->npoints == 0) return; /* --verify-only: nothing else was measured */
     char m[96];
     ratios(r);
     const char *fast[] = {"Info", "Version"};

@@ -33,6 +33,7 @@ typedef struct {
     double seconds; /* per point */
     uint64_t soak;  /* requests */
     int quick, no_harness, workers_max;
+    int verify_only; /* --verify-only: the quote-verification comparison alone */
     const char *attach, *method; /* --attach SOCK --method M: one load, no simulator of ours */
     pid_t pid;                   /* --pid: the attached simulator's, for its CPU time */
     int clients, per_request, spin;
@@ -322,6 +323,7 @@ static void usage(FILE *f) {
         f,
         "usage: dstack-bench [--sim BIN] [--config FILE] [--harness BIN] [--out DIR]\n"
         "                    [--seconds S] [--soak N] [--quick] [--no-harness]\n"
+        "                    [--verify-only]  (quote verification: C cold/warm vs dcap-qvl)\n"
         "       dstack-bench --attach SOCK --method M [--clients N] [--per-request]\n"
         "                    [--seconds S] [--rate REQ/S] [--pid PID]\n"
         "                    (one load on a running simulator, e.g.\n"
@@ -401,6 +403,8 @@ int main(int argc, char **argv) {
             o.soak = (uint64_t)x;
         } else if (!strcmp(a, "--quick"))
             o.quick = 1;
+        else if (!strcmp(a, "--verify-only"))
+            o.verify_only = 1;
         else if (!strcmp(a, "--no-harness"))
             o.no_harness = 1;
         else if (!strcmp(a, "--attach") && v)
@@ -460,6 +464,12 @@ int main(int argc, char **argv) {
         fprintf(stderr, "dstack-bench: %s\n", err);
         return 1;
     }
+    fprintf(stderr, "quote verification (C cold, C warm, dcap-qvl)…\n");
+    bench_verify_run(&r.verify, o.quick ? 0.5 : 2.0);
+    fprintf(stderr, "  cold %.1f us, warm %.1f us, dcap-qvl %.1f us: warm %.1fx faster %s\n",
+            r.verify.cold_us, r.verify.warm_us, r.verify.dcap_qvl_us, r.verify.ratio_warm,
+            r.verify.note);
+    if (o.verify_only) goto report;
     fprintf(stderr, "start-up…\n");
     run_startup(&r, &o);
     fprintf(stderr, "load, 1 worker…\n");
@@ -503,6 +513,7 @@ int main(int argc, char **argv) {
     run_soak(&r, &o);
     fprintf(stderr, "dstack-harness…\n");
     bench_harness_run(&r, o.harness_bin, o.no_harness);
+report:
     loadavg(r.load_after, sizeof r.load_after);
     bench_evaluate(&r);
     bench_report_print(&r);

@@ -18,6 +18,10 @@ FUZZ_VF_SRCS := $(filter-out verifier/main.c,$(wildcard verifier/*.c))
 ifneq ($(wildcard verifier/vf_images.c),)
 FUZZ_ALL += compose
 endif
+# The POST /verify decoder of `dstack-verify serve`.
+ifneq ($(wildcard verifier/vf_vreq.c),)
+FUZZ_ALL += verifyreq
+endif
 FUZZ_TARGETS ?= $(FUZZ_ALL)
 FUZZ_SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_CFLAGS = $(filter-out -O% -g -MMD -MP,$(CFLAGS_BASE)) -O1 -g -fno-omit-frame-pointer \
@@ -49,6 +53,11 @@ $(FUZZ_VFA): $(FUZZ_VF_OBJS)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
 $(FUZZ_B)/bin/fuzz_compose: $(FUZZ_B)/obj/fuzz/fuzz_compose.o $(FUZZ_VFA) $(FUZZ_LIBA)
+	@mkdir -p $(dir $@)
+	@$(if $(V),,echo "  FUZZLD  $@")
+	$(Q)$(FUZZ_CC) $(FUZZ_SANFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS_ALL)
+
+$(FUZZ_B)/bin/fuzz_verifyreq: $(FUZZ_B)/obj/fuzz/fuzz_verifyreq.o $(FUZZ_VFA) $(FUZZ_LIBA)
 	@mkdir -p $(dir $@)
 	@$(if $(V),,echo "  FUZZLD  $@")
 	$(Q)$(FUZZ_CC) $(FUZZ_SANFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS_ALL)
