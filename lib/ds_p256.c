@@ -120,26 +120,30 @@ out:
     return rc;
 }
 
-ds_err ds_p256_verify(const uint8_t xy[64], const uint8_t *msg, size_t len,
-                      const uint8_t sig[64]) {
+EVP_PKEY *ds_p256_from_xy(const uint8_t xy[64]) {
     uint8_t pub[65];
     pub[0] = 0x04;
     memcpy(pub + 1, xy, 64);
-    ds_err rc = DS_ERR_KEY;
     EVP_PKEY *pkey = NULL;
     EVP_PKEY_CTX *kctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
     OSSL_PARAM params[3];
     params[0] = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, "prime256v1", 0);
     params[1] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, pub, sizeof pub);
     params[2] = OSSL_PARAM_construct_end();
+    if (!kctx || EVP_PKEY_fromdata_init(kctx) <= 0 ||
+        EVP_PKEY_fromdata(kctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) <= 0)
+        pkey = NULL;
+    EVP_PKEY_CTX_free(kctx);
+    return pkey;
+}
+
+ds_err ds_p256_verify_key(EVP_PKEY *pkey, const uint8_t *msg, size_t len, const uint8_t sig[64]) {
+    if (!pkey) return DS_ERR_KEY;
+    ds_err rc = DS_ERR_CRYPTO;
     ECDSA_SIG *s = ECDSA_SIG_new();
     BIGNUM *r = BN_bin2bn(sig, 32, NULL), *ss = BN_bin2bn(sig + 32, 32, NULL);
     uint8_t *der = NULL;
     EVP_MD_CTX *md = NULL;
-    if (!kctx || EVP_PKEY_fromdata_init(kctx) <= 0 ||
-        EVP_PKEY_fromdata(kctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) <= 0)
-        goto out;
-    rc = DS_ERR_CRYPTO;
     if (!s || !r || !ss || !ECDSA_SIG_set0(s, r, ss)) goto out;
     r = ss = NULL; /* owned by s now */
     int dlen = i2d_ECDSA_SIG(s, &der);
@@ -152,8 +156,14 @@ out:
     BN_free(r);
     BN_free(ss);
     ECDSA_SIG_free(s);
+    return rc;
+}
+
+ds_err ds_p256_verify(const uint8_t xy[64], const uint8_t *msg, size_t len,
+                      const uint8_t sig[64]) {
+    EVP_PKEY *pkey = ds_p256_from_xy(xy);
+    ds_err rc = pkey ? ds_p256_verify_key(pkey, msg, len, sig) : DS_ERR_KEY;
     EVP_PKEY_free(pkey);
-    EVP_PKEY_CTX_free(kctx);
     return rc;
 }
 

@@ -36,6 +36,12 @@ ds_err ds_p256_sign(EVP_PKEY *key, const uint8_t *msg, size_t len, uint8_t sig[6
 /* Verifies raw r ‖ s over SHA-256(msg) under raw public key xy. Returns DS_OK,
  * DS_ERR_VERIFY (wrong signature), DS_ERR_KEY (not a point). */
 ds_err ds_p256_verify(const uint8_t xy[64], const uint8_t *msg, size_t len, const uint8_t sig[64]);
+/* The public key x ‖ y as an EVP_PKEY (caller frees), or NULL when it is not a point of
+ * the curve (or out of memory). */
+EVP_PKEY *ds_p256_from_xy(const uint8_t xy[64]);
+/* ds_p256_verify with a key already in hand (any P-256 EVP_PKEY, e.g. a certificate's).
+ * Returns DS_OK, DS_ERR_VERIFY, DS_ERR_KEY (NULL key) or DS_ERR_CRYPTO. */
+ds_err ds_p256_verify_key(EVP_PKEY *key, const uint8_t *msg, size_t len, const uint8_t sig[64]);
 
 /* DER SubjectPublicKeyInfo of key into a malloc'd buffer. Returns DS_OK or DS_ERR_CRYPTO. */
 ds_err ds_p256_spki_der(EVP_PKEY *key, uint8_t **der, size_t *der_len);

@@ -18,7 +18,6 @@
 #include <time.h>
 
 #include <openssl/err.h>
-#include <openssl/evp.h>
 
 #include "ds_hash.h"
 #include "ds_p256.h"
@@ -41,6 +40,13 @@ typedef struct {
     uint8_t ppid[16], fmspc[6], pce_id[2], cpu_svn[16], sgx_components[16];
     uint16_t pce_svn;
     int64_t from, until;
+    /* The last QE report (with its signature) the leaf's key verified, and the last
+     * attestation key seen with this chain, as a ready key: a platform's QE signs every
+     * quote with the same attestation key and certifies it with the same QE report. */
+    int qe_verified;
+    uint8_t qe_report[DS_QE_REPORT_LEN], qe_report_sig[64];
+    EVP_PKEY *att_key;
+    uint8_t att_pub[64];
 } qv_chain;
 
 struct ds_qverify_ctx {
@@ -189,29 +195,6 @@ static void check_td_attributes(ds_qverify_result *r, const uint8_t a[8]) {
     if (!(a[3] & 0x10)) qv_fail(r, "td_attributes", "SEPT_VE_DISABLE is not set");
 }
 
-/* ECDSA P-256 / SHA-256 with a key already in hand; sig is raw r ‖ s. */
-static int verify_with(EVP_PKEY *key, const uint8_t *msg, size_t len, const uint8_t sig[64]) {
-    ECDSA_SIG *s = ECDSA_SIG_new();
-    BIGNUM *r = BN_bin2bn(sig, 32, NULL), *ss = BN_bin2bn(sig + 32, 32, NULL);
-    uint8_t *der = NULL;
-    int dlen = 0, ok = 0;
-    EVP_MD_CTX *md = NULL;
-    if (s && r && ss && ECDSA_SIG_set0(s, r, ss)) {
-        r = ss = NULL;
-        dlen = i2d_ECDSA_SIG(s, &der);
-        md = EVP_MD_CTX_new();
-        ok = dlen > 0 && md && EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, key) > 0 &&
-             EVP_DigestVerify(md, der, (size_t)dlen, msg, len) == 1;
-    }
-    EVP_MD_CTX_free(md);
-    OPENSSL_free(der);
-    BN_free(r);
-    BN_free(ss);
-    ECDSA_SIG_free(s);
-    ERR_clear_error();
-    return ok;
-}
-
 static qv_chain *chain_find(ds_qverify_ctx *ctx, const ds_quote *q, int64_t now) {
     for (int i = 0; ctx && i < QV_CHAIN_SLOTS; i++) {
         qv_chain *c = &ctx->chain[i];
@@ -225,6 +208,7 @@ static qv_chain *chain_find(ds_qverify_ctx *ctx, const ds_quote *q, int64_t now)
 static void chain_clear(qv_chain *c) {
     free(c->pem);
     X509_free(c->leaf);
+    EVP_PKEY_free(c->att_key);
     memset(c, 0, sizeof *c);
 }
 
@@ -264,12 +248,18 @@ static void check_quote(ds_qverify_result *r, const uint8_t *buf, const ds_quote
     STACK_OF(X509) *certs = NULL;
     uint8_t pck_xy[64], h[32];
     int pck_ok = 0, qe_sig_ok = 0;
-    const qv_chain *hit = chain_find(ctx, q, now);
+    qv_chain *hit = chain_find(ctx, q, now);
     if (hit) {
         chain_use(hit, r);
         pck_ok = 1;
-        qe_sig_ok = verify_with(X509_get0_pubkey(hit->leaf), q->qe_report, DS_QE_REPORT_LEN,
-                                q->qe_report_sig);
+        qe_sig_ok = hit->qe_verified && !memcmp(hit->qe_report, q->qe_report, DS_QE_REPORT_LEN) &&
+                    !memcmp(hit->qe_report_sig, q->qe_report_sig, 64);
+        if (!qe_sig_ok && ds_p256_verify_key(X509_get0_pubkey(hit->leaf), q->qe_report,
+                                             DS_QE_REPORT_LEN, q->qe_report_sig) == DS_OK) {
+            qe_sig_ok = hit->qe_verified = 1;
+            memcpy(hit->qe_report, q->qe_report, DS_QE_REPORT_LEN);
+            memcpy(hit->qe_report_sig, q->qe_report_sig, 64);
+        }
     } else {
         size_t before = r->n_reasons;
         if (ctx) ctx->chain_checks++;
@@ -304,8 +294,15 @@ static void check_quote(ds_qverify_result *r, const uint8_t *buf, const ds_quote
             qv_fail(r, "qe_report_binding", "QE report does not bind the attestation key");
     }
     if (t->qeid) qv_qe_identity_policy(r, t->qeid, q->qe_report);
-    if (ds_p256_verify(q->att_pub, buf, DS_QUOTE_SIGNED_LEN, q->signature) != DS_OK)
-        qv_fail(r, "quote_signature", "quote is not signed by its attestation key");
+    if (hit && (!hit->att_key || memcmp(hit->att_pub, q->att_pub, 64))) {
+        EVP_PKEY_free(hit->att_key);
+        hit->att_key = ds_p256_from_xy(q->att_pub);
+        memcpy(hit->att_pub, q->att_pub, 64);
+    }
+    ds_err qs = hit && hit->att_key
+                    ? ds_p256_verify_key(hit->att_key, buf, DS_QUOTE_SIGNED_LEN, q->signature)
+                    : ds_p256_verify(q->att_pub, buf, DS_QUOTE_SIGNED_LEN, q->signature);
+    if (qs != DS_OK) qv_fail(r, "quote_signature", "quote is not signed by its attestation key");
     if (t->tcb && r->have_pck) qv_tcb_match(r, t->tcb, &q->report);
     check_td_attributes(r, q->report.td_attributes);
     sk_X509_pop_free(certs, X509_free);
