@@ -33,14 +33,15 @@ $(BIN)/tests/robust-soak: $(BUILD)/obj/tests/robust/robust_soak.o $(ROBUST_UTIL_
 .SECONDARY: $(patsubst tests/robust/%.c,$(BUILD)/obj/tests/robust/%.o,$(wildcard tests/robust/*.c))
 .PHONY: test-robust robust-bins robust-run test-soak-short soak test-valgrind
 
-robust-bins: $(ROBUST_BINS) $(BIN)/tests/robust-soak $(BIN)/dstack-simulator
+robust-bins: $(ROBUST_BINS) $(BIN)/tests/robust-soak $(BIN)/dstack-simulator $(BIN)/dstack-verify
 
 # Every robustness suite of this build against this build's simulator.
 robust-run: robust-bins
 	@mkdir -p build/robust
 	@fail=0; for t in $(ROBUST_BINS); do \
 	  echo "--- $$t (simulator: $(BIN)/dstack-simulator)"; \
-	  DSTACK_SIMULATOR_BIN=$(BIN)/dstack-simulator ROBUST_FIGURES=build/robust/faults.tsv $$t || fail=1; \
+	  DSTACK_SIMULATOR_BIN=$(BIN)/dstack-simulator DSTACK_VERIFY_BIN=$(BIN)/dstack-verify \
+	    ROBUST_FIGURES=build/robust/faults.tsv $$t || fail=1; \
 	done; exit $$fail
 
 test-robust:

@@ -33,7 +33,8 @@ typedef struct {
 } vf_vreq;
 
 /* Decodes a POST /verify body. Returns 0, or the HTTP status upstream answers (400:
- * empty, malformed, truncated, not UTF-8 or nested deeper than VF_JSON_MAX_DEPTH; 422:
+ * empty, malformed, truncated, not UTF-8, a NUL byte or "\u0000" escape, or nested deeper
+ * than VF_JSON_MAX_DEPTH; 422:
  * valid JSON of the wrong shape: not an object, a field of the wrong type, bad hex, a
  * repeated known field) with a one-line reason in err. out is empty on error. */
 int vf_vreq_decode(const uint8_t *body, size_t len, vf_vreq *out, char *err, size_t errcap);

@@ -44,13 +44,17 @@ static long utf8_bad(const uint8_t *s, size_t n) {
     return -1;
 }
 
-/* Deepest nesting of arrays/objects outside strings. */
-static size_t json_depth(const uint8_t *s, size_t n) {
+/* Deepest nesting of arrays/objects outside strings; *nul_escape set when a string holds
+ * a "\u0000" escape (C strings would silently cut it short: refused, as the simulator
+ * does). */
+static size_t json_depth(const uint8_t *s, size_t n, int *nul_escape) {
     size_t d = 0, max = 0;
     int in_str = 0;
+    *nul_escape = 0;
     for (size_t i = 0; i < n; i++) {
         uint8_t c = s[i];
         if (in_str) {
+            if (c == '\\' && i + 5 < n && !memcmp(s + i + 1, "u0000", 5)) *nul_escape = 1;
             if (c == '\\') i++;
             else if (c == '"') in_str = 0;
         } else if (c == '"') {
@@ -113,8 +117,12 @@ int vf_vreq_decode(const uint8_t *body, size_t len, vf_vreq *r, char *err, size_
         return 400;
     }
     if (memchr(body, 0, len)) return fail(400, err, errcap, "%sbody contains a NUL byte", "");
-    if (json_depth(body, len) > VF_JSON_MAX_DEPTH)
+    int nul_escape;
+    if (json_depth(body, len, &nul_escape) > VF_JSON_MAX_DEPTH)
         return fail(400, err, errcap, "JSON nested deeper than %s levels", "128");
+    if (nul_escape)
+        return fail(400, err, errcap, "%sa string holds a \\u0000 escape (refused: it would "
+                                      "be cut short)", "");
     cJSON *o = cJSON_ParseWithLength((const char *)body, len);
     if (!o) return fail(400, err, errcap, "%smalformed or truncated JSON", "");
     int st = 0;

@@ -82,11 +82,16 @@ int rb_connect(const char *sock) {
 
 int rb_start(rb_proc *p, const char *log, const char *ready_sock, const char *const *args,
              int *status) {
+    return rb_start_bin(p, rb_sim_bin(), log, ready_sock, args, status);
+}
+
+int rb_start_bin(rb_proc *p, const char *bin, const char *log, const char *ready_sock,
+                 const char *const *args, int *status) {
     size_t n = 0;
     while (args[n]) n++;
     const char **argv = calloc(n + 2, sizeof(*argv));
     assert_non_null(argv);
-    argv[0] = rb_sim_bin();
+    argv[0] = bin;
     for (size_t i = 0; i < n; i++) argv[i + 1] = args[i];
     snprintf(p->log, sizeof p->log, "%s", log);
     int logfd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);

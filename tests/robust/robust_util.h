@@ -38,6 +38,9 @@ void rb_rmdir(const char *dir);
  * became ready (it is then killed). */
 int rb_start(rb_proc *p, const char *log, const char *ready_sock, const char *const *args,
              int *status);
+/* The same for another binary (argv[0] = bin). */
+int rb_start_bin(rb_proc *p, const char *bin, const char *log, const char *ready_sock,
+                 const char *const *args, int *status);
 /* Waits for the process: exit status, 128+signal, or -1 after timeout_ms. */
 int rb_wait(rb_proc *p, int timeout_ms);
 /* SIGTERM and wait (30 s, then SIGKILL): its exit status. */
