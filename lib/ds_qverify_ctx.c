@@ -17,12 +17,26 @@
 #include <string.h>
 #include <time.h>
 
+#include <limits.h>
+
 #include <openssl/err.h>
+#include <openssl/pem.h>
 
 #include "ds_hash.h"
 #include "ds_p256.h"
 
 #define QV_CHAIN_SLOTS 4
+#define QV_CERT_SLOTS 16
+
+/* A parsed certificate, kept by the exact DER bytes it came from: the root, the TCB
+ * signer and the PCK CA appear in several chains, and OpenSSL's parse (with its public
+ * key decoding) costs more than a signature check. */
+typedef struct {
+    uint8_t *der;
+    size_t len;
+    int exact; /* d2i consumed all len bytes */
+    X509 *x;
+} qv_cert;
 
 /* The parsed trust inputs of one verification. */
 typedef struct {
@@ -58,6 +72,8 @@ struct ds_qverify_ctx {
     qv_trust trust;
     qv_chain chain[QV_CHAIN_SLOTS];
     unsigned next_slot;
+    qv_cert cert[QV_CERT_SLOTS];
+    unsigned next_cert;
     unsigned long collateral_checks, chain_checks;
 };
 
@@ -104,13 +120,86 @@ static void window_json(const cJSON *o, int64_t *from, int64_t *until) {
 
 static int in_window(int64_t now, int64_t from, int64_t until) { return now > from && now < until; }
 
+/* ---- parsed certificates ---------------------------------------------------------------- */
+
+/* The certificate of der[0..len) (a new reference), parsed once per context. exact: the
+ * bytes must be one whole certificate. NULL when they are not a certificate. */
+static X509 *cert_get(ds_qverify_ctx *ctx, const uint8_t *der, size_t len, int exact) {
+    for (int i = 0; i < QV_CERT_SLOTS; i++) {
+        qv_cert *c = &ctx->cert[i];
+        if (c->x && c->len == len && !memcmp(c->der, der, len) && (c->exact || !exact)) {
+            X509_up_ref(c->x);
+            return c->x;
+        }
+    }
+    const unsigned char *p = der;
+    X509 *x = len <= (size_t)LONG_MAX ? d2i_X509(NULL, &p, (long)len) : NULL;
+    int whole = x && p == der + len;
+    if (!x || (exact && !whole)) {
+        X509_free(x);
+        ERR_clear_error();
+        return NULL;
+    }
+    qv_cert *c = &ctx->cert[ctx->next_cert++ % QV_CERT_SLOTS];
+    X509_free(c->x);
+    free(c->der);
+    memset(c, 0, sizeof *c);
+    if ((c->der = malloc(len ? len : 1))) {
+        memcpy(c->der, der, len);
+        c->len = len;
+        c->exact = whole;
+        c->x = x;
+        X509_up_ref(x);
+    }
+    return x;
+}
+
+/* Every CERTIFICATE in a PEM text, in order, as PEM_read_bio_X509 reads them (other PEM
+ * blocks skipped, reading stops at the first block that is not a certificate); NULL when
+ * there is none. */
+static STACK_OF(X509) *pem_certs(ds_qverify_ctx *ctx, const char *pem, size_t len) {
+    if (!pem || len == 0 || len > (size_t)INT32_MAX) return NULL;
+    STACK_OF(X509) *sk = sk_X509_new_null();
+    BIO *bio = BIO_new_mem_buf(pem, (int)len);
+    char *name = NULL, *header = NULL;
+    unsigned char *data = NULL;
+    long n = 0;
+    while (sk && bio && PEM_read_bio(bio, &name, &header, &data, &n) > 0) {
+        int is_cert = !strcmp(name, PEM_STRING_X509) || !strcmp(name, PEM_STRING_X509_OLD);
+        X509 *x = is_cert && !header[0] && n > 0 ? cert_get(ctx, data, (size_t)n, 0) : NULL;
+        OPENSSL_free(name);
+        OPENSSL_free(header);
+        OPENSSL_free(data);
+        if (!is_cert) continue;
+        if (!x || !sk_X509_push(sk, x)) {
+            X509_free(x);
+            break;
+        }
+    }
+    BIO_free(bio);
+    ERR_clear_error();
+    if (sk && sk_X509_num(sk) == 0) {
+        sk_X509_free(sk);
+        sk = NULL;
+    }
+    return sk;
+}
+
+static void certs_clear(ds_qverify_ctx *ctx) {
+    for (int i = 0; i < QV_CERT_SLOTS; i++) {
+        X509_free(ctx->cert[i].x);
+        free(ctx->cert[i].der);
+        memset(&ctx->cert[i], 0, sizeof ctx->cert[i]);
+    }
+}
+
 /* ---- the collateral ---------------------------------------------------------------------- */
 
 /* Chain + signature over the exact JSON bytes, for TCB info and QE identity. */
-static void check_signed(ds_qverify_result *r, const char *chain_step, const char *sig_step,
-                         const char *chain_pem, const char *json, const uint8_t sig[64],
-                         qv_trust *t, int64_t now) {
-    STACK_OF(X509) *certs = chain_pem ? qv_pem_certs(chain_pem, strlen(chain_pem)) : NULL;
+static void check_signed(ds_qverify_ctx *ctx, ds_qverify_result *r, const char *chain_step,
+                         const char *sig_step, const char *chain_pem, const char *json,
+                         const uint8_t sig[64], qv_trust *t, int64_t now) {
+    STACK_OF(X509) *certs = chain_pem ? pem_certs(ctx, chain_pem, strlen(chain_pem)) : NULL;
     uint8_t xy[64];
     if (!certs || sk_X509_num(certs) < 2) {
         qv_fail(r, chain_step, "issuer chain needs at least 2 PEM certificates");
@@ -145,15 +234,12 @@ static void trust_free(qv_trust *t) {
 }
 
 /* Every step that depends on the root and collateral only (reasons into r). */
-static void trust_load(ds_qverify_result *r, const uint8_t *root_der, size_t root_len,
-                       const ds_collateral *col, int64_t now, qv_trust *t) {
+static void trust_load(ds_qverify_ctx *ctx, ds_qverify_result *r, int64_t now, qv_trust *t) {
+    const ds_collateral *col = &ctx->col;
     memset(t, 0, sizeof *t);
     window_init(&t->from, &t->until);
-    const unsigned char *rp = root_der;
-    t->root = d2i_X509(NULL, &rp, (long)root_len);
-    if (!t->root || rp != root_der + root_len) {
-        X509_free(t->root);
-        t->root = NULL;
+    t->root = cert_get(ctx, ctx->root_der, ctx->root_len, 1);
+    if (!t->root) {
         qv_fail(r, "root", "trusted root is not a DER certificate");
     } else {
         window_cert(t->root, &t->from, &t->until);
@@ -169,13 +255,14 @@ static void trust_load(ds_qverify_result *r, const uint8_t *root_der, size_t roo
     t->qeid = qv_qe_identity_parse(r, col->qe_identity, now);
     if (t->tcb) window_json(t->tcb, &t->from, &t->until);
     if (t->qeid) window_json(t->qeid, &t->from, &t->until);
-    check_signed(r, "tcb_info_chain", "tcb_info_signature", col->tcb_info_issuer_chain,
+    check_signed(ctx, r, "tcb_info_chain", "tcb_info_signature", col->tcb_info_issuer_chain,
                  col->tcb_info, col->tcb_info_signature, t, now);
-    check_signed(r, "qe_identity_chain", "qe_identity_signature", col->qe_identity_issuer_chain,
-                 col->qe_identity, col->qe_identity_signature, t, now);
+    check_signed(ctx, r, "qe_identity_chain", "qe_identity_signature",
+                 col->qe_identity_issuer_chain, col->qe_identity, col->qe_identity_signature, t,
+                 now);
     if (col->pck_crl_issuer_chain && col->pck_crl_issuer_chain[0]) {
-        STACK_OF(X509) *cc = qv_pem_certs(col->pck_crl_issuer_chain,
-                                          strlen(col->pck_crl_issuer_chain));
+        STACK_OF(X509) *cc = pem_certs(ctx, col->pck_crl_issuer_chain,
+                                       strlen(col->pck_crl_issuer_chain));
         if (!cc) qv_fail(r, "pck_crl_chain", "no PEM certificate");
         else if (qv_verify_chain(r, "pck_crl_chain", cc, t->root, t->crls, now, 0))
             window_certs(cc, &t->from, &t->until);
@@ -196,7 +283,7 @@ static void check_td_attributes(ds_qverify_result *r, const uint8_t a[8]) {
 }
 
 static qv_chain *chain_find(ds_qverify_ctx *ctx, const ds_quote *q, int64_t now) {
-    for (int i = 0; ctx && i < QV_CHAIN_SLOTS; i++) {
+    for (int i = 0; i < QV_CHAIN_SLOTS; i++) {
         qv_chain *c = &ctx->chain[i];
         if (c->pem && c->pem_len == q->inner_cert_len &&
             memcmp(c->pem, q->inner_cert, c->pem_len) == 0 && in_window(now, c->from, c->until))
@@ -242,13 +329,14 @@ static void chain_use(const qv_chain *c, ds_qverify_result *r) {
     r->have_pck = 1;
 }
 
-/* Steps that need the parsed quote. ctx: remember / reuse PCK chains (NULL: never). */
-static void check_quote(ds_qverify_result *r, const uint8_t *buf, const ds_quote *q,
-                        const qv_trust *t, int64_t now, ds_qverify_ctx *ctx) {
+/* Steps that need the parsed quote. reuse: remember / reuse PCK chains (only under a
+ * collateral check that held). */
+static void check_quote(ds_qverify_ctx *ctx, ds_qverify_result *r, const uint8_t *buf,
+                        const ds_quote *q, const qv_trust *t, int64_t now, int reuse) {
     STACK_OF(X509) *certs = NULL;
     uint8_t pck_xy[64], h[32];
     int pck_ok = 0, qe_sig_ok = 0;
-    qv_chain *hit = chain_find(ctx, q, now);
+    qv_chain *hit = reuse ? chain_find(ctx, q, now) : NULL;
     if (hit) {
         chain_use(hit, r);
         pck_ok = 1;
@@ -262,8 +350,8 @@ static void check_quote(ds_qverify_result *r, const uint8_t *buf, const ds_quote
         }
     } else {
         size_t before = r->n_reasons;
-        if (ctx) ctx->chain_checks++;
-        certs = qv_pem_certs((const char *)q->inner_cert, q->inner_cert_len);
+        ctx->chain_checks++;
+        certs = pem_certs(ctx, (const char *)q->inner_cert, q->inner_cert_len);
         if (!certs || sk_X509_num(certs) < 2) {
             qv_fail(r, "pck_chain", "the quote carries fewer than 2 PEM certificates");
         } else if (qv_verify_chain(r, "pck_chain", certs, t->root, (X509_CRL *const *)t->crls,
@@ -272,7 +360,7 @@ static void check_quote(ds_qverify_result *r, const uint8_t *buf, const ds_quote
             if (!qv_cert_pub(leaf, pck_xy)) qv_fail(r, "pck_chain", "PCK key is not P-256");
             else pck_ok = 1;
             qv_pck_extension(r, leaf);
-            if (ctx && pck_ok && r->have_pck && r->n_reasons == before) chain_store(ctx, q, certs, r);
+            if (reuse && pck_ok && r->have_pck && r->n_reasons == before) chain_store(ctx, q, certs, r);
         }
         qe_sig_ok = pck_ok && ds_p256_verify(pck_xy, q->qe_report, DS_QE_REPORT_LEN,
                                              q->qe_report_sig) == DS_OK;
@@ -321,6 +409,7 @@ static void ctx_forget(ds_qverify_ctx *ctx) {
 void ds_qverify_ctx_free(ds_qverify_ctx *ctx) {
     if (!ctx) return;
     ctx_forget(ctx);
+    certs_clear(ctx);
     free(ctx->root_der);
     ds_collateral_free(&ctx->col);
     free(ctx);
@@ -368,7 +457,7 @@ static ds_err prepare(ds_qverify_ctx *ctx, int64_t now) {
     memset(&scratch, 0, sizeof scratch);
     ctx_forget(ctx);
     ctx->collateral_checks++;
-    trust_load(&scratch, ctx->root_der, ctx->root_len, &ctx->col, now, &ctx->trust);
+    trust_load(ctx, &scratch, now, &ctx->trust);
     ds_err e = scratch.oom ? DS_ERR_NOMEM : DS_OK;
     if (scratch.n_reasons == 0 && !scratch.oom && in_window(now, ctx->trust.from, ctx->trust.until))
         ctx->prepared = 1;
@@ -408,10 +497,10 @@ ds_err ds_qverify_ctx_verify(ds_qverify_ctx *ctx, const uint8_t *quote, size_t q
     qv_trust fresh;
     const qv_trust *t = &ctx->trust;
     if (!ctx->prepared) { /* the collateral did not hold at now: every step again, in order */
-        trust_load(res, ctx->root_der, ctx->root_len, &ctx->col, now, &fresh);
+        trust_load(ctx, res, now, &fresh);
         t = &fresh;
     }
-    if (quote_ok) check_quote(res, quote, &q, t, now, ctx->prepared ? ctx : NULL);
+    if (quote_ok) check_quote(ctx, res, quote, &q, t, now, ctx->prepared);
     if (!ctx->prepared) trust_free(&fresh);
     if (res->platform_status[0] && res->qe_status[0]) {
         int a = ds_tcb_status_severity(res->platform_status);
