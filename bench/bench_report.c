@@ -217,8 +217,9 @@ static int write_json(const bench_report *r, const char *path) {
     fprintf(f, ",\n  \"shutdown_summary\":");
     json_str(f, r->summary_sample);
     const bench_verify *v = &r->verify;
-    fprintf(f, ",\n  \"verify\":{\"cold_us\":%.2f,\"warm_us\":%.2f,\"dcap_qvl_us\":%.2f,"
-               "\"ratio_warm\":%.2f,\"quote_bytes\":%zu,\"measured\":%s,\"note\":",
+    fprintf(f,
+            ",\n  \"verify\":{\"cold_us\":%.2f,\"warm_us\":%.2f,\"dcap_qvl_us\":%.2f,"
+            "\"ratio_warm\":%.2f,\"quote_bytes\":%zu,\"measured\":%s,\"note\":",
             v->cold_us, v->warm_us, v->dcap_qvl_us, v->ratio_warm, v->quote_bytes,
             v->measured ? "true" : "false");
     json_str(f, v->note);

@@ -163,7 +163,8 @@ void bench_evaluate(bench_report *r) {
         snprintf(m, sizeof m, "%.0f us", v->warm_us);
         target(r, "verify warm (reused context)", "<= 250 us", v->warm_us <= 250, m);
         snprintf(m, sizeof m, "%.1fx (dcap-qvl %.0f us)", v->ratio_warm, v->dcap_qvl_us);
-        target(r, "verify warm vs dcap-qvl", ">= 30x", v->dcap_qvl_us > 0 ? v->ratio_warm >= 30 : -1, m);
+        target(r, "verify warm vs dcap-qvl", ">= 30x",
+               v->dcap_qvl_us > 0 ? v->ratio_warm >= 30 : -1, m);
     }
     if (r->npoints == 0) return; /* --verify-only: nothing else was measured */
     char m[96];

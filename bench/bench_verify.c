@@ -31,8 +31,10 @@ static double time_c(int warm, const uint8_t *q, size_t ql, const uint8_t *root,
     double t0 = bench_now(), t;
     do {
         for (int i = 0; i < 20; i++, n++) {
-            if (warm) ds_qverify_ctx_verify(ctx, q, ql, root, rl, col, VERIFY_NOW, &res);
-            else ds_qverify(q, ql, root, rl, col, VERIFY_NOW, &res);
+            if (warm)
+                ds_qverify_ctx_verify(ctx, q, ql, root, rl, col, VERIFY_NOW, &res);
+            else
+                ds_qverify(q, ql, root, rl, col, VERIFY_NOW, &res);
             ds_qverify_result_free(&res);
         }
         t = bench_now() - t0;
@@ -45,12 +47,16 @@ static const char *NODE_SCRIPT =
     "const fs=require('fs'),path=require('path');"
     "const qvl=require(path.resolve('node_modules/@phala/dcap-qvl'));"
     "const [d,secs,now]=process.argv.slice(1);"
-    "const root=fs.readFileSync(d+'/root.der'),q=Buffer.from(fs.readFileSync(d+'/quote.hex','utf8'),'hex');"
+    "const "
+    "root=fs.readFileSync(d+'/root.der'),q=Buffer.from(fs.readFileSync(d+'/"
+    "quote.hex','utf8'),'hex');"
     "const col=JSON.parse(fs.readFileSync(d+'/collateral.json','utf8'));"
     "const v=qvl.QuoteVerifier.newWithRootCa(root);"
     "for(let i=0;i<20;i++)v.verify(q,col,+now);"
     "let n=0;const t0=process.hrtime.bigint();let t=0;"
-    "do{for(let i=0;i<10;i++,n++)v.verify(q,col,+now);t=Number(process.hrtime.bigint()-t0)/1e9;}while(t<+secs);"
+    "do{for(let "
+    "i=0;i<10;i++,n++)v.verify(q,col,+now);t=Number(process.hrtime.bigint()-t0)/"
+    "1e9;}while(t<+secs);"
     "console.log((t*1e6/n).toFixed(2));";
 
 static int write_file(const char *dir, const char *name, const void *p, size_t n) {

@@ -33,7 +33,7 @@ typedef struct {
     double seconds; /* per point */
     uint64_t soak;  /* requests */
     int quick, no_harness, workers_max;
-    int verify_only; /* --verify-only: the quote-verification comparison alone */
+    int verify_only;             /* --verify-only: the quote-verification comparison alone */
     const char *attach, *method; /* --attach SOCK --method M: one load, no simulator of ours */
     pid_t pid;                   /* --pid: the attached simulator's, for its CPU time */
     int clients, per_request, spin;

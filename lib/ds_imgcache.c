@@ -68,20 +68,23 @@ ds_err ds_vmconfig_parse(const char *json, size_t len, ds_vmconfig *c, char *err
     } else if (h && h->valuestring[0]) {
         size_t n = strlen(h->valuestring);
         c->os_image_hash = malloc(n / 2 + 1);
-        if (!c->os_image_hash) e = DS_ERR_NOMEM;
+        if (!c->os_image_hash)
+            e = DS_ERR_NOMEM;
         else if ((h->valuestring[1] | 0x20) == 'x' || n % 2 ||
                  ds_hex_decode(h->valuestring, n, c->os_image_hash, n / 2 + 1,
                                &c->os_image_hash_len) != DS_OK)
             e = bad(err, errcap, "os_image_hash", "not hex");
     }
-    if (!e && !(e = get_uint(o, "cpu_count", UINT32_MAX, &u, err, errcap))) c->cpu_count = (uint32_t)u;
+    if (!e && !(e = get_uint(o, "cpu_count", UINT32_MAX, &u, err, errcap)))
+        c->cpu_count = (uint32_t)u;
     if (!e) e = get_uint(o, "memory_size", UINT64_MAX, &c->memory_size, err, errcap);
     if (!e) e = get_flag(o, "qemu_single_pass_add_pages", 1, &c->single_pass, err, errcap);
     if (!e) e = get_flag(o, "pic", 1, &c->pic, err, errcap);
     if (!e) e = get_text(o, "qemu_version", 1, &c->qemu_version, err, errcap);
     if (!e) e = get_uint(o, "pci_hole64_size", UINT64_MAX, &c->pci_hole64_size, err, errcap);
     if (!e) e = get_flag(o, "hugepages", 0, &c->hugepages, err, errcap);
-    if (!e && !(e = get_uint(o, "num_gpus", UINT32_MAX, &u, err, errcap))) c->num_gpus = (uint32_t)u;
+    if (!e && !(e = get_uint(o, "num_gpus", UINT32_MAX, &u, err, errcap)))
+        c->num_gpus = (uint32_t)u;
     if (!e && !(e = get_uint(o, "num_nvswitches", UINT32_MAX, &u, err, errcap)))
         c->num_nvswitches = (uint32_t)u;
     if (!e) e = get_flag(o, "hotplug_off", 0, &c->hotplug_off, err, errcap);
@@ -123,8 +126,9 @@ ds_err ds_vmconfig_serialize(const ds_vmconfig *c, ds_buf *b) {
         ds_buf_printf(b, ",\"qemu_single_pass_add_pages\":%s", c->single_pass ? "true" : "false");
     if (c->pic >= 0) ds_buf_printf(b, ",\"pic\":%s", c->pic ? "true" : "false");
     if (c->qemu_version) put_text(b, "qemu_version", c->qemu_version);
-    ds_buf_printf(b, ",\"pci_hole64_size\":%llu,\"hugepages\":%s,\"num_gpus\":%u,"
-                     "\"num_nvswitches\":%u,\"hotplug_off\":%s",
+    ds_buf_printf(b,
+                  ",\"pci_hole64_size\":%llu,\"hugepages\":%s,\"num_gpus\":%u,"
+                  "\"num_nvswitches\":%u,\"hotplug_off\":%s",
                   (unsigned long long)c->pci_hole64_size, c->hugepages ? "true" : "false",
                   c->num_gpus, c->num_nvswitches, c->hotplug_off ? "true" : "false");
     if (c->image) put_text(b, "image", c->image);
@@ -172,7 +176,10 @@ ds_err ds_measurements_parse(const char *json, size_t len, ds_measurements *out,
     if (!cJSON_IsObject(o) || !cJSON_IsObject(ms)) {
         e = bad(err, errcap, "measurements", "not a {\"version\",\"measurements\"} object");
     } else if (!cJSON_IsNumber(v) || v->valuedouble != DS_MEASUREMENT_CACHE_VERSION) {
-        e = bad(err, errcap, "version", "not " "2" " (an older measurement layout)");
+        e = bad(err, errcap, "version",
+                "not "
+                "2"
+                " (an older measurement layout)");
     } else {
         for (int i = 0; i < 4 && !e; i++) {
             const cJSON *h = cJSON_GetObjectItemCaseSensitive(ms, MR_NAMES[i]);

@@ -86,7 +86,7 @@ static void window_init(int64_t *from, int64_t *until) {
 
 static void window_time(const ASN1_TIME *t, int is_start, int64_t *from, int64_t *until) {
     struct tm tm;
-    if (!t) return; /* absent (a CRL without nextUpdate): no bound */
+    if (!t) return;                 /* absent (a CRL without nextUpdate): no bound */
     if (!ASN1_TIME_to_tm(t, &tm)) { /* unreadable: never reuse */
         *from = INT64_MAX;
         return;
@@ -101,8 +101,9 @@ static void window_cert(X509 *x, int64_t *from, int64_t *until) {
     window_time(X509_get0_notAfter(x), 0, from, until);
 }
 
-static void window_certs(STACK_OF(X509) *certs, int64_t *from, int64_t *until) {
-    for (int i = 0; certs && i < sk_X509_num(certs); i++) window_cert(sk_X509_value(certs, i), from, until);
+static void window_certs(STACK_OF(X509) * certs, int64_t *from, int64_t *until) {
+    for (int i = 0; certs && i < sk_X509_num(certs); i++)
+        window_cert(sk_X509_value(certs, i), from, until);
 }
 
 static void window_json(const cJSON *o, int64_t *from, int64_t *until) {
@@ -157,7 +158,7 @@ static X509 *cert_get(ds_qverify_ctx *ctx, const uint8_t *der, size_t len, int e
 /* Every CERTIFICATE in a PEM text, in order, as PEM_read_bio_X509 reads them (other PEM
  * blocks skipped, reading stops at the first block that is not a certificate); NULL when
  * there is none. */
-static STACK_OF(X509) *pem_certs(ds_qverify_ctx *ctx, const char *pem, size_t len) {
+static STACK_OF(X509) * pem_certs(ds_qverify_ctx *ctx, const char *pem, size_t len) {
     if (!pem || len == 0 || len > (size_t)INT32_MAX) return NULL;
     STACK_OF(X509) *sk = sk_X509_new_null();
     BIO *bio = BIO_new_mem_buf(pem, (int)len);
@@ -261,9 +262,10 @@ static void trust_load(ds_qverify_ctx *ctx, ds_qverify_result *r, int64_t now, q
                  col->qe_identity_issuer_chain, col->qe_identity, col->qe_identity_signature, t,
                  now);
     if (col->pck_crl_issuer_chain && col->pck_crl_issuer_chain[0]) {
-        STACK_OF(X509) *cc = pem_certs(ctx, col->pck_crl_issuer_chain,
-                                       strlen(col->pck_crl_issuer_chain));
-        if (!cc) qv_fail(r, "pck_crl_chain", "no PEM certificate");
+        STACK_OF(X509) *cc =
+            pem_certs(ctx, col->pck_crl_issuer_chain, strlen(col->pck_crl_issuer_chain));
+        if (!cc)
+            qv_fail(r, "pck_crl_chain", "no PEM certificate");
         else if (qv_verify_chain(r, "pck_crl_chain", cc, t->root, t->crls, now, 0))
             window_certs(cc, &t->from, &t->until);
         sk_X509_pop_free(cc, X509_free);
@@ -274,8 +276,8 @@ static void trust_load(ds_qverify_ctx *ctx, ds_qverify_result *r, int64_t now, q
 
 static void check_td_attributes(ds_qverify_result *r, const uint8_t a[8]) {
     uint32_t reserved_lower = (uint32_t)(a[3] & 0x0f) << 16 | (uint32_t)a[2] << 8 | a[1];
-    uint32_t reserved_other = (uint32_t)(a[7] & 0x7f) << 24 | (uint32_t)a[6] << 16 |
-                              (uint32_t)a[5] << 8 | a[4];
+    uint32_t reserved_other =
+        (uint32_t)(a[7] & 0x7f) << 24 | (uint32_t)a[6] << 16 | (uint32_t)a[5] << 8 | a[4];
     if (a[0] != 0) qv_fail(r, "td_attributes", "debug TD (TUD byte 0 = 0x%02x)", a[0]);
     if (reserved_lower || (a[3] & 0x20) || reserved_other)
         qv_fail(r, "td_attributes", "reserved bits are set");
@@ -299,7 +301,7 @@ static void chain_clear(qv_chain *c) {
     memset(c, 0, sizeof *c);
 }
 
-static void chain_store(ds_qverify_ctx *ctx, const ds_quote *q, STACK_OF(X509) *certs,
+static void chain_store(ds_qverify_ctx *ctx, const ds_quote *q, STACK_OF(X509) * certs,
                         const ds_qverify_result *r) {
     qv_chain *c = &ctx->chain[ctx->next_slot++ % QV_CHAIN_SLOTS];
     chain_clear(c);
@@ -354,13 +356,16 @@ static void check_quote(ds_qverify_ctx *ctx, ds_qverify_result *r, const uint8_t
         certs = pem_certs(ctx, (const char *)q->inner_cert, q->inner_cert_len);
         if (!certs || sk_X509_num(certs) < 2) {
             qv_fail(r, "pck_chain", "the quote carries fewer than 2 PEM certificates");
-        } else if (qv_verify_chain(r, "pck_chain", certs, t->root, (X509_CRL *const *)t->crls,
-                                   now, 1)) {
+        } else if (qv_verify_chain(r, "pck_chain", certs, t->root, (X509_CRL *const *)t->crls, now,
+                                   1)) {
             X509 *leaf = sk_X509_value(certs, 0);
-            if (!qv_cert_pub(leaf, pck_xy)) qv_fail(r, "pck_chain", "PCK key is not P-256");
-            else pck_ok = 1;
+            if (!qv_cert_pub(leaf, pck_xy))
+                qv_fail(r, "pck_chain", "PCK key is not P-256");
+            else
+                pck_ok = 1;
             qv_pck_extension(r, leaf);
-            if (reuse && pck_ok && r->have_pck && r->n_reasons == before) chain_store(ctx, q, certs, r);
+            if (reuse && pck_ok && r->have_pck && r->n_reasons == before)
+                chain_store(ctx, q, certs, r);
         }
         qe_sig_ok = pck_ok && ds_p256_verify(pck_xy, q->qe_report, DS_QE_REPORT_LEN,
                                              q->qe_report_sig) == DS_OK;
@@ -403,7 +408,8 @@ ds_qverify_ctx *ds_qverify_ctx_new(void) { return calloc(1, sizeof(ds_qverify_ct
 static void ctx_forget(ds_qverify_ctx *ctx) {
     trust_free(&ctx->trust);
     ctx->prepared = 0;
-    for (int i = 0; i < QV_CHAIN_SLOTS; i++) chain_clear(&ctx->chain[i]);
+    for (int i = 0; i < QV_CHAIN_SLOTS; i++)
+        chain_clear(&ctx->chain[i]);
 }
 
 void ds_qverify_ctx_free(ds_qverify_ctx *ctx) {
@@ -468,8 +474,8 @@ static ds_err prepare(ds_qverify_ctx *ctx, int64_t now) {
 }
 
 ds_err ds_qverify_ctx_verify(ds_qverify_ctx *ctx, const uint8_t *quote, size_t quote_len,
-                             const uint8_t *root_der, size_t root_der_len,
-                             const ds_collateral *col, int64_t now, ds_qverify_result *res) {
+                             const uint8_t *root_der, size_t root_der_len, const ds_collateral *col,
+                             int64_t now, ds_qverify_result *res) {
     if (!res) return DS_ERR_ARG;
     memset(res, 0, sizeof(*res));
     if (!ctx || !quote || !root_der || !col) return DS_ERR_ARG;
@@ -487,12 +493,14 @@ ds_err ds_qverify_ctx_verify(ds_qverify_ctx *ctx, const uint8_t *quote, size_t q
         res->have_quote = 1;
         res->header = q.header;
         res->report = q.report;
-        if (q.header.att_key_type != 2) qv_fail(res, "quote", "attestation key type is not 2 (P-256)");
+        if (q.header.att_key_type != 2)
+            qv_fail(res, "quote", "attestation key type is not 2 (P-256)");
         else if (q.cert_type != DS_CERT_TYPE_QE_REPORT)
             qv_fail(res, "quote", "certification data type %u is not 6", q.cert_type);
         else if (q.inner_cert_type != DS_CERT_TYPE_PCK_CHAIN)
             qv_fail(res, "quote", "inner certification data type %u is not 5", q.inner_cert_type);
-        else quote_ok = 1;
+        else
+            quote_ok = 1;
     }
     qv_trust fresh;
     const qv_trust *t = &ctx->trust;

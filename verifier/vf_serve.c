@@ -57,8 +57,10 @@ static void reply(struct evhttp_request *req, int status, const ds_buf *body) {
     evhttp_add_header(h, "Server", "dstack-verify");
     struct evbuffer *out = evbuffer_new();
     if (out && !body->oom) evbuffer_add(out, body->data, body->len);
-    static const char *const REASONS[][2] = {{"200", "OK"}, {"400", "Bad Request"},
-                                             {"404", "Not Found"}, {"413", "Payload Too Large"},
+    static const char *const REASONS[][2] = {{"200", "OK"},
+                                             {"400", "Bad Request"},
+                                             {"404", "Not Found"},
+                                             {"413", "Payload Too Large"},
                                              {"422", "Unprocessable Entity"},
                                              {"500", "Internal Server Error"}};
     const char *why = "Error";
@@ -165,7 +167,8 @@ static ds_err fetch_images(vf_images_store *st, vf_http *h, char *err, size_t ca
         char *txt = cJSON_PrintUnformatted(mj);
         char why[200];
         if (!txt || ds_measurements_parse(txt, strlen(txt), &ent.m, why, sizeof why) != DS_OK) {
-            snprintf(err, cap, "%s%s: %s", h->endpoint, mp->valuestring, txt ? why : "out of memory");
+            snprintf(err, cap, "%s%s: %s", h->endpoint, mp->valuestring,
+                     txt ? why : "out of memory");
             e = DS_ERR_PARSE;
         }
         free(txt);
@@ -198,7 +201,8 @@ static int parse(int argc, char **argv, serve_opts *o, char *err, size_t cap) {
         const char *v = NULL, *a = argv[i];
         int m;
         int64_t t;
-        if (vf_flag(a, "--allow-remote")) o->allow_remote = 1;
+        if (vf_flag(a, "--allow-remote"))
+            o->allow_remote = 1;
         else if ((m = vf_arg(argc, argv, &i, "--listen", &v, err, cap)) != 0) {
             if (m < 0) return -1;
             o->listen = v;
@@ -221,7 +225,8 @@ static int parse(int argc, char **argv, serve_opts *o, char *err, size_t cap) {
             }
         } else if ((m = vf_arg(argc, argv, &i, "--timeout", &v, err, cap)) != 0) {
             if (m < 0 || vf_parse_i64(v, 1, &t) != 0 || t > 3600) {
-                if (m > 0) snprintf(err, cap, "--timeout: not a number of seconds (1..3600): %s", v);
+                if (m > 0)
+                    snprintf(err, cap, "--timeout: not a number of seconds (1..3600): %s", v);
                 return -1;
             }
             o->timeout_s = (long)t;
@@ -289,7 +294,8 @@ int vf_serve_main(int argc, char **argv) {
     if (!o.allow_remote && !is_loopback(host))
         return vf_report_error(0, VF_EXIT_USAGE,
                                "serve: --listen %s is not a loopback address (127.0.0.0/8, ::1); "
-                               "add --allow-remote to listen there on purpose", host);
+                               "add --allow-remote to listen there on purpose",
+                               host);
     vf_service s;
     memset(&s, 0, sizeof s);
     s.v.images.dir = o.image_cache;
@@ -307,7 +313,8 @@ int vf_serve_main(int argc, char **argv) {
     signal(SIGPIPE, SIG_IGN);
     s.base = event_base_new();
     http = s.base ? evhttp_new(s.base) : NULL;
-    struct evhttp_bound_socket *bs = http ? evhttp_bind_socket_with_handle(http, host, (uint16_t)port) : NULL;
+    struct evhttp_bound_socket *bs =
+        http ? evhttp_bind_socket_with_handle(http, host, (uint16_t)port) : NULL;
     if (!bs) {
         code = vf_report_error(0, VF_EXIT_USAGE, "serve: cannot listen on %s", o.listen);
         goto out;
@@ -316,8 +323,8 @@ int vf_serve_main(int argc, char **argv) {
     evhttp_set_max_headers_size(http, 16384);
     evhttp_set_timeout(http, (int)o.timeout_s);
     evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
-                                         EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
-                                         EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
+                                         EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS |
+                                         EVHTTP_REQ_PATCH);
     evhttp_set_gencb(http, on_request, &s);
     sigs[0] = evsignal_new(s.base, SIGINT, on_signal, &s);
     sigs[1] = evsignal_new(s.base, SIGTERM, on_signal, &s);

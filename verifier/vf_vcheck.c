@@ -77,15 +77,18 @@ static int expected_mrs(const vf_images_store *s, const char *hash, const char *
             return 0;
         }
     int image_known = 0;
-    for (size_t i = 0; i < s->n_mem; i++) image_known |= !strcmp(s->mem[i].hash_hex, hash);
+    for (size_t i = 0; i < s->n_mem; i++)
+        image_known |= !strcmp(s->mem[i].hash_hex, hash);
     char path[4200], err[256];
     size_t len;
     char *doc = NULL;
     if (s->dir && !image_known) {
         snprintf(path, sizeof path, "%s/images/%s/metadata.json", s->dir, hash);
         if (!(doc = read_small(path, &len))) {
-            snprintf(why, cap, "Failed to download image %s: not in the image cache (%s) and "
-                               "dstack-verify never downloads", hash, s->dir);
+            snprintf(why, cap,
+                     "Failed to download image %s: not in the image cache (%s) and "
+                     "dstack-verify never downloads",
+                     hash, s->dir);
             return -1;
         }
         ds_err e = ds_image_metadata_check(doc, len, err, sizeof err);
@@ -97,9 +100,10 @@ static int expected_mrs(const vf_images_store *s, const char *hash, const char *
         image_known = 1;
     }
     if (!image_known) {
-        snprintf(why, cap, "Failed to download image %s: not in the image cache (%s) and "
-                           "dstack-verify never downloads", hash,
-                 s->dir ? s->dir : "none given: --image-cache DIR or --endpoint");
+        snprintf(why, cap,
+                 "Failed to download image %s: not in the image cache (%s) and "
+                 "dstack-verify never downloads",
+                 hash, s->dir ? s->dir : "none given: --image-cache DIR or --endpoint");
         return -1;
     }
     doc = NULL;
@@ -108,8 +112,9 @@ static int expected_mrs(const vf_images_store *s, const char *hash, const char *
         doc = read_small(path, &len);
     }
     if (!doc || ds_measurements_parse(doc, len, m, err, sizeof err) != DS_OK) {
-        snprintf(why, cap, "no cached measurements for this VM config (measurements/%s.json%s%s) "
-                           "and dstack-verify does not compute them",
+        snprintf(why, cap,
+                 "no cached measurements for this VM config (measurements/%s.json%s%s) "
+                 "and dstack-verify does not compute them",
                  key, doc ? ": " : "", doc ? err : "");
         free(doc);
         return -1;
@@ -243,26 +248,35 @@ typedef struct {
 } vf_verdict;
 
 static void response(ds_buf *b, const vf_verdict *v) {
-    ds_buf_printf(b, "{\"is_valid\":%s,\"details\":{\"quote_verified\":%s,\"event_log_verified\":%s,"
-                     "\"os_image_hash_verified\":%s,\"report_data\":",
+    ds_buf_printf(b,
+                  "{\"is_valid\":%s,\"details\":{\"quote_verified\":%s,\"event_log_verified\":%s,"
+                  "\"os_image_hash_verified\":%s,\"report_data\":",
                   v->reason ? "false" : "true", v->quote_ok ? "true" : "false",
                   v->log_ok ? "true" : "false", v->image_ok ? "true" : "false");
-    if (v->quote_ok) ds_buf_json_hex(b, v->q->report.report_data, 64);
-    else ds_buf_puts(b, "null");
+    if (v->quote_ok)
+        ds_buf_json_hex(b, v->q->report.report_data, 64);
+    else
+        ds_buf_puts(b, "null");
     ds_buf_puts(b, ",\"tcb_status\":");
-    if (v->quote_ok) ds_buf_json_str(b, v->q->status, strlen(v->q->status));
-    else ds_buf_puts(b, "null");
+    if (v->quote_ok)
+        ds_buf_json_str(b, v->q->status, strlen(v->q->status));
+    else
+        ds_buf_puts(b, "null");
     ds_buf_puts(b, ",\"advisory_ids\":[");
     for (size_t i = 0; v->quote_ok && i < v->q->n_advisory_ids; i++) {
         if (i) ds_buf_putc(b, ',');
         ds_buf_json_str(b, v->q->advisory_ids[i], strlen(v->q->advisory_ids[i]));
     }
     ds_buf_puts(b, "],\"app_info\":");
-    if (v->log_ok) app_info(b, v->ev, v->q, v->vc);
-    else ds_buf_puts(b, "null");
+    if (v->log_ok)
+        app_info(b, v->ev, v->q, v->vc);
+    else
+        ds_buf_puts(b, "null");
     ds_buf_puts(b, "},\"reason\":");
-    if (v->reason) ds_buf_json_str(b, v->reason, strlen(v->reason));
-    else ds_buf_puts(b, "null");
+    if (v->reason)
+        ds_buf_json_str(b, v->reason, strlen(v->reason));
+    else
+        ds_buf_puts(b, "null");
     ds_buf_putc(b, '}');
 }
 
@@ -310,17 +324,24 @@ void vf_catcher_json(int status, const char *message, ds_buf *out) {
         int code;
         const char *reason, *desc;
     } C[] = {
-        {400, "Bad Request", "The request could not be understood by the server due to malformed syntax."},
+        {400, "Bad Request",
+         "The request could not be understood by the server due to malformed syntax."},
         {404, "Not Found", "The requested resource could not be found."},
-        {405, "Method Not Allowed", "The request method is not supported for the requested resource."},
-        {413, "Payload Too Large", "The request is larger than the server is willing or able to process."},
-        {422, "Unprocessable Entity", "The request was well-formed but was unable to be followed due to semantic errors."},
-        {500, "Internal Server Error", "The server encountered an internal error while processing this request."},
+        {405, "Method Not Allowed",
+         "The request method is not supported for the requested resource."},
+        {413, "Payload Too Large",
+         "The request is larger than the server is willing or able to process."},
+        {422, "Unprocessable Entity",
+         "The request was well-formed but was unable to be followed due to semantic errors."},
+        {500, "Internal Server Error",
+         "The server encountered an internal error while processing this request."},
         {503, "Service Unavailable", "The server is temporarily unable to service your request."},
     };
     size_t i = 0;
-    while (i + 1 < sizeof C / sizeof C[0] && C[i].code != status) i++;
-    ds_buf_printf(out, "{\"error\":{\"code\":%d,\"reason\":\"%s\",\"description\":\"%s\",\"message\":",
+    while (i + 1 < sizeof C / sizeof C[0] && C[i].code != status)
+        i++;
+    ds_buf_printf(out,
+                  "{\"error\":{\"code\":%d,\"reason\":\"%s\",\"description\":\"%s\",\"message\":",
                   status, C[i].reason, C[i].desc);
     ds_buf_json_str(out, message, strlen(message));
     ds_buf_puts(out, "}}");

@@ -55,8 +55,10 @@ static size_t json_depth(const uint8_t *s, size_t n, int *nul_escape) {
         uint8_t c = s[i];
         if (in_str) {
             if (c == '\\' && i + 5 < n && !memcmp(s + i + 1, "u0000", 5)) *nul_escape = 1;
-            if (c == '\\') i++;
-            else if (c == '"') in_str = 0;
+            if (c == '\\')
+                i++;
+            else if (c == '"')
+                in_str = 0;
         } else if (c == '"') {
             in_str = 1;
         } else if (c == '[' || c == '{') {
@@ -121,8 +123,10 @@ int vf_vreq_decode(const uint8_t *body, size_t len, vf_vreq *r, char *err, size_
     if (json_depth(body, len, &nul_escape) > VF_JSON_MAX_DEPTH)
         return fail(400, err, errcap, "JSON nested deeper than %s levels", "128");
     if (nul_escape)
-        return fail(400, err, errcap, "%sa string holds a \\u0000 escape (refused: it would "
-                                      "be cut short)", "");
+        return fail(400, err, errcap,
+                    "%sa string holds a \\u0000 escape (refused: it would "
+                    "be cut short)",
+                    "");
     cJSON *o = cJSON_ParseWithLength((const char *)body, len);
     if (!o) return fail(400, err, errcap, "%smalformed or truncated JSON", "");
     int st = 0;
@@ -175,9 +179,11 @@ static uint64_t sc_compact(scale_rd *r) {
     if (n > 9 || (size_t)(r->end - r->p) < n) return r->bad = 1, 0;
     uint64_t v = 0;
     if (m == 3) {
-        for (size_t i = n - 1; i >= 1; i--) v = v << 8 | r->p[i];
+        for (size_t i = n - 1; i >= 1; i--)
+            v = v << 8 | r->p[i];
     } else {
-        for (size_t i = n; i-- > 0;) v = v << 8 | r->p[i];
+        for (size_t i = n; i-- > 0;)
+            v = v << 8 | r->p[i];
         v >>= 2;
     }
     r->p += n;
@@ -249,7 +255,8 @@ int vf_evidence_from(const vf_vreq *r, vf_evidence *ev, char *why, size_t whycap
     ds_quote q;
     const char *msg = NULL;
     if (r->attestation) {
-        if (decode_v0(r->attestation, r->attestation_len, ev) != 0) msg = "Failed to decode attestaion";
+        if (decode_v0(r->attestation, r->attestation_len, ev) != 0)
+            msg = "Failed to decode attestaion";
     } else if (!r->quote) {
         msg = "Quote is required";
     } else if (!r->event_log) {

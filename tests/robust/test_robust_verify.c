@@ -68,8 +68,10 @@ static rb_outcome exchange(const char *req, size_t len, rb_resp *r) {
 static void post(const char *body, size_t len, rb_resp *r) {
     ds_buf b;
     ds_buf_init(&b);
-    ds_buf_printf(&b, "POST /verify HTTP/1.1\r\nHost: x\r\nContent-Length: %zu\r\n"
-                      "Connection: close\r\n\r\n", len);
+    ds_buf_printf(&b,
+                  "POST /verify HTTP/1.1\r\nHost: x\r\nContent-Length: %zu\r\n"
+                  "Connection: close\r\n\r\n",
+                  len);
     ds_buf_append(&b, body, len);
     assert_false(b.oom);
     assert_int_equal(exchange(b.data, b.len, r), RB_OK);
@@ -86,7 +88,8 @@ static void expect(const rb_resp *r, int status) {
     cJSON *j = cJSON_ParseWithLength(r->body, r->body_len);
     assert_non_null(j);
     if (status != 200) {
-        const cJSON *code = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "error"), "code");
+        const cJSON *code =
+            cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "error"), "code");
         assert_true(cJSON_IsNumber(code) && code->valueint == status);
     }
     cJSON_Delete(j);
@@ -103,8 +106,10 @@ static char *repeat(const char *open, size_t n, const char *close) {
     size_t lo = strlen(open), lc = strlen(close);
     char *s = malloc(n * (lo + lc) + 1);
     assert_non_null(s);
-    for (size_t i = 0; i < n; i++) memcpy(s + i * lo, open, lo);
-    for (size_t i = 0; i < n; i++) memcpy(s + n * lo + i * lc, close, lc);
+    for (size_t i = 0; i < n; i++)
+        memcpy(s + i * lo, open, lo);
+    for (size_t i = 0; i < n; i++)
+        memcpy(s + n * lo + i * lc, close, lc);
     s[n * (lo + lc)] = '\0';
     return s;
 }
@@ -116,11 +121,12 @@ static int setup(void **state) {
     snprintf(LOG, sizeof LOG, "%s/serve.log", DIR_);
     char slog[200];
     snprintf(slog, sizeof slog, "%s/sim.log", DIR_);
-    const char *sargs[] = {"--config", "appkeys.json", "--compose", "app-compose.json",
-                           "--dstack-sock", SOCK, "--tappd-sock", "", "--no-stats", NULL};
+    const char *sargs[] = {
+        "--config", "appkeys.json", "--compose", "app-compose.json", "--dstack-sock",
+        SOCK,       "--tappd-sock", "",          "--no-stats",       NULL};
     assert_int_equal(rb_start(&SIM, slog, SOCK, sargs, NULL), 0);
-    const char *vargs[] = {"serve", "--endpoint", SOCK, "--listen", "127.0.0.1:0",
-                           "--timeout", "2", NULL};
+    const char *vargs[] = {"serve",       "--endpoint", SOCK, "--listen",
+                           "127.0.0.1:0", "--timeout",  "2",  NULL};
     assert_int_equal(rb_start_bin(&SRV, verify_bin(), LOG, NULL, vargs, NULL), 0);
     for (double t0 = rb_now_ms(); !PORT && rb_now_ms() - t0 < 60000; rb_sleep_ms(20)) {
         FILE *f = fopen(LOG, "r");
@@ -174,10 +180,15 @@ static void nesting(void **state) {
 static void bad_text(void **state) {
     (void)state;
     static const char *const BAD[] = {
-        "{\"quote\":\"\xff\"}", "{\"event_log\":\"\xc0\x80\"}", "{\"vm_config\":\"\xed\xa0\x80\"}",
-        "{\"event_log\":\"a\\u0000b\"}", "{\"quote\":\"00\"", "{\"quote\" \"00\"}",
+        "{\"quote\":\"\xff\"}",
+        "{\"event_log\":\"\xc0\x80\"}",
+        "{\"vm_config\":\"\xed\xa0\x80\"}",
+        "{\"event_log\":\"a\\u0000b\"}",
+        "{\"quote\":\"00\"",
+        "{\"quote\" \"00\"}",
     };
-    for (size_t i = 0; i < sizeof BAD / sizeof BAD[0]; i++) post_expect(BAD[i], strlen(BAD[i]), 400);
+    for (size_t i = 0; i < sizeof BAD / sizeof BAD[0]; i++)
+        post_expect(BAD[i], strlen(BAD[i]), 400);
     static const char raw_nul[] = "{\"event_log\":\"a\0b\"}";
     post_expect(raw_nul, sizeof raw_nul - 1, 400);
 }
@@ -214,7 +225,8 @@ static void bad_clients(void **state) {
     ds_buf h;
     ds_buf_init(&h);
     ds_buf_puts(&h, "GET /health HTTP/1.1\r\nHost: x\r\nX-Big: ");
-    for (int i = 0; i < 65536; i++) ds_buf_putc(&h, 'a');
+    for (int i = 0; i < 65536; i++)
+        ds_buf_putc(&h, 'a');
     ds_buf_puts(&h, "\r\n\r\n");
     o = exchange(h.data, h.len, &r);
     assert_true(o == RB_OK ? r.status >= 400 : o != RB_TIMEOUT);
@@ -231,7 +243,8 @@ static void bad_clients(void **state) {
     rb_fault(1);
     /* 200 idle connections: a new client is still served */
     int held[200];
-    for (int i = 0; i < 200; i++) held[i] = tcp_connect();
+    for (int i = 0; i < 200; i++)
+        held[i] = tcp_connect();
     static const char HEALTH[] = "GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
     assert_int_equal(exchange(HEALTH, sizeof HEALTH - 1, &r), RB_OK);
     assert_int_equal(r.status, 200);
@@ -244,8 +257,9 @@ static void bad_clients(void **state) {
 /* Simulator evidence, taken over its socket, still verifies through the service. */
 static void still_verifies(void **state) {
     (void)state;
-    static const char GQ[] = "POST /GetQuote HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                             "Content-Length: 20\r\nConnection: close\r\n\r\n{\"report_data\":\"0a\"}";
+    static const char GQ[] =
+        "POST /GetQuote HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        "Content-Length: 20\r\nConnection: close\r\n\r\n{\"report_data\":\"0a\"}";
     rb_resp q, r;
     assert_int_equal(rb_exchange(SOCK, GQ, sizeof GQ - 1, 20000, &q), RB_OK);
     assert_int_equal(q.status, 200);
@@ -260,8 +274,8 @@ static void still_verifies(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(oversize),    cmocka_unit_test(nesting),    cmocka_unit_test(bad_text),
-        cmocka_unit_test(huge_hex),    cmocka_unit_test(bad_clients), cmocka_unit_test(still_verifies),
+        cmocka_unit_test(oversize), cmocka_unit_test(nesting),     cmocka_unit_test(bad_text),
+        cmocka_unit_test(huge_hex), cmocka_unit_test(bad_clients), cmocka_unit_test(still_verifies),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
