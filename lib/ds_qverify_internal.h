@@ -1,6 +1,6 @@
-/* ds_qverify_internal.h — pieces of the quote verifier shared by ds_qverify.c (flow and
- * result), ds_qverify_x509.c (certificate chains) and ds_qverify_tcb.c (PCK extension,
- * TCB info, QE identity). Not part of the public API. */
+/* ds_qverify_internal.h — pieces of the quote verifier shared by ds_qverify.c (result),
+ * ds_qverify_ctx.c (flow, reuse, PEM chains), ds_qverify_x509.c (path validation) and
+ * ds_qverify_tcb.c (PCK extension, TCB info, QE identity). Not part of the public API. */
 #ifndef DS_QVERIFY_INTERNAL_H
 #define DS_QVERIFY_INTERNAL_H
 
@@ -16,9 +16,6 @@ void qv_fail(ds_qverify_result *r, const char *step, const char *fmt, ...)
 void qv_add_advisory(ds_qverify_result *r, const char *id);
 
 /* ---- ds_qverify_x509.c ---- */
-
-/* Every CERTIFICATE in a PEM text (len bytes), in order; NULL when there is none. */
-STACK_OF(X509) *qv_pem_certs(const char *pem, size_t len);
 
 /* Verifies certs[0] up to the trusted root at time now, with the CRLs (entries may be
  * NULL), checking revocation of every certificate. leaf_must_be_ee: fail when certs[0] is

@@ -1,6 +1,6 @@
-/* ds_qverify_x509.c — certificate chains for the quote verifier: PEM chain parsing and
- * OpenSSL path validation against one trusted root, at a given time, with CRL checks on
- * every certificate of the chain (X509_V_FLAG_CRL_CHECK_ALL). */
+/* ds_qverify_x509.c — certificate chains for the quote verifier: OpenSSL path validation
+ * against one trusted root, at a given time, with CRL checks on every certificate of the
+ * chain (X509_V_FLAG_CRL_CHECK_ALL). The PEM chains are parsed in ds_qverify_ctx.c. */
 #include "ds_qverify_internal.h"
 
 #include <string.h>
@@ -12,26 +12,6 @@
 #include <openssl/x509v3.h>
 
 #include "ds_p256.h"
-
-STACK_OF(X509) *qv_pem_certs(const char *pem, size_t len) {
-    if (!pem || len == 0 || len > (size_t)INT32_MAX) return NULL;
-    STACK_OF(X509) *sk = sk_X509_new_null();
-    BIO *bio = BIO_new_mem_buf(pem, (int)len);
-    X509 *x;
-    while (sk && bio && (x = PEM_read_bio_X509(bio, NULL, NULL, NULL))) {
-        if (!sk_X509_push(sk, x)) {
-            X509_free(x);
-            break;
-        }
-    }
-    BIO_free(bio);
-    ERR_clear_error();
-    if (sk && sk_X509_num(sk) == 0) {
-        sk_X509_free(sk);
-        sk = NULL;
-    }
-    return sk;
-}
 
 int qv_verify_chain(ds_qverify_result *r, const char *step, STACK_OF(X509) *certs, X509 *root,
                     X509_CRL *const crls[2], int64_t now, int leaf_must_be_ee) {
