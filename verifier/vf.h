@@ -119,6 +119,7 @@ typedef struct {
     int root_from_endpoint; /* 1: trusting the endpoint's own root */
     ds_collateral col;
     char col_label[600];
+    ds_qverify_ctx *qctx; /* every quote verified under this trust goes through it */
 } vf_trust;
 
 typedef struct {

@@ -147,10 +147,15 @@ ds_err vf_trust_load(vf_trust *t, vf_http *h, const char *root_file, const char 
         return DS_ERR_PARSE;
     }
     snprintf(t->col_label, sizeof t->col_label, "%s", col_file ? col_file : "endpoint");
+    if (!(t->qctx = ds_qverify_ctx_new())) {
+        snprintf(err, errcap, "out of memory");
+        return DS_ERR_NOMEM;
+    }
     return DS_OK;
 }
 
 void vf_trust_free(vf_trust *t) {
+    ds_qverify_ctx_free(t->qctx);
     free(t->root_der);
     ds_collateral_free(&t->col);
     memset(t, 0, sizeof *t);

@@ -259,6 +259,7 @@ static ds_err load_trust(vf_service *s, const serve_opts *o, char *err, size_t c
         s->v.root_der = t.root_der;
         s->v.root_len = t.root_len;
         s->v.col = t.col;
+        s->v.qctx = t.qctx;
         memset(&t, 0, sizeof t);
     }
     vf_trust_free(&t);
@@ -302,10 +303,6 @@ int vf_serve_main(int argc, char **argv) {
     s.v.now = o.now;
     struct evhttp *http = NULL;
     struct event *sigs[2] = {NULL, NULL};
-    if (!(s.v.qctx = ds_qverify_ctx_new())) {
-        code = vf_report_error(0, VF_EXIT_USAGE, "serve: out of memory");
-        goto out;
-    }
     if (load_trust(&s, &o, err, sizeof err) != DS_OK) {
         code = vf_report_error(0, VF_EXIT_USAGE, "serve: %s", err);
         goto out;

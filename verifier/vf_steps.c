@@ -72,7 +72,9 @@ void vf_step_quote(const uint8_t *quote, size_t len, const vf_trust *t, unsigned
         vf_step_fail(s, "no quote to verify");
         return;
     }
-    ds_err e = ds_qverify(quote, len, t->root_der, t->root_len, &t->col, now, qres);
+    ds_err e = t->qctx ? ds_qverify_ctx_verify(t->qctx, quote, len, t->root_der, t->root_len,
+                                               &t->col, now, qres)
+                       : ds_qverify(quote, len, t->root_der, t->root_len, &t->col, now, qres);
     char acc[200];
     vf_tcb_list(accept, acc, sizeof acc);
     if (e == DS_ERR_NOMEM || qres->oom) {
