@@ -10,6 +10,7 @@ import { spawn, execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -241,8 +242,18 @@ test('malformed bodies get upstream statuses; decodable ones 200 with an Interna
     assert.equal(r.status, status, `${body.toString().slice(0, 40)} → ${r.status} ${r.text}`);
     assert.equal(JSON.parse(r.text).error.code, status);
   }
-  const big = await request(base, 'POST', '/verify', ' '.repeat((1 << 20) + 10));
-  assert.equal(big.status, 413);
+  // over 1 MiB: refused from the declared length alone (the server answers and closes
+  // without reading the body, so only the head is sent)
+  const big = await new Promise((resolve, reject) => {
+    const u = new URL(base);
+    const c = net.connect(+u.port, u.hostname, () => c.write(
+      `POST /verify HTTP/1.1\r\nHost: x\r\nContent-Length: ${(1 << 20) + 10}\r\n\r\n{`));
+    let got = '';
+    c.on('data', (d) => { got += d; });
+    c.on('end', () => resolve(got));
+    c.on('error', reject);
+  });
+  assert.match(big, /^HTTP\/1\.1 413 /);
   const want = [
     [{}, 'Internal error: Quote is required'],
     [{ quote: quote.quote }, 'Internal error: Event log is required'],
