@@ -25,7 +25,7 @@ helps=(
   "dstack-harness --help" "dstack-harness up --help" "dstack-harness down --help"
   "dstack-harness status --help" "dstack-harness cluster --help" "dstack-harness matrix --help"
   "dstack-harness diagnose --help"
-  "dstack-verify --help" "dstack-verify quote --help"
+  "dstack-verify --help" "dstack-verify quote --help" "dstack-verify serve --help"
   "dstack-pki --help"
   "dstack-bench --help"
 )
