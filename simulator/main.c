@@ -189,7 +189,8 @@ int main(int argc, char **argv) {
         int wrc = sim_pcs_write_dir(&app.st, app.cfg.write_pki_dir, err, sizeof err);
         if (wrc == 0)
             printf("wrote root_ca.pem, root_ca.der, collateral.json, pcs_tcb_info.json, "
-                   "pcs_qe_identity.json to %s\n", app.cfg.write_pki_dir);
+                   "pcs_qe_identity.json and the image cache (images/, measurements/) to %s\n",
+                   app.cfg.write_pki_dir);
         else
             fprintf(stderr, "dstack-simulator: --write-pki: %s\n", err);
         sim_state_free(&app.st);

@@ -25,10 +25,7 @@ static int has_prefix(const char *s, const char *p) { return strncmp(s, p, strle
 
 static void error_reply(int code, const char *msg, int *status, ds_buf *body) {
     *status = code;
-    ds_buf_reset(body);
-    ds_buf_puts(body, "{\"error\":");
-    ds_buf_json_str(body, msg, strlen(msg));
-    ds_buf_putc(body, '}');
+    sim_http_error_json(body, msg);
 }
 
 static int route_pcs(sim_state *st, const sim_http_request *req, int *status, ds_buf *body) {
