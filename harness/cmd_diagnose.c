@@ -260,15 +260,16 @@ static int run(diag_in *in) {
     size_t nres = 0;
     for (size_t i = 0; i < HX_NVARIANTS && nres < 64; i++) {
         const hx_variant *v = &HX_VARIANTS[i];
-        if (v->root != HX_ROOT_TRUE) continue;
-        int app_side = v->app_dg || v->app_v27 || v->claim;
+        if (v->ax.root != DS_VROOT_TRUE || v->ax.version != 0 || v->verifier != 0) continue;
+        int app_side = v->ax.app_dg || v->ax.app_v27 || v->ax.claim;
         if (kms_mode && app_side) continue; /* no app link to recover: those variants cannot differ */
         result *r = &res[nres++];
         memset(r, 0, sizeof *r);
         r->v = v;
         r->match = -1;
         if (chain_mode) {
-            r->app_ok = hx_variant_recover_app(v, in->purpose, in->derived, in->link0, r->app_pub) == DS_OK;
+            ds_variant_req rq = {NULL, in->purpose, NULL, DS_KEY_SECP256K1};
+            r->app_ok = hx_variant_recover_app(v, &rq, in->derived, in->link0, r->app_pub) == DS_OK;
         } else if (in->have_app) {
             memcpy(r->app_pub, in->app_pub, 33);
             r->app_ok = 1;
@@ -281,11 +282,11 @@ static int run(diag_in *in) {
             r->app_digest_match = -1;
             r->kms_digest_match = -1;
             if (in->have_adg && (mlen = hx_variant_claim(v, in->purpose, in->derived, msg, sizeof msg)) > 0) {
-                hx_variant_digest(v->app_dg, msg, mlen, d);
+                ds_variant_axes_digest(v->ax.app_dg, msg, mlen, d);
                 r->app_digest_match = !memcmp(d, in->app_dg, 32);
             }
             if (in->have_kdg && (mlen = hx_variant_kms_msg(v, in->app_id, in->app_pub, msg, sizeof msg)) > 0) {
-                hx_variant_digest(v->kms_dg, msg, mlen, d);
+                ds_variant_axes_digest(v->ax.kms_dg, msg, mlen, d);
                 r->kms_digest_match = !memcmp(d, in->kms_dg, 32);
             }
         }

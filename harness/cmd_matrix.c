@@ -66,8 +66,9 @@ typedef struct {
 typedef struct {
     hx_ctx *x;
     uint8_t root_key[32], root_addr[20], root_pub[33];
-    uint8_t wrong[5][20]; /* per HX_ROOT_* */
+    uint8_t wrong[5][20]; /* per DS_VROOT_* */
     const char *purpose, *path;
+    ds_variant_req rq;
     row *rows;
     int nrows, cap;
     hx_sample samples[64]; /* the harness's chain per catalogue entry (index as HX_VARIANTS) */
@@ -161,10 +162,11 @@ static int owner_send(matrix *m, const char *sig, const uint8_t addr[20]) {
 static int run_catalogue(matrix *m, const char *only, int root_phase) {
     for (size_t i = 0; i < HX_NVARIANTS; i++) {
         const hx_variant *v = &HX_VARIANTS[i];
-        int is_root = v->root != HX_ROOT_TRUE;
+        int is_root = v->ax.root != DS_VROOT_TRUE;
         if (is_root != root_phase || (only && strcmp(only, v->name) != 0)) continue;
+        if (v->verifier || v->ax.version) continue; /* V1ROWS */
         hx_sample s;
-        if (hx_variant_build(v, m->root_key, m->x->st.app_id, m->purpose, m->path, &s) != DS_OK) {
+        if (hx_variant_build(v, m->root_key, m->x->st.app_id, &m->rq, &s) != DS_OK) {
             hx_fail("cannot build variant %s", v->name);
             return -1;
         }
@@ -178,16 +180,16 @@ static int run_catalogue(matrix *m, const char *only, int root_phase) {
         HX_SET(r->source, "harness");
         HX_SET(r->what, "%s", v->what);
         r->expect_valid = strcmp(v->name, "canonical") == 0;
-        const uint8_t *trusted = is_root ? m->wrong[v->root] : m->root_addr;
+        const uint8_t *trusted = is_root ? m->wrong[v->ax.root] : m->root_addr;
         static const char *const what[5] = {NULL, "the P-256 key's", "the app key's", "the contract's",
                                             "the root key's last 20 bytes"};
         char tw[96];
-        HX_SET(tw, "%s %s", what[v->root] ? what[v->root] : "", hx_hex(trusted, 20));
+        HX_SET(tw, "%s %s", what[v->ax.root] ? what[v->ax.root] : "", hx_hex(trusted, 20));
         run_c(m, r, s.derived_pub, s.link0, s.link1, trusted, is_root ? tw : NULL);
         uint64_t snap = 0;
         if (is_root) { /* the verifier's trusted root is the wrong address, and only it */
             if (ds_rpc_snapshot(&m->x->ch.rpc, &snap) != DS_OK ||
-                owner_send(m, "setKmsRootAddress(address)", m->wrong[v->root]) != 0) {
+                owner_send(m, "setKmsRootAddress(address)", m->wrong[v->ax.root]) != 0) {
                 hx_fail("%s", ds_rpc_error(&m->x->ch.rpc));
                 return -1;
             }
@@ -330,6 +332,7 @@ int hx_cmd_matrix(int argc, char **argv) {
     m.x = &x;
     m.purpose = purpose;
     m.path = path;
+    m.rq = (ds_variant_req){path, purpose, NULL, DS_KEY_SECP256K1};
     matrix_root(m.root_key);
     ds_secp_pubkey(m.root_key, m.root_pub, 33);
     ds_secp_address(m.root_pub, 33, m.root_addr);
@@ -346,12 +349,12 @@ int hx_cmd_matrix(int argc, char **argv) {
         ds_keccak256(keys.p256_xy, 64, scalar);
         memcpy(keys.p256_keccak, scalar + 12, 20);
     }
-    memcpy(m.wrong[HX_ROOT_P256], keys.p256_keccak, 20);
+    memcpy(m.wrong[DS_VROOT_P256], keys.p256_keccak, 20);
     uint8_t app_key[32], app_pub[33];
     ds_chain_kms_issue(m.root_key, x.st.app_id, app_key, app_pub, NULL);
-    ds_secp_address(app_pub, 33, m.wrong[HX_ROOT_APPKEY]);
-    memcpy(m.wrong[HX_ROOT_CONTRACT], x.st.nft, 20);
-    memcpy(m.wrong[HX_ROOT_LAST20], m.root_pub + 13, 20);
+    ds_secp_address(app_pub, 33, m.wrong[DS_VROOT_APPKEY]);
+    memcpy(m.wrong[DS_VROOT_CONTRACT], x.st.nft, 20);
+    memcpy(m.wrong[DS_VROOT_LAST20], m.root_pub + 13, 20);
     char a[43];
     hx_progress("matrix root %s (harness test key), app id %s, purpose \"%s\"", hx_addr(m.root_addr, a),
                 hx_hex(x.st.app_id, 20), purpose);
