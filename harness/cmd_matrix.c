@@ -26,6 +26,7 @@
 #include "ds_variant.h"
 #include "hx_cmd.h"
 #include "hx_keys.h"
+#include "hx_matrix.h"
 #include "hx_out.h"
 #include "hx_sim.h"
 #include "hx_variant.h"
@@ -43,7 +44,34 @@ static const char USAGE[] =
     "  --path P         GetKey path of the derived key (default \"dstack-harness/matrix\")\n"
     "  --only NAME      run one variant (see the table for names)\n"
     "  --no-simulator   skip the rows served by dstack-simulator --mismatch\n"
-    "  --state FILE, --json, --quiet\n";
+    "  --state FILE, --json, --quiet\n"
+    "\n"
+    "usage: dstack-harness matrix --target ADDRESS --call 'name(type arg, ...)' [options]\n"
+    "\n"
+    "Runs the catalogue through any deployed contract and finds the format it implements:\n"
+    "dstack's own chains, every single variant, then (when neither passes) combinations\n"
+    "across the axes, smallest first; then probes for unsound acceptance (a chain under\n"
+    "another root, any app signature, a proof replayed for another key, app id or\n"
+    "purpose); then a verdict. The argument NAMES say what goes where (app_id, derived_pub,\n"
+    "app_sig, kms_sig, app_pub, purpose, path, domain, algorithm, version), their Solidity\n"
+    "types how (a bytes32 app id is tried right- and left-padded, a bytes app key as 33,\n"
+    "64 and 65 bytes). A call with domain/algorithm speaks the v1 claim, one with purpose\n"
+    "the v0 claim. Returning bool: accepts on true; returning nothing: accepts unless it\n"
+    "reverts. Exit 0 when dstack's chains pass and nothing unsound does.\n"
+    "\n"
+    "  --target ADDRESS     the contract (eth_call only: nothing is sent)\n"
+    "  --call SIGNATURE     e.g. 'verify(bytes32 app_id, bytes derived_pub, bytes app_sig,\n"
+    "                       bytes kms_sig, string purpose) returns (bool)'\n"
+    "  --rpc URL            local chain (default: the running `up`, else\n"
+    "                       http://127.0.0.1:8545; loopback addresses only)\n"
+    "  --from ADDRESS       msg.sender of the calls (default: the chain's first account)\n"
+    "  --config FILE        simulator config whose kms_root_key signs the chains and whose\n"
+    "                       app id they are for (default ./appkeys.json)\n"
+    "  --kms-root-key HEX   sign under this KMS root key instead\n"
+    "  --app-id HEX         the 20-byte app id (default: the config's)\n"
+    "  --domain S           v1 GetKey domain (default \"dstack-harness/matrix-domain\")\n"
+    "  --max-changes N      deepest combination searched (default 3, at most 6)\n"
+    "  --purpose S, --path P, --json, --quiet as above\n";
 
 /* The harness's own KMS root (a public test key; the contract trusts it only inside the
  * matrix's snapshot): keccak256("dstack-harness matrix KMS root (public test key)"). */
@@ -304,7 +332,15 @@ static cJSON *row_json(const row *r) {
 int hx_cmd_matrix(int argc, char **argv) {
     static const struct option opts[] = {{"purpose", required_argument, 0, 'p'}, {"path", required_argument, 0, 'P'},
                                          {"only", required_argument, 0, 'o'},    {"no-simulator", no_argument, 0, 'n'},
+                                         {"target", required_argument, 0, 't'},  {"call", required_argument, 0, 'c'},
+                                         {"rpc", required_argument, 0, 'r'},     {"from", required_argument, 0, 'f'},
+                                         {"config", required_argument, 0, 'C'},  {"kms-root-key", required_argument, 0, 'k'},
+                                         {"app-id", required_argument, 0, 'i'},  {"domain", required_argument, 0, 'd'},
+                                         {"max-changes", required_argument, 0, 'm'},
                                          HX_COMMON_LONGOPTS,                     {0, 0, 0, 0}};
+    hx_target_opts to = {.purpose = "matrix", .path = "dstack-harness/matrix",
+                         .domain = "dstack-harness/matrix-domain", .max_changes = 3};
+    char *end;
     const char *purpose = "matrix", *path = "dstack-harness/matrix", *only = NULL;
     int with_sim = 1, ch;
     optind = 1;
@@ -316,10 +352,30 @@ int hx_cmd_matrix(int argc, char **argv) {
         case 'P': path = optarg; break;
         case 'o': only = optarg; break;
         case 'n': with_sim = 0; break;
+        case 't': to.target = optarg; break;
+        case 'c': to.call = optarg; break;
+        case 'r': to.rpc = optarg; break;
+        case 'f': to.from = optarg; break;
+        case 'C': to.config = optarg; break;
+        case 'k': to.root_hex = optarg; break;
+        case 'i': to.app_id_hex = optarg; break;
+        case 'd': to.domain = optarg; break;
+        case 'm':
+            to.max_changes = (int)strtol(optarg, &end, 10);
+            if (*end || end == optarg) return hx_usage_error("matrix", "--max-changes takes a number");
+            break;
         default: return hx_usage_error("matrix", "unknown option");
         }
     }
     if (optind < argc) return hx_usage_error("matrix", "unexpected argument");
+    if (to.target) {
+        if (only) return hx_usage_error("matrix", "--only is for the matrix of the `up` deployment");
+        to.purpose = purpose;
+        to.path = path;
+        return hx_matrix_target(&to);
+    }
+    if (to.call || to.rpc || to.from || to.config || to.root_hex || to.app_id_hex)
+        return hx_usage_error("matrix", "--call, --rpc, --from, --config, --kms-root-key and --app-id need --target");
     if (only && !hx_variant_find(only) && strncmp(only, "sim:", 4) != 0)
         return hx_usage_error("matrix", "--only: no such variant");
     hx_ctx x;

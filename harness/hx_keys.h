@@ -36,4 +36,9 @@ int hx_pem_key_info(const char *pem, hx_appkeys *k);
 int hx_compose_app_id(const char *path, uint8_t app_id[20], uint8_t compose_hash[32], char *err,
                       size_t errcap);
 
+/* The app id a simulator started with this config has: its "app_id", else
+ * sha256(app_compose)[:20] (a path relative to the config's directory, JSON text, or an
+ * object printed compactly). Returns 0, or -1 with a message in err. */
+int hx_config_app_id(const char *config, uint8_t app_id[20], char *err, size_t errcap);
+
 #endif

@@ -1,0 +1,459 @@
+/* hx_search.c — the combination search, the soundness probes and the verdict for
+ * `matrix --target` (see hx_search.h).
+ *
+ * A format is a set of deviations from dstack's format, at most one per axis, for one
+ * claim version (the "table": what the contract's call speaks). Formats are tried
+ * smallest first: dstack's own (the empty set), each single deviation, then — only when
+ * neither passes — every combination of 2, 3, … deviations up to max_changes, stopping at
+ * the first size where anything passes: those sets are the format the contract
+ * implements. Every format is tried under each argument encoding the call allows.
+ */
+#include "hx_search.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ds_keccak.h"
+#include "ds_secp.h"
+#include "hx_out.h"
+
+static const char *const AXES[] = {"digest", "v byte", "app id",  "app key",    "claim",
+                                   "separator", "version", "v1 lengths", "v1 algorithm", "v1 domain"};
+enum { AX_CLAIM = 4, AX_VERSION = 6, AX_V1_FIRST = 7, NAXES = 10 };
+
+/* What the contract does where dstack does something else, per deviation. */
+static const struct {
+    const char *name, *contract, *dstack;
+} WORDS[] = {
+    {"eip191-app", "hashes the app claim as an EIP-191 personal message", "signs keccak256(claim)"},
+    {"eip191-kms", "hashes the KMS message as an EIP-191 personal message", "signs keccak256(message)"},
+    {"eip191", "hashes both messages as EIP-191 personal messages", "signs their plain keccak256"},
+    {"sha3-app", "hashes the app claim with FIPS SHA3-256", "signs its Keccak-256"},
+    {"sha3-kms", "hashes the KMS message with FIPS SHA3-256", "signs its Keccak-256"},
+    {"sha3", "hashes both messages with FIPS SHA3-256", "signs their Keccak-256"},
+    {"v27-app", "expects v = 27/28 in the app signature (no +27 before ecrecover)", "'s blobs carry v = 0/1"},
+    {"v27-kms", "expects v = 27/28 in the KMS signature (no +27 before ecrecover)", "'s blobs carry v = 0/1"},
+    {"v27", "expects v = 27/28 in both signatures (no +27 before ecrecover)", "'s blobs carry v = 0/1"},
+    {"appid32-right", "puts the app id right-padded to 32 bytes in the KMS message", "signs its 20 raw bytes"},
+    {"appid32-left", "puts the app id left-padded to 32 bytes in the KMS message", "signs its 20 raw bytes"},
+    {"appid-hex", "puts the app id as hex text in the KMS message", "signs its 20 raw bytes"},
+    {"appid-0xhex", "puts the app id as 0x-hex text in the KMS message", "signs its 20 raw bytes"},
+    {"appkey-uncompressed", "puts the 65-byte uncompressed app key in the KMS message", "signs the 33-byte compressed key"},
+    {"appkey-xy64", "puts the 64-byte x||y app key in the KMS message", "signs the 33-byte compressed key"},
+    {"appkey-address", "puts the app key's address in the KMS message", "signs the 33-byte compressed key"},
+    {"claim-0x", "writes the derived key as 0x-prefixed hex in the claim", "writes bare lowercase hex"},
+    {"claim-upper", "writes the derived key as uppercase hex in the claim", "writes lowercase hex"},
+    {"claim-uncompressed", "puts the 65-byte uncompressed derived key in the claim", "uses the 33-byte compressed key"},
+    {"claim-address", "puts the derived key's address in the claim", "uses the 33-byte compressed key"},
+    {"separator-colon", "puts \":\" between app id and app key in the KMS message", "'s message has no separator there"},
+    {"v1-claim", "verifies the v1 claim LP(tag) || LP(alg) || LP(domain) || LP(pub)", "'s v0 GetKey signs purpose:hex(pub)"},
+    {"v0-claim", "verifies the v0 claim purpose:hex(pub)", "'s v1 GetKey signs LP(tag) || LP(alg) || LP(domain) || LP(pub)"},
+    {"v1-no-lengths", "concatenates the v1 claim fields without length prefixes", "prefixes each with its u32 big-endian length"},
+    {"v1-le-lengths", "writes the v1 claim's lengths little-endian", "writes them big-endian"},
+    {"v1-k256", "names the algorithm \"k256\" in the v1 claim", "writes \"secp256k1\""},
+    {"v1-domain-path", "puts the path where the v1 claim's domain belongs", "signs the domain"},
+    {"v1-domain-purpose", "puts the purpose where the v1 claim's domain belongs", "signs the domain"},
+};
+
+static const struct {
+    const char *name, *what;
+} PROBES[] = {
+    {"other-root", "a chain issued under another KMS root"},
+    {"any-app-signature", "an app signature made by a key the KMS never certified"},
+    {"unbound-derived-key", "a valid proof presented for another derived key"},
+    {"unbound-app-id", "a valid proof presented for another app id"},
+    {"unbound-purpose", "a valid proof presented with another purpose (or domain)"},
+};
+enum { P_ROOT, P_APPSIG, P_DERIVED, P_APPID, P_PURPOSE, NPROBES };
+
+static int axis_of(const hx_variant *v) {
+    for (int i = 0; i < NAXES; i++)
+        if (strcmp(v->axis, AXES[i]) == 0) return i;
+    return -1;
+}
+
+const char *hx_dev_name(const hx_variant *v, int version, char *out, size_t cap) {
+    int generic = v->verifier == 0 && v->ax.version == 0;
+    hx_setf(out, cap, "%s%s", version == 1 && generic ? "v1:" : "", v->name);
+    return out;
+}
+
+const char *hx_set_name(const hx_set *st, char *out, size_t cap) {
+    char one[64];
+    size_t n = 0;
+    if (st->n == 0) return hx_setf(out, cap, "%s", st->version ? "v1-canonical" : "canonical"), out;
+    out[0] = '\0';
+    for (int i = 0; i < st->n; i++)
+        n += (size_t)snprintf(out + n, n < cap ? cap - n : 0, "%s%s", i ? "+" : "",
+                              hx_dev_name(st->dev[i], st->version, one, sizeof one));
+    return out;
+}
+
+static hx_row *add_row(hx_search *s) {
+    if (s->nrows == s->cap) {
+        s->cap = s->cap ? 2 * s->cap : 64;
+        hx_row *r = realloc(s->rows, (size_t)s->cap * sizeof *r);
+        if (r == NULL) abort();
+        s->rows = r;
+    }
+    hx_row *r = &s->rows[s->nrows++];
+    memset(r, 0, sizeof *r);
+    return r;
+}
+
+/* A deviation the table of `version` may use. */
+static int dev_usable(const hx_search *s, const hx_variant *v, int version) {
+    int ax = axis_of(v);
+    if (ax < 0 || v->ax.root != DS_VROOT_TRUE) return 0;
+    if (ax == AX_VERSION) return v->verifier == version && !s->t->spec.speaks[1 - version];
+    /* a v1 claim naming the path or purpose is the canonical chain when they equal the domain */
+    if (v->ax.domain_src == DS_VDOM_PATH && strcmp(s->s.path, s->s.domain) == 0) return 0;
+    if (v->ax.domain_src == DS_VDOM_PURPOSE && strcmp(s->s.purpose, s->s.domain) == 0) return 0;
+    return 1;
+}
+
+/* The chain's claim version under a set, or -1 when the set mixes the versions' axes. */
+static int set_version(const hx_set *st) {
+    int cv = st->version, seen[NAXES] = {0};
+    for (int i = 0; i < st->n; i++)
+        if (axis_of(st->dev[i]) == AX_VERSION) cv = 1 - cv;
+    for (int i = 0; i < st->n; i++) {
+        int a = axis_of(st->dev[i]);
+        if (seen[a]++ || (a == AX_CLAIM && cv != 0) || (a >= AX_V1_FIRST && cv != 1)) return -1;
+    }
+    return cv;
+}
+
+static void compose(const hx_set *st, int cv, ds_variant_axes *ax) {
+    memset(ax, 0, sizeof *ax);
+    for (int i = 0; i < st->n; i++) {
+        const ds_variant_axes *d = &st->dev[i]->ax;
+#define MAXF(f) ax->f = d->f > ax->f ? d->f : ax->f
+        MAXF(app_dg), MAXF(kms_dg), MAXF(app_v27), MAXF(kms_v27), MAXF(appid), MAXF(appkey);
+        MAXF(claim), MAXF(sep), MAXF(lp), MAXF(alg_name), MAXF(domain_src);
+#undef MAXF
+    }
+    ax->version = (uint8_t)cv;
+}
+
+/* What a chain of claim version cv is asked for in the table of `version`: a chain of the
+ * other version takes the call's string in place of its own (purpose <-> domain). */
+static ds_variant_req request(const hx_search *s, int version, int cv) {
+    ds_variant_req rq = {s->s.path, s->s.purpose, s->s.domain, DS_KEY_SECP256K1};
+    if (version == 0 && cv == 1) rq.domain = s->s.purpose;
+    if (version == 1 && cv == 0) rq.purpose = s->s.domain;
+    return rq;
+}
+
+typedef struct {
+    int accepted, shape;
+    char detail[600];
+} answer;
+
+/* Runs a chain through the contract under every encoding (or only `shape` >= 0). */
+static int run(hx_search *s, const ds_variant_chain *ch, const hx_trial *base, int shape, answer *ans) {
+    char err[1024], d[600];
+    hx_trial tr = *base;
+    tr.link0 = ch->link0, tr.link1 = ch->link1;
+    if (!tr.app_pub) tr.app_pub = ch->app_pub;
+    if (!tr.derived) tr.derived = ch->derived_pub;
+    int n = shape >= 0 ? 1 : s->t->spec.nshapes, first = shape >= 0 ? shape : s->pref_shape;
+    ans->accepted = 0;
+    ans->shape = first;
+    ans->detail[0] = '\0';
+    for (int i = 0; i < n; i++) {
+        int acc = 0, k = i == 0 ? first : i <= first ? i - 1 : i; /* first, then the others in order */
+        tr.shape = k;
+        if (hx_target_try(s->t, &tr, &acc, d, sizeof d, err, sizeof err) != 0) {
+            hx_fail("%s", err);
+            return -1;
+        }
+        if (k == ans->shape || acc) HX_SET(ans->detail, "%s", d);
+        if (acc) {
+            ans->accepted = 1;
+            ans->shape = k;
+            break;
+        }
+    }
+    return 0;
+}
+
+static hx_trial trial_for(const hx_search *s, int cv) {
+    hx_trial tr;
+    memset(&tr, 0, sizeof tr);
+    tr.app_id = s->app_id;
+    tr.s = s->s;
+    tr.version = cv;
+    return tr;
+}
+
+/* Builds and runs the format st. *cv_out gets its claim version (-1: not a valid set). */
+static int run_set(hx_search *s, const hx_set *st, int shape, answer *ans, ds_variant_chain *ch) {
+    int cv = set_version(st);
+    ds_variant_axes ax;
+    if (cv < 0) return 1;
+    compose(st, cv, &ax);
+    ds_variant_req rq = request(s, st->version, cv);
+    if (ds_variant_axes_build(&ax, s->root_key, s->app_id, &rq, ch) != DS_OK) return 1;
+    s->formats++;
+    hx_trial tr = trial_for(s, cv);
+    return run(s, ch, &tr, shape, ans);
+}
+
+static void remember(hx_search *s, const hx_set *st) {
+    if (s->nsets < HX_MAX_SETS) s->sets[s->nsets++] = *st;
+}
+
+static void fill_row(hx_search *s, hx_row *r, const hx_set *st, const answer *a) {
+    r->version = st->version;
+    hx_set_name(st, r->name, sizeof r->name);
+    r->accepted = a->accepted;
+    HX_SET(r->detail, "%s", a->detail);
+    if (a->accepted) hx_shape_str(&s->t->spec, a->shape, r->shape, sizeof r->shape);
+}
+
+/* Recursively tries every set of exactly `want` deviations from devs[from…]. */
+static int combos(hx_search *s, const hx_variant **devs, int ndev, int from, hx_set *st, int want, int *found) {
+    if (st->n == want) {
+        answer a;
+        ds_variant_chain ch;
+        int rc = run_set(s, st, -1, &a, &ch);
+        if (rc < 0) return -1;
+        if (rc == 0 && a.accepted) {
+            (*found)++;
+            remember(s, st);
+            hx_row *r = add_row(s);
+            r->kind = HX_ROW_COMBO;
+            HX_SET(r->axis, "combination");
+            HX_SET(r->what, "%d changes together", st->n);
+            fill_row(s, r, st, &a);
+        }
+        return 0;
+    }
+    for (int i = from; i < ndev; i++) {
+        int clash = 0;
+        for (int k = 0; k < st->n; k++) clash |= axis_of(st->dev[k]) == axis_of(devs[i]);
+        if (clash) continue;
+        st->dev[st->n++] = devs[i];
+        int rc = set_version(st) < 0 && st->n == want ? 0 : combos(s, devs, ndev, i + 1, st, want, found);
+        st->n--;
+        if (rc < 0) return -1;
+    }
+    return 0;
+}
+
+/* The soundness probes, in the format the contract accepts (fmt, at encoding shape). */
+static int probes(hx_search *s, const hx_set *fmt, int shape) {
+    static const char other_seed[] = "dstack-harness probe: a key nobody certified";
+    uint8_t other[32], other_root[32], msg[512], dg[32], other_id[20];
+    ds_variant_chain ch, och;
+    ds_variant_axes ax;
+    answer a;
+    int cv = set_version(fmt);
+    const hx_call_spec *c = &s->t->spec;
+    compose(fmt, cv, &ax);
+    ds_variant_req rq = request(s, fmt->version, cv);
+    ds_keccak256((const uint8_t *)other_seed, sizeof other_seed - 1, other);
+    ds_variant_wrong_root_key(s->root_key, other_root);
+    if (ds_variant_axes_build(&ax, s->root_key, s->app_id, &rq, &ch) != DS_OK) return 0;
+    for (int p = 0; p < NPROBES; p++) {
+        hx_trial tr = trial_for(s, cv);
+        ds_variant_chain use = ch;
+        uint8_t other_pub[33];
+        char purpose[160], domain[160];
+        if (p == P_ROOT) {
+            if (ds_variant_axes_build(&ax, other_root, s->app_id, &rq, &och) != DS_OK) continue;
+            use = och;
+        } else if (p == P_APPSIG) {
+            size_t n = ds_variant_axes_app_msg(&ax, &rq, ch.derived_pub, 33, msg, sizeof msg);
+            ds_variant_axes_digest(ax.app_dg, msg, n, dg);
+            if (n == 0 || ds_secp_sign_recoverable(other, dg, use.link0) != DS_OK) continue;
+            if (ax.app_v27) use.link0[64] = (uint8_t)(use.link0[64] + 27);
+        } else if (p == P_DERIVED) {
+            if (!c->has[HX_ROLE_DERIVED_PUB] || ds_secp_pubkey(other, other_pub, 33) != DS_OK) continue;
+            tr.derived = other_pub;
+        } else if (p == P_APPID) {
+            if (!c->has[HX_ROLE_APP_ID]) continue;
+            for (int i = 0; i < 20; i++) other_id[i] = (uint8_t)(s->app_id[i] ^ 0x5a);
+            tr.app_id = other_id;
+        } else {
+            int flip = cv != fmt->version;
+            if (flip || !(cv == 0 ? c->has[HX_ROLE_PURPOSE] : c->has[HX_ROLE_DOMAIN]) || ax.domain_src) continue;
+            HX_SET(purpose, "%s-replayed", s->s.purpose);
+            HX_SET(domain, "%s-replayed", s->s.domain);
+            if (cv == 0) tr.s.purpose = purpose;
+            else tr.s.domain = domain;
+        }
+        if (run(s, &use, &tr, shape, &a) != 0) return -1;
+        hx_row *r = add_row(s);
+        r->kind = HX_ROW_PROBE;
+        r->version = fmt->version;
+        HX_SET(r->name, "%s", PROBES[p].name);
+        HX_SET(r->axis, "soundness");
+        char fname[160];
+        HX_SET(r->what, "%s (in format %s)", PROBES[p].what, hx_set_name(fmt, fname, sizeof fname));
+        r->accepted = a.accepted;
+        HX_SET(r->detail, "%s", a.detail);
+        if (a.accepted && s->nunsound < HX_MAX_UNSOUND) {
+            int dup = 0;
+            for (int k = 0; k < s->nunsound; k++) dup |= strcmp(s->unsound[k], PROBES[p].name) == 0;
+            if (!dup) s->unsound[s->nunsound++] = PROBES[p].name;
+        }
+    }
+    return 0;
+}
+
+static int search_version(hx_search *s, int version) {
+    const hx_variant *devs[64];
+    int ndev = 0, nsingle = 0, first_set = s->nsets;
+    hx_set st = {version, 0, {0}};
+    answer a, fmt_ans = {0, 0, ""};
+    ds_variant_chain ch;
+    for (size_t i = 0; i < HX_NVARIANTS && ndev < 64; i++)
+        if (dev_usable(s, &HX_VARIANTS[i], version)) devs[ndev++] = &HX_VARIANTS[i];
+    /* dstack's own format */
+    if (run_set(s, &st, -1, &a, &ch) < 0) return -1;
+    hx_row *r = add_row(s);
+    r->kind = HX_ROW_CANONICAL;
+    r->expect = 1;
+    HX_SET(r->axis, "sound");
+    HX_SET(r->what, "dstack's own %s chain", version ? "v1 (0.6 /v1/GetKey)" : "v0 (GetKey)");
+    fill_row(s, r, &st, &a);
+    s->canonical[version] = a.accepted;
+    if (a.accepted) {
+        s->pref_shape = a.shape;
+        remember(s, &st);
+        fmt_ans = a;
+    }
+    /* every single deviation */
+    for (int i = 0; i < ndev; i++) {
+        st.n = 1;
+        st.dev[0] = devs[i];
+        int rc = run_set(s, &st, -1, &a, &ch);
+        if (rc < 0) return -1;
+        if (rc > 0) continue;
+        r = add_row(s);
+        r->kind = HX_ROW_SINGLE;
+        HX_SET(r->axis, "%s", devs[i]->axis);
+        HX_SET(r->what, "%s", devs[i]->what);
+        fill_row(s, r, &st, &a);
+        if (a.accepted) {
+            nsingle++;
+            remember(s, &st);
+            if (s->nsets - 1 == first_set) fmt_ans = a, s->pref_shape = a.shape;
+        }
+    }
+    /* combinations, smallest first, only when nothing simpler passes */
+    if (!s->canonical[version] && nsingle == 0) {
+        for (int k = 2; k <= s->max_changes; k++) {
+            int found = 0;
+            st.n = 0;
+            hx_progress("searching combinations of %d changes (%s table)", k, version ? "v1" : "v0");
+            if (combos(s, devs, ndev, 0, &st, k, &found) < 0) return -1;
+            s->searched_to[version] = k;
+            if (found) {
+                fmt_ans.shape = -1;
+                break;
+            }
+        }
+    }
+    /* soundness, in the format the contract accepts (or dstack's when it accepts none) */
+    hx_set fmt = {version, 0, {0}};
+    int shape = -1;
+    if (s->nsets > first_set) {
+        fmt = s->sets[first_set];
+        shape = fmt_ans.shape;
+        if (shape < 0) { /* a combination: find its encoding again */
+            if (run_set(s, &fmt, -1, &a, &ch) < 0) return -1;
+            shape = a.shape;
+        }
+    }
+    return probes(s, &fmt, shape);
+}
+
+/* "it hashes … where dstack signs …" for one set. */
+static void explain_set(const hx_set *st, char *out, size_t cap) {
+    size_t n = 0;
+    for (int i = 0; i < st->n; i++) {
+        const char *c = st->dev[i]->what, *d = "";
+        for (size_t k = 0; k < sizeof WORDS / sizeof WORDS[0]; k++)
+            if (strcmp(WORDS[k].name, st->dev[i]->name) == 0) c = WORDS[k].contract, d = WORDS[k].dstack;
+        n += (size_t)snprintf(out + n, n < cap ? cap - n : 0, "%sit %s where dstack%s%s", i ? "; " : "", c,
+                              d[0] == '\'' ? "" : " ", d);
+    }
+}
+
+static void verdict(hx_search *s) {
+    char *v = s->verdict, names[400], why[1600];
+    size_t cap = sizeof s->verdict, n = 0;
+#define SAY(...) n += (size_t)snprintf(v + n, n < cap ? cap - n : 0, __VA_ARGS__)
+    for (int version = 0; version < 2; version++) {
+        if (s->canonical[version] < 0) continue;
+        const char *vn = version ? "v1" : "v0";
+        int best = -1, nbest = 0;
+        for (int i = 0; i < s->nsets; i++)
+            if (s->sets[i].version == version && s->sets[i].n > 0 && (best < 0 || s->sets[i].n < s->sets[best].n))
+                best = i;
+        for (int i = 0; i < s->nsets; i++)
+            nbest += best >= 0 && s->sets[i].version == version && s->sets[i].n == s->sets[best].n;
+        if (n) SAY(" ");
+        if (s->canonical[version]) {
+            SAY("Your contract accepts dstack's %s chains.", vn);
+            if (best >= 0) {
+                SAY(" It also accepts %d non-dstack format%s (lenient):", nbest, nbest > 1 ? "s" : "");
+                for (int i = 0, k = 0; i < s->nsets; i++)
+                    if (s->sets[i].version == version && s->sets[i].n > 0 && k++ < 4)
+                        SAY("%s %s", k > 1 ? "," : "", hx_set_name(&s->sets[i], names, sizeof names));
+                SAY("%s.", nbest > 4 ? ", …" : "");
+            }
+        } else if (best >= 0) {
+            int k = s->sets[best].n;
+            if (k == 1)
+                SAY("Your contract rejects dstack's %s chains; it accepts them only with this change: ", vn);
+            else
+                SAY("Your contract rejects dstack's %s chains; it accepts them only with these %d changes: ", vn, k);
+            for (int i = 0, m = 0; i < s->nsets && m < 3; i++) {
+                if (s->sets[i].version != version || s->sets[i].n != k) continue;
+                explain_set(&s->sets[i], why, sizeof why);
+                SAY("%s%s — %s", m++ ? "; or " : "", hx_set_name(&s->sets[i], names, sizeof names), why);
+            }
+            SAY(".");
+        } else {
+            SAY("Your contract rejects dstack's %s chains, and every variant in the catalogue", vn);
+            if (s->searched_to[version] > 1) SAY(" and every combination of up to %d changes", s->searched_to[version]);
+            SAY(" (%lu formats tried): it checks something the catalogue does not vary — its trusted KMS root "
+                "(the chains here are signed under %s", s->formats, hx_addr(s->root_addr, names));
+            SAY("), the app id, or an argument the harness cannot fill.");
+        }
+    }
+    /* dstack's chains of a version the call does not speak */
+    for (int i = 0; i < s->nrows; i++) {
+        const hx_row *r = &s->rows[i];
+        if (r->kind == HX_ROW_SINGLE && strcmp(r->axis, "version") == 0)
+            SAY(" dstack's %s chains %s.", r->version ? "v0" : "v1",
+                r->accepted ? "pass too" : "do not pass (the call speaks only one claim version)");
+    }
+    for (int i = 0; i < s->nunsound; i++) {
+        const char *what = "";
+        for (int p = 0; p < NPROBES; p++)
+            if (strcmp(PROBES[p].name, s->unsound[i]) == 0) what = PROBES[p].what;
+        SAY("%s%s", i ? "; " : " UNSOUND: it also accepts ", what);
+    }
+    if (s->nunsound) SAY(" — anyone can pass it.");
+#undef SAY
+}
+
+int hx_search_run(hx_search *s) {
+    s->canonical[0] = s->canonical[1] = -1;
+    for (int version = 0; version < 2; version++)
+        if (s->t->spec.speaks[version] && search_version(s, version) != 0) return -1;
+    verdict(s);
+    return 0;
+}
+
+void hx_search_free(hx_search *s) {
+    free(s->rows);
+    s->rows = NULL;
+    s->nrows = s->cap = 0;
+}
