@@ -57,7 +57,8 @@ static const char *str(const char *s) { return s ? s : ""; }
 
 static size_t v1_claim(const ds_variant_axes *ax, const ds_variant_req *rq, const uint8_t *pub,
                        size_t pub_len, uint8_t *out, size_t cap) {
-    const char *alg = ax->alg_name ? "k256" : rq->alg == DS_KEY_ED25519 ? "ed25519" : "secp256k1";
+    const char *alg = ax->alg_name ? "k256" : ds_key_alg_v1_name(rq->alg);
+    if (alg == NULL) return 0;
     const char *dom = ax->domain_src == DS_VDOM_PATH      ? str(rq->path)
                       : ax->domain_src == DS_VDOM_PURPOSE ? str(rq->purpose)
                                                           : str(rq->domain);
@@ -161,7 +162,8 @@ ds_err ds_variant_axes_build(const ds_variant_axes *ax, const uint8_t root_key[3
     ds_err rc = ds_chain_kms_issue(root_key, app_id, out->app_key, out->app_pub, NULL);
     if (rc != DS_OK) return rc;
     if (ax->version == 1) {
-        rc = DS_ERR_ARG; /* V1KDF */
+        const char *dom = str(rq->domain);
+        rc = ds_kdf_v1_key(out->app_key, "secp256k1", dom, strlen(dom), out->derived_key);
     } else {
         rc = ds_kdf_path_key(out->app_key, str(rq->path), strlen(str(rq->path)), out->derived_key);
     }
