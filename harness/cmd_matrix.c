@@ -86,6 +86,8 @@ typedef struct {
     int c_valid;
     char c_detail[256];
     int k_valid, k_bool;
+    int verifier; /* claim version the row is for: the contract checks v0 only (k_run 0 for v1) */
+    int k_run;
     char k_detail[512];
     char note[160];
     int ok;
@@ -118,7 +120,11 @@ static void run_c(const matrix *m, row *r, const uint8_t pub[33], const uint8_t 
                   const uint8_t link1[65], const uint8_t trusted[20], const char *trusted_what) {
     ds_chain_result res;
     char a[43];
-    ds_err e = ds_chain_verify(pub, 33, m->purpose, strlen(m->purpose), link0, link1, m->x->st.app_id, trusted, &res);
+    const char *dom = m->rq.domain;
+    ds_err e = r->verifier ? ds_chain_v1_verify(pub, 33, DS_KEY_SECP256K1, dom, strlen(dom), link0, link1,
+                                                m->x->st.app_id, trusted, &res)
+                           : ds_chain_verify(pub, 33, m->purpose, strlen(m->purpose), link0, link1,
+                                             m->x->st.app_id, trusted, &res);
     r->c_valid = e == DS_OK && res.status == DS_CHAIN_VALID;
     switch (res.status) {
     case DS_CHAIN_VALID: HX_SET(r->c_detail, "valid: root %s", hx_addr(res.kms_addr, a)); break;
@@ -157,6 +163,7 @@ static int run_contract(matrix *m, row *r, const uint8_t pub[33], const uint8_t 
         hx_fail("explainSignatureChain: %s", c->err);
         return -1;
     }
+    r->k_run = 1;
     r->k_valid = rv == 0;
     if (rv == 0)
         HX_SET(r->k_detail, "valid: root %s", hx_addr(ds_abi_get_address(&pool[0].items[1]), a));
@@ -170,6 +177,12 @@ static int run_contract(matrix *m, row *r, const uint8_t pub[33], const uint8_t 
 }
 
 static void judge(row *r) {
+    if (!r->k_run) { /* a v1 row: the C verifier alone */
+        r->ok = r->c_valid == r->expect_valid;
+        HX_SET(r->k_detail, "not run: %s verifies v0 chains only", hx_artifact_name(HX_NFT));
+        if (!r->ok) HX_SET(r->note, "%s", r->c_valid ? "a non-canonical variant is accepted" : "the canonical chain is rejected");
+        return;
+    }
     r->ok = r->c_valid == r->k_valid && r->k_bool == r->k_valid && r->c_valid == r->expect_valid;
     if (r->ok || r->note[0]) return;
     if (r->c_valid != r->k_valid)
@@ -192,7 +205,6 @@ static int run_catalogue(matrix *m, const char *only, int root_phase) {
         const hx_variant *v = &HX_VARIANTS[i];
         int is_root = v->ax.root != DS_VROOT_TRUE;
         if (is_root != root_phase || (only && strcmp(only, v->name) != 0)) continue;
-        if (v->verifier || v->ax.version) continue; /* V1ROWS */
         hx_sample s;
         if (hx_variant_build(v, m->root_key, m->x->st.app_id, &m->rq, &s) != DS_OK) {
             hx_fail("cannot build variant %s", v->name);
@@ -207,7 +219,8 @@ static int run_catalogue(matrix *m, const char *only, int root_phase) {
         HX_SET(r->axis, "%s", v->axis);
         HX_SET(r->source, "harness");
         HX_SET(r->what, "%s", v->what);
-        r->expect_valid = strcmp(v->name, "canonical") == 0;
+        r->expect_valid = hx_variant_is_canonical(v);
+        r->verifier = v->verifier;
         const uint8_t *trusted = is_root ? m->wrong[v->ax.root] : m->root_addr;
         static const char *const what[5] = {NULL, "the P-256 key's", "the app key's", "the contract's",
                                             "the root key's last 20 bytes"};
@@ -222,12 +235,12 @@ static int run_catalogue(matrix *m, const char *only, int root_phase) {
                 return -1;
             }
         }
-        int rc = run_contract(m, r, s.derived_pub, s.link0, s.link1);
+        int rc = v->verifier ? 0 : run_contract(m, r, s.derived_pub, s.link0, s.link1);
         if (is_root && ds_rpc_revert_to(&m->x->ch.rpc, snap) != DS_OK) rc = -1;
         if (rc != 0) return -1;
         judge(r);
         hx_progress("%-20s C %s, contract %s", v->name, r->c_valid ? "accepts" : "rejects",
-                    r->k_valid ? "accepts" : "rejects");
+                    !r->k_run ? "not run" : r->k_valid ? "accepts" : "rejects");
     }
     return 0;
 }
@@ -320,8 +333,10 @@ static cJSON *row_json(const row *r) {
     cJSON *c = cJSON_AddObjectToObject(o, "c_verifier");
     cJSON_AddBoolToObject(c, "valid", r->c_valid);
     cJSON_AddStringToObject(c, "detail", r->c_detail);
+    cJSON_AddStringToObject(o, "verifier", r->verifier ? "v1" : "v0");
     cJSON *k = cJSON_AddObjectToObject(o, "contract");
-    cJSON_AddBoolToObject(k, "valid", r->k_valid);
+    if (r->k_run) cJSON_AddBoolToObject(k, "valid", r->k_valid);
+    else cJSON_AddNullToObject(k, "valid");
     cJSON_AddBoolToObject(k, "verifySignatureChain", r->k_bool);
     cJSON_AddStringToObject(k, "detail", r->k_detail);
     cJSON_AddBoolToObject(o, "ok", r->ok);
@@ -388,7 +403,7 @@ int hx_cmd_matrix(int argc, char **argv) {
     m.x = &x;
     m.purpose = purpose;
     m.path = path;
-    m.rq = (ds_variant_req){path, purpose, NULL, DS_KEY_SECP256K1};
+    m.rq = (ds_variant_req){path, purpose, to.domain, DS_KEY_SECP256K1};
     matrix_root(m.root_key);
     ds_secp_pubkey(m.root_key, m.root_pub, 33);
     ds_secp_address(m.root_pub, 33, m.root_addr);
@@ -458,7 +473,8 @@ int hx_cmd_matrix(int argc, char **argv) {
             const char *cells[6] = {r->name, r->axis, r->expect_valid ? "valid" : "rejected", cd, kd, res};
             hx_table_row(&t, cells);
         }
-        printf("dstack-harness matrix: %d variants, C verifier (ds_chain_verify) vs %s.verifySignatureChain\n",
+        printf("dstack-harness matrix: %d variants, C verifier (ds_chain_verify, v1 rows ds_chain_v1_verify) vs "
+           "%s.verifySignatureChain\n",
                m.nrows, hx_artifact_name(HX_NFT));
         printf("trusted root: %s (harness test key, trusted only inside a snapshot)\n\n", hx_addr(m.root_addr, a));
         hx_table_print(&t, stdout);

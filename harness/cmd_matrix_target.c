@@ -23,7 +23,8 @@ static void default_rpc(char *url, size_t cap) {
     hx_state st;
     char err[512];
     if (hx_state_path[0] == '\0') hx_state_default_path(hx_state_path, sizeof hx_state_path);
-    if (hx_state_load(hx_state_path, &st, err, sizeof err) == 0 && hx_chain_ping(st.rpc_url, NULL, err, sizeof err) == 0)
+    if (hx_state_load(hx_state_path, &st, err, sizeof err) == 0 &&
+        hx_chain_ping(st.rpc_url, NULL, err, sizeof err) == 0)
         hx_setf(url, cap, "%s", st.rpc_url);
     else
         hx_setf(url, cap, "http://127.0.0.1:8545");
@@ -35,7 +36,8 @@ static int keys(const hx_target_opts *o, uint8_t root[32], uint8_t app_id[20]) {
     hx_appkeys k;
     const char *config = o->config ? o->config : "appkeys.json";
     if (o->root_hex) {
-        if (ds_hex_decode_exact(o->root_hex, strlen(o->root_hex), root, 32) != DS_OK || !ds_secp_priv_valid(root)) {
+        if (ds_hex_decode_exact(o->root_hex, strlen(o->root_hex), root, 32) != DS_OK ||
+            !ds_secp_priv_valid(root)) {
             hx_fail("--kms-root-key must be a 32-byte secp256k1 private key in hex");
             return -1;
         }
@@ -43,12 +45,15 @@ static int keys(const hx_target_opts *o, uint8_t root[32], uint8_t app_id[20]) {
         memset(&k, 0, sizeof k);
         if (hx_appkeys_load(config, &k, err, sizeof err) != 0) {
             hx_fail("%s (the chains are signed under the config's KMS root: give --config FILE or "
-                    "--kms-root-key HEX)", err);
+                    "--kms-root-key HEX)",
+                    err);
             return -1;
         }
         if (!k.have_root_key) {
-            hx_fail("%s has no kms_root_key (an upstream appkeys.json holds only the app key): give "
-                    "--kms-root-key HEX, the key whose address your contract trusts", config);
+            hx_fail(
+                "%s has no kms_root_key (an upstream appkeys.json holds only the app key): give "
+                "--kms-root-key HEX, the key whose address your contract trusts",
+                config);
             return -1;
         }
         memcpy(root, k.root_key, 32);
@@ -80,7 +85,8 @@ static cJSON *row_json(const hx_row *r) {
     return o;
 }
 
-static void print_json(const hx_search *s, const hx_target_opts *o, const char *url, int ok, double secs) {
+static void print_json(const hx_search *s, const hx_target_opts *o, const char *url, int ok,
+                       double secs) {
     char a[43], names[400];
     cJSON *doc = cJSON_CreateObject(), *acc = cJSON_CreateArray(), *uns = cJSON_CreateArray(),
           *rows = cJSON_CreateArray(), *canon = cJSON_CreateObject();
@@ -101,39 +107,49 @@ static void print_json(const hx_search *s, const hx_target_opts *o, const char *
     for (int i = 0; i < s->nsets; i++) {
         cJSON *set = cJSON_CreateArray();
         char one[64];
-        if (s->sets[i].n == 0) cJSON_AddItemToArray(set, cJSON_CreateString(hx_set_name(&s->sets[i], names, sizeof names)));
+        if (s->sets[i].n == 0)
+            cJSON_AddItemToArray(set,
+                                 cJSON_CreateString(hx_set_name(&s->sets[i], names, sizeof names)));
         for (int k = 0; k < s->sets[i].n; k++)
-            cJSON_AddItemToArray(set, cJSON_CreateString(hx_dev_name(s->sets[i].dev[k], s->sets[i].version, one, sizeof one)));
+            cJSON_AddItemToArray(set, cJSON_CreateString(hx_dev_name(
+                                          s->sets[i].dev[k], s->sets[i].version, one, sizeof one)));
         cJSON_AddItemToArray(acc, set);
     }
     cJSON_AddItemToObject(doc, "accepted", acc);
-    for (int i = 0; i < s->nunsound; i++) cJSON_AddItemToArray(uns, cJSON_CreateString(s->unsound[i]));
+    for (int i = 0; i < s->nunsound; i++)
+        cJSON_AddItemToArray(uns, cJSON_CreateString(s->unsound[i]));
     cJSON_AddItemToObject(doc, "unsound", uns);
     cJSON_AddStringToObject(doc, "verdict", s->verdict);
     cJSON_AddNumberToObject(doc, "max_changes", o->max_changes);
     cJSON_AddNumberToObject(doc, "formats_tried", (double)s->formats);
     cJSON_AddNumberToObject(doc, "calls", (double)s->t->calls);
     cJSON_AddNumberToObject(doc, "seconds", secs);
-    for (int i = 0; i < s->nrows; i++) cJSON_AddItemToArray(rows, row_json(&s->rows[i]));
+    for (int i = 0; i < s->nrows; i++)
+        cJSON_AddItemToArray(rows, row_json(&s->rows[i]));
     cJSON_AddItemToObject(doc, "rows", rows);
     hx_json_emit(doc);
 }
 
 static void print_table(const hx_search *s, const char *url, double secs) {
-    static const char *const head[] = {"variant", "claim", "axis", "dstack's format", "contract", "encoding"};
+    static const char *const head[] = {"variant",         "claim",    "axis",
+                                       "dstack's format", "contract", "encoding"};
     char a[43], b[43];
     hx_table t;
     hx_table_init(&t, 6, head);
     for (int i = 0; i < s->nrows; i++) {
         const hx_row *r = &s->rows[i];
         char ans[700];
-        HX_SET(ans, "%s%s%s", r->accepted ? "ACCEPTS" : "rejects", r->detail[0] ? ": " : "", r->detail);
-        const char *cells[6] = {r->name, r->version ? "v1" : "v0", r->axis, r->expect ? "yes" : "no", ans,
-                                r->accepted ? r->shape : ""};
+        HX_SET(ans, "%s%s%s", r->accepted ? "ACCEPTS" : "rejects", r->detail[0] ? ": " : "",
+               r->detail);
+        const char *cells[6] = {r->name, r->version ? "v1" : "v0",
+                                r->axis, r->expect ? "yes" : "no",
+                                ans,     r->accepted ? r->shape : ""};
         hx_table_row(&t, cells);
     }
-    printf("dstack-harness matrix --target %s: %s on %s\n", hx_addr(s->t->to, a), s->t->spec.sig, url);
-    printf("chains signed under KMS root %s for app id %s\n\n", hx_addr(s->root_addr, b), hx_hex(s->app_id, 20));
+    printf("dstack-harness matrix --target %s: %s on %s\n", hx_addr(s->t->to, a), s->t->spec.sig,
+           url);
+    printf("chains signed under KMS root %s for app id %s\n\n", hx_addr(s->root_addr, b),
+           hx_hex(s->app_id, 20));
     hx_table_print(&t, stdout);
     hx_table_free(&t);
     printf("\n%lu formats, %lu calls in %.2f s\n\n%s\n", s->formats, s->t->calls, secs, s->verdict);
@@ -149,7 +165,8 @@ int hx_matrix_target(const hx_target_opts *o) {
         return hx_usage_error("matrix", "--target must be a 20-byte contract address");
     if (o->from && ds_hex_decode_exact(o->from, strlen(o->from), from, 20) != DS_OK)
         return hx_usage_error("matrix", "--from must be a 20-byte address");
-    if (o->call == NULL) return hx_usage_error("matrix", "--target needs --call 'name(type arg, …)'");
+    if (o->call == NULL)
+        return hx_usage_error("matrix", "--target needs --call 'name(type arg, …)'");
     if (o->max_changes < 1 || o->max_changes > HX_MAX_DEVS)
         return hx_usage_error("matrix", "--max-changes must be 1 … 6");
     hx_target *t = calloc(1, sizeof *t);
@@ -162,8 +179,10 @@ int hx_matrix_target(const hx_target_opts *o) {
         free(t);
         return 1;
     }
-    if (o->rpc) hx_setf(url, sizeof url, "%s", o->rpc);
-    else default_rpc(url, sizeof url);
+    if (o->rpc)
+        hx_setf(url, sizeof url, "%s", o->rpc);
+    else
+        default_rpc(url, sizeof url);
     if (hx_target_open(t, url, to, o->from ? from : NULL, err, sizeof err) != 0) {
         hx_fail("%s", err);
         hx_target_close(t);
@@ -177,18 +196,21 @@ int hx_matrix_target(const hx_target_opts *o) {
     s.s = (hx_strings){o->purpose, o->path, o->domain, "secp256k1"};
     s.max_changes = o->max_changes;
     char a[43];
-    hx_progress("%s on %s, chains under KMS root %s, app id %s", t->spec.sig, url, hx_addr(s.root_addr, a),
-                hx_hex(s.app_id, 20));
+    hx_progress("%s on %s, chains under KMS root %s, app id %s", t->spec.sig, url,
+                hx_addr(s.root_addr, a), hx_hex(s.app_id, 20));
     clock_gettime(CLOCK_MONOTONIC, &t0);
     int rc = hx_search_run(&s);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
     int ok = rc == 0 && s.nunsound == 0;
-    for (int v = 0; v < 2; v++) ok &= s.canonical[v] != 0;
+    for (int v = 0; v < 2; v++)
+        ok &= s.canonical[v] != 0;
     if (rc == 0) {
         hx_progress("%lu formats, %lu calls in %.2f s", s.formats, t->calls, secs);
-        if (hx_ui_g.json) print_json(&s, o, url, ok, secs);
-        else print_table(&s, url, secs);
+        if (hx_ui_g.json)
+            print_json(&s, o, url, ok, secs);
+        else
+            print_table(&s, url, secs);
     }
     hx_search_free(&s);
     hx_target_close(t);

@@ -18,8 +18,9 @@
 #include "ds_secp.h"
 #include "hx_out.h"
 
-static const char *const AXES[] = {"digest", "v byte", "app id",  "app key",    "claim",
-                                   "separator", "version", "v1 lengths", "v1 algorithm", "v1 domain"};
+static const char *const AXES[] = {"digest",       "v byte",    "app id",  "app key",
+                                   "claim",        "separator", "version", "v1 lengths",
+                                   "v1 algorithm", "v1 domain"};
 enum { AX_CLAIM = 4, AX_VERSION = 6, AX_V1_FIRST = 7, NAXES = 10 };
 
 /* What the contract does where dstack does something else, per deviation. */
@@ -27,33 +28,50 @@ static const struct {
     const char *name, *contract, *dstack;
 } WORDS[] = {
     {"eip191-app", "hashes the app claim as an EIP-191 personal message", "signs keccak256(claim)"},
-    {"eip191-kms", "hashes the KMS message as an EIP-191 personal message", "signs keccak256(message)"},
+    {"eip191-kms", "hashes the KMS message as an EIP-191 personal message",
+     "signs keccak256(message)"},
     {"eip191", "hashes both messages as EIP-191 personal messages", "signs their plain keccak256"},
     {"sha3-app", "hashes the app claim with FIPS SHA3-256", "signs its Keccak-256"},
     {"sha3-kms", "hashes the KMS message with FIPS SHA3-256", "signs its Keccak-256"},
     {"sha3", "hashes both messages with FIPS SHA3-256", "signs their Keccak-256"},
-    {"v27-app", "expects v = 27/28 in the app signature (no +27 before ecrecover)", "'s blobs carry v = 0/1"},
-    {"v27-kms", "expects v = 27/28 in the KMS signature (no +27 before ecrecover)", "'s blobs carry v = 0/1"},
-    {"v27", "expects v = 27/28 in both signatures (no +27 before ecrecover)", "'s blobs carry v = 0/1"},
-    {"appid32-right", "puts the app id right-padded to 32 bytes in the KMS message", "signs its 20 raw bytes"},
-    {"appid32-left", "puts the app id left-padded to 32 bytes in the KMS message", "signs its 20 raw bytes"},
+    {"v27-app", "expects v = 27/28 in the app signature (no +27 before ecrecover)",
+     "'s blobs carry v = 0/1"},
+    {"v27-kms", "expects v = 27/28 in the KMS signature (no +27 before ecrecover)",
+     "'s blobs carry v = 0/1"},
+    {"v27", "expects v = 27/28 in both signatures (no +27 before ecrecover)",
+     "'s blobs carry v = 0/1"},
+    {"appid32-right", "puts the app id right-padded to 32 bytes in the KMS message",
+     "signs its 20 raw bytes"},
+    {"appid32-left", "puts the app id left-padded to 32 bytes in the KMS message",
+     "signs its 20 raw bytes"},
     {"appid-hex", "puts the app id as hex text in the KMS message", "signs its 20 raw bytes"},
     {"appid-0xhex", "puts the app id as 0x-hex text in the KMS message", "signs its 20 raw bytes"},
-    {"appkey-uncompressed", "puts the 65-byte uncompressed app key in the KMS message", "signs the 33-byte compressed key"},
-    {"appkey-xy64", "puts the 64-byte x||y app key in the KMS message", "signs the 33-byte compressed key"},
-    {"appkey-address", "puts the app key's address in the KMS message", "signs the 33-byte compressed key"},
-    {"claim-0x", "writes the derived key as 0x-prefixed hex in the claim", "writes bare lowercase hex"},
+    {"appkey-uncompressed", "puts the 65-byte uncompressed app key in the KMS message",
+     "signs the 33-byte compressed key"},
+    {"appkey-xy64", "puts the 64-byte x||y app key in the KMS message",
+     "signs the 33-byte compressed key"},
+    {"appkey-address", "puts the app key's address in the KMS message",
+     "signs the 33-byte compressed key"},
+    {"claim-0x", "writes the derived key as 0x-prefixed hex in the claim",
+     "writes bare lowercase hex"},
     {"claim-upper", "writes the derived key as uppercase hex in the claim", "writes lowercase hex"},
-    {"claim-uncompressed", "puts the 65-byte uncompressed derived key in the claim", "uses the 33-byte compressed key"},
-    {"claim-address", "puts the derived key's address in the claim", "uses the 33-byte compressed key"},
-    {"separator-colon", "puts \":\" between app id and app key in the KMS message", "'s message has no separator there"},
-    {"v1-claim", "verifies the v1 claim LP(tag) || LP(alg) || LP(domain) || LP(pub)", "'s v0 GetKey signs purpose:hex(pub)"},
-    {"v0-claim", "verifies the v0 claim purpose:hex(pub)", "'s v1 GetKey signs LP(tag) || LP(alg) || LP(domain) || LP(pub)"},
-    {"v1-no-lengths", "concatenates the v1 claim fields without length prefixes", "prefixes each with its u32 big-endian length"},
+    {"claim-uncompressed", "puts the 65-byte uncompressed derived key in the claim",
+     "uses the 33-byte compressed key"},
+    {"claim-address", "puts the derived key's address in the claim",
+     "uses the 33-byte compressed key"},
+    {"separator-colon", "puts \":\" between app id and app key in the KMS message",
+     "'s message has no separator there"},
+    {"v1-claim", "verifies the v1 claim LP(tag) || LP(alg) || LP(domain) || LP(pub)",
+     "'s v0 GetKey signs purpose:hex(pub)"},
+    {"v0-claim", "verifies the v0 claim purpose:hex(pub)",
+     "'s v1 GetKey signs LP(tag) || LP(alg) || LP(domain) || LP(pub)"},
+    {"v1-no-lengths", "concatenates the v1 claim fields without length prefixes",
+     "prefixes each with its u32 big-endian length"},
     {"v1-le-lengths", "writes the v1 claim's lengths little-endian", "writes them big-endian"},
     {"v1-k256", "names the algorithm \"k256\" in the v1 claim", "writes \"secp256k1\""},
     {"v1-domain-path", "puts the path where the v1 claim's domain belongs", "signs the domain"},
-    {"v1-domain-purpose", "puts the purpose where the v1 claim's domain belongs", "signs the domain"},
+    {"v1-domain-purpose", "puts the purpose where the v1 claim's domain belongs",
+     "signs the domain"},
 };
 
 static const struct {
@@ -152,7 +170,8 @@ typedef struct {
 } answer;
 
 /* Runs a chain through the contract under every encoding (or only `shape` >= 0). */
-static int run(hx_search *s, const ds_variant_chain *ch, const hx_trial *base, int shape, answer *ans) {
+static int run(hx_search *s, const ds_variant_chain *ch, const hx_trial *base, int shape,
+               answer *ans) {
     char err[1024], d[600];
     hx_trial tr = *base;
     tr.link0 = ch->link0, tr.link1 = ch->link1;
@@ -163,7 +182,9 @@ static int run(hx_search *s, const ds_variant_chain *ch, const hx_trial *base, i
     ans->shape = first;
     ans->detail[0] = '\0';
     for (int i = 0; i < n; i++) {
-        int acc = 0, k = i == 0 ? first : i <= first ? i - 1 : i; /* first, then the others in order */
+        int acc = 0, k = i == 0       ? first
+                         : i <= first ? i - 1
+                                      : i; /* first, then the others in order */
         tr.shape = k;
         if (hx_target_try(s->t, &tr, &acc, d, sizeof d, err, sizeof err) != 0) {
             hx_fail("%s", err);
@@ -214,7 +235,8 @@ static void fill_row(hx_search *s, hx_row *r, const hx_set *st, const answer *a)
 }
 
 /* Recursively tries every set of exactly `want` deviations from devs[from…]. */
-static int combos(hx_search *s, const hx_variant **devs, int ndev, int from, hx_set *st, int want, int *found) {
+static int combos(hx_search *s, const hx_variant **devs, int ndev, int from, hx_set *st, int want,
+                  int *found) {
     if (st->n == want) {
         answer a;
         ds_variant_chain ch;
@@ -233,10 +255,13 @@ static int combos(hx_search *s, const hx_variant **devs, int ndev, int from, hx_
     }
     for (int i = from; i < ndev; i++) {
         int clash = 0;
-        for (int k = 0; k < st->n; k++) clash |= axis_of(st->dev[k]) == axis_of(devs[i]);
+        for (int k = 0; k < st->n; k++)
+            clash |= axis_of(st->dev[k]) == axis_of(devs[i]);
         if (clash) continue;
         st->dev[st->n++] = devs[i];
-        int rc = set_version(st) < 0 && st->n == want ? 0 : combos(s, devs, ndev, i + 1, st, want, found);
+        int rc = set_version(st) < 0 && st->n == want
+                     ? 0
+                     : combos(s, devs, ndev, i + 1, st, want, found);
         st->n--;
         if (rc < 0) return -1;
     }
@@ -271,19 +296,25 @@ static int probes(hx_search *s, const hx_set *fmt, int shape) {
             if (n == 0 || ds_secp_sign_recoverable(other, dg, use.link0) != DS_OK) continue;
             if (ax.app_v27) use.link0[64] = (uint8_t)(use.link0[64] + 27);
         } else if (p == P_DERIVED) {
-            if (!c->has[HX_ROLE_DERIVED_PUB] || ds_secp_pubkey(other, other_pub, 33) != DS_OK) continue;
+            if (!c->has[HX_ROLE_DERIVED_PUB] || ds_secp_pubkey(other, other_pub, 33) != DS_OK)
+                continue;
             tr.derived = other_pub;
         } else if (p == P_APPID) {
             if (!c->has[HX_ROLE_APP_ID]) continue;
-            for (int i = 0; i < 20; i++) other_id[i] = (uint8_t)(s->app_id[i] ^ 0x5a);
+            for (int i = 0; i < 20; i++)
+                other_id[i] = (uint8_t)(s->app_id[i] ^ 0x5a);
             tr.app_id = other_id;
         } else {
             int flip = cv != fmt->version;
-            if (flip || !(cv == 0 ? c->has[HX_ROLE_PURPOSE] : c->has[HX_ROLE_DOMAIN]) || ax.domain_src) continue;
+            if (flip || !(cv == 0 ? c->has[HX_ROLE_PURPOSE] : c->has[HX_ROLE_DOMAIN]) ||
+                ax.domain_src)
+                continue;
             HX_SET(purpose, "%s-replayed", s->s.purpose);
             HX_SET(domain, "%s-replayed", s->s.domain);
-            if (cv == 0) tr.s.purpose = purpose;
-            else tr.s.domain = domain;
+            if (cv == 0)
+                tr.s.purpose = purpose;
+            else
+                tr.s.domain = domain;
         }
         if (run(s, &use, &tr, shape, &a) != 0) return -1;
         hx_row *r = add_row(s);
@@ -297,7 +328,8 @@ static int probes(hx_search *s, const hx_set *fmt, int shape) {
         HX_SET(r->detail, "%s", a.detail);
         if (a.accepted && s->nunsound < HX_MAX_UNSOUND) {
             int dup = 0;
-            for (int k = 0; k < s->nunsound; k++) dup |= strcmp(s->unsound[k], PROBES[p].name) == 0;
+            for (int k = 0; k < s->nunsound; k++)
+                dup |= strcmp(s->unsound[k], PROBES[p].name) == 0;
             if (!dup) s->unsound[s->nunsound++] = PROBES[p].name;
         }
     }
@@ -349,7 +381,8 @@ static int search_version(hx_search *s, int version) {
         for (int k = 2; k <= s->max_changes; k++) {
             int found = 0;
             st.n = 0;
-            hx_progress("searching combinations of %d changes (%s table)", k, version ? "v1" : "v0");
+            hx_progress("searching combinations of %d changes (%s table)", k,
+                        version ? "v1" : "v0");
             if (combos(s, devs, ndev, 0, &st, k, &found) < 0) return -1;
             s->searched_to[version] = k;
             if (found) {
@@ -378,9 +411,10 @@ static void explain_set(const hx_set *st, char *out, size_t cap) {
     for (int i = 0; i < st->n; i++) {
         const char *c = st->dev[i]->what, *d = "";
         for (size_t k = 0; k < sizeof WORDS / sizeof WORDS[0]; k++)
-            if (strcmp(WORDS[k].name, st->dev[i]->name) == 0) c = WORDS[k].contract, d = WORDS[k].dstack;
-        n += (size_t)snprintf(out + n, n < cap ? cap - n : 0, "%sit %s where dstack%s%s", i ? "; " : "", c,
-                              d[0] == '\'' ? "" : " ", d);
+            if (strcmp(WORDS[k].name, st->dev[i]->name) == 0)
+                c = WORDS[k].contract, d = WORDS[k].dstack;
+        n += (size_t)snprintf(out + n, n < cap ? cap - n : 0, "%sit %s where dstack%s%s",
+                              i ? "; " : "", c, d[0] == '\'' ? "" : " ", d);
     }
 }
 
@@ -393,7 +427,8 @@ static void verdict(hx_search *s) {
         const char *vn = version ? "v1" : "v0";
         int best = -1, nbest = 0;
         for (int i = 0; i < s->nsets; i++)
-            if (s->sets[i].version == version && s->sets[i].n > 0 && (best < 0 || s->sets[i].n < s->sets[best].n))
+            if (s->sets[i].version == version && s->sets[i].n > 0 &&
+                (best < 0 || s->sets[i].n < s->sets[best].n))
                 best = i;
         for (int i = 0; i < s->nsets; i++)
             nbest += best >= 0 && s->sets[i].version == version && s->sets[i].n == s->sets[best].n;
@@ -401,29 +436,39 @@ static void verdict(hx_search *s) {
         if (s->canonical[version]) {
             SAY("Your contract accepts dstack's %s chains.", vn);
             if (best >= 0) {
-                SAY(" It also accepts %d non-dstack format%s (lenient):", nbest, nbest > 1 ? "s" : "");
+                SAY(" It also accepts %d non-dstack format%s (lenient):", nbest,
+                    nbest > 1 ? "s" : "");
                 for (int i = 0, k = 0; i < s->nsets; i++)
                     if (s->sets[i].version == version && s->sets[i].n > 0 && k++ < 4)
-                        SAY("%s %s", k > 1 ? "," : "", hx_set_name(&s->sets[i], names, sizeof names));
+                        SAY("%s %s", k > 1 ? "," : "",
+                            hx_set_name(&s->sets[i], names, sizeof names));
                 SAY("%s.", nbest > 4 ? ", …" : "");
             }
         } else if (best >= 0) {
             int k = s->sets[best].n;
             if (k == 1)
-                SAY("Your contract rejects dstack's %s chains; it accepts them only with this change: ", vn);
+                SAY("Your contract rejects dstack's %s chains; it accepts them only with this "
+                    "change: ",
+                    vn);
             else
-                SAY("Your contract rejects dstack's %s chains; it accepts them only with these %d changes: ", vn, k);
+                SAY("Your contract rejects dstack's %s chains; it accepts them only with these %d "
+                    "changes: ",
+                    vn, k);
             for (int i = 0, m = 0; i < s->nsets && m < 3; i++) {
                 if (s->sets[i].version != version || s->sets[i].n != k) continue;
                 explain_set(&s->sets[i], why, sizeof why);
-                SAY("%s%s — %s", m++ ? "; or " : "", hx_set_name(&s->sets[i], names, sizeof names), why);
+                SAY("%s%s — %s", m++ ? "; or " : "", hx_set_name(&s->sets[i], names, sizeof names),
+                    why);
             }
             SAY(".");
         } else {
             SAY("Your contract rejects dstack's %s chains, and every variant in the catalogue", vn);
-            if (s->searched_to[version] > 1) SAY(" and every combination of up to %d changes", s->searched_to[version]);
-            SAY(" (%lu formats tried): it checks something the catalogue does not vary — its trusted KMS root "
-                "(the chains here are signed under %s", s->formats, hx_addr(s->root_addr, names));
+            if (s->searched_to[version] > 1)
+                SAY(" and every combination of up to %d changes", s->searched_to[version]);
+            SAY(" (%lu formats tried): it checks something the catalogue does not vary — its "
+                "trusted KMS root "
+                "(the chains here are signed under %s",
+                s->formats, hx_addr(s->root_addr, names));
             SAY("), the app id, or an argument the harness cannot fill.");
         }
     }

@@ -12,22 +12,23 @@
 #include "hx_target.h"
 #include "hx_variant.h"
 
-#define HX_MAX_DEVS 6   /* deviations in one format, at most */
-#define HX_MAX_SETS 16  /* accepted sets remembered */
+#define HX_MAX_DEVS 6  /* deviations in one format, at most */
+#define HX_MAX_SETS 16 /* accepted sets remembered */
 #define HX_MAX_UNSOUND 8
 
 typedef enum { HX_ROW_CANONICAL, HX_ROW_SINGLE, HX_ROW_COMBO, HX_ROW_PROBE } hx_row_kind;
 
 typedef struct {
     hx_row_kind kind;
-    int version;       /* the claim version the row's table is for */
-    char name[160];    /* "canonical", "eip191-app", "v1:v27", "appid32-right+claim-0x+v27", "other-root" */
+    int version;    /* the claim version the row's table is for */
+    char name[160]; /* "canonical", "eip191-app", "v1:v27", "appid32-right+claim-0x+v27",
+                       "other-root" */
     char axis[24];
     char what[200];
-    int expect;        /* 1: should be accepted (dstack's own format) */
+    int expect; /* 1: should be accepted (dstack's own format) */
     int accepted;
-    char detail[600];  /* the contract's answer, for the first (or the accepting) encoding */
-    char shape[160];   /* the argument encoding that was accepted */
+    char detail[600]; /* the contract's answer, for the first (or the accepting) encoding */
+    char shape[160];  /* the argument encoding that was accepted */
 } hx_row;
 
 typedef struct {
@@ -41,15 +42,15 @@ typedef struct {
     uint8_t root_key[32], root_addr[20], app_id[20];
     hx_strings s;
     int max_changes;
-    int pref_shape;              /* the encoding tried first and reported for rejections */
+    int pref_shape; /* the encoding tried first and reported for rejections */
     /* results */
     hx_row *rows;
     int nrows, cap;
-    int canonical[2];            /* per version: -1 not spoken, 0 rejected, 1 accepted */
-    hx_set sets[HX_MAX_SETS];    /* accepted formats (canonical as an empty set) */
+    int canonical[2];         /* per version: -1 not spoken, 0 rejected, 1 accepted */
+    hx_set sets[HX_MAX_SETS]; /* accepted formats (canonical as an empty set) */
     int nsets;
-    int searched_to[2];          /* deepest combination size searched per version (0: none) */
-    unsigned long formats;       /* chains tried */
+    int searched_to[2];    /* deepest combination size searched per version (0: none) */
+    unsigned long formats; /* chains tried */
     const char *unsound[HX_MAX_UNSOUND];
     int nunsound;
     char verdict[4096];

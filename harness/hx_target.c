@@ -36,8 +36,8 @@ static const struct {
     {"version", HX_ROLE_VERSION},
 };
 
-static const char *const ROLE_NAMES[HX_NROLES] = {"app_id", "derived_pub", "app_sig",   "kms_sig",
-                                                  "app_pub", "purpose",    "path",      "domain",
+static const char *const ROLE_NAMES[HX_NROLES] = {"app_id",    "derived_pub", "app_sig", "kms_sig",
+                                                  "app_pub",   "purpose",     "path",    "domain",
                                                   "algorithm", "version"};
 
 /* Which types a role takes (ds_abi_kind; for FBYTES the sizes). */
@@ -55,15 +55,23 @@ static int type_ok(hx_role r, int kind, int size) {
     }
 }
 
-static const char *const ROLE_TYPES[HX_NROLES] = {
-    "bytes32, bytes20, address or bytes", "bytes or address", "bytes", "bytes",
-    "bytes or address", "string or bytes", "string or bytes", "string or bytes",
-    "string or bytes", "uint8 … uint256"};
+static const char *const ROLE_TYPES[HX_NROLES] = {"bytes32, bytes20, address or bytes",
+                                                  "bytes or address",
+                                                  "bytes",
+                                                  "bytes",
+                                                  "bytes or address",
+                                                  "string or bytes",
+                                                  "string or bytes",
+                                                  "string or bytes",
+                                                  "string or bytes",
+                                                  "uint8 … uint256"};
 
 static char *trim(char *s) {
-    while (isspace((unsigned char)*s)) s++;
+    while (isspace((unsigned char)*s))
+        s++;
     char *e = s + strlen(s);
-    while (e > s && isspace((unsigned char)e[-1])) *--e = '\0';
+    while (e > s && isspace((unsigned char)e[-1]))
+        *--e = '\0';
     return s;
 }
 
@@ -81,12 +89,15 @@ static int role_of(const char *name, hx_role *r) {
     return -1;
 }
 
-static int parse_param(char *text, hx_param *p, char *canon, size_t ccap, char *err, size_t errcap) {
+static int parse_param(char *text, hx_param *p, char *canon, size_t ccap, char *err,
+                       size_t errcap) {
     char *tok[4];
     int nt = 0;
-    for (char *t = strtok(text, " \t\n"); t && nt < 4; t = strtok(NULL, " \t\n")) tok[nt++] = t;
+    for (char *t = strtok(text, " \t\n"); t && nt < 4; t = strtok(NULL, " \t\n"))
+        tok[nt++] = t;
     if (nt < 2) {
-        hx_setf(err, errcap, "--call: argument \"%s\" has no name (the names say what goes where: %s, …)",
+        hx_setf(err, errcap,
+                "--call: argument \"%s\" has no name (the names say what goes where: %s, …)",
                 nt ? tok[0] : "", "app_id, derived_pub, app_sig, kms_sig");
         return -1;
     }
@@ -114,8 +125,8 @@ static int parse_param(char *text, hx_param *p, char *canon, size_t ccap, char *
     p->kind = ty->kind;
     p->size = ty->size;
     if (!type_ok(p->role, ty->kind, ty->size)) {
-        hx_setf(err, errcap, "--call: %s is a %s here; the harness can fill it as %s", p->name, canon,
-                ROLE_TYPES[p->role]);
+        hx_setf(err, errcap, "--call: %s is a %s here; the harness can fill it as %s", p->name,
+                canon, ROLE_TYPES[p->role]);
         return -1;
     }
     return 0;
@@ -129,7 +140,8 @@ static int parse_returns(char *rest, hx_call_spec *c, char *err, size_t errcap) 
         again = 0;
         for (size_t i = 0; i < sizeof skip / sizeof skip[0]; i++) {
             size_t n = strlen(skip[i]);
-            if (strncmp(rest, skip[i], n) == 0 && (rest[n] == '\0' || rest[n] == ' ' || rest[n] == '(')) {
+            if (strncmp(rest, skip[i], n) == 0 &&
+                (rest[n] == '\0' || rest[n] == ' ' || rest[n] == '(')) {
                 rest = trim(rest + n);
                 again = 1;
             }
@@ -139,7 +151,8 @@ static int parse_returns(char *rest, hx_call_spec *c, char *err, size_t errcap) 
     if (*rest == '\0') return 0;
     size_t n = strlen(rest);
     if (rest[0] != '(' || rest[n - 1] != ')') {
-        hx_setf(err, errcap, "--call: cannot read \"%s\" after the arguments (write returns (bool))", rest);
+        hx_setf(err, errcap,
+                "--call: cannot read \"%s\" after the arguments (write returns (bool))", rest);
         return -1;
     }
     rest[n - 1] = '\0';
@@ -166,9 +179,10 @@ int hx_call_parse(const char *text, hx_call_spec *c, char *err, size_t errcap) {
     strcpy(buf, text);
     char *open = strchr(buf, '('), *close = open ? strchr(open, ')') : NULL;
     if (!open || !close) {
-        hx_setf(err, errcap, "--call: write it as name(type arg, …), e.g. "
-                             "'verify(bytes32 app_id, bytes derived_pub, bytes app_sig, bytes kms_sig, "
-                             "string purpose)'");
+        hx_setf(err, errcap,
+                "--call: write it as name(type arg, …), e.g. "
+                "'verify(bytes32 app_id, bytes derived_pub, bytes app_sig, bytes kms_sig, "
+                "string purpose)'");
         return -1;
     }
     *open = *close = '\0';
@@ -201,7 +215,8 @@ int hx_call_parse(const char *text, hx_call_spec *c, char *err, size_t errcap) {
         c->np++;
     }
     if (!c->has[HX_ROLE_APP_SIG] || !c->has[HX_ROLE_KMS_SIG]) {
-        hx_setf(err, errcap, "--call: the function must take the chain: an app_sig and a kms_sig argument");
+        hx_setf(err, errcap,
+                "--call: the function must take the chain: an app_sig and a kms_sig argument");
         return -1;
     }
     hx_setf(c->sig, sizeof c->sig, "%s(%s)", fname, types);
@@ -211,7 +226,8 @@ int hx_call_parse(const char *text, hx_call_spec *c, char *err, size_t errcap) {
     c->speaks[0] = v0 || c->has[HX_ROLE_VERSION] || !v1;
     c->nshapes = 1;
     for (int i = 0; i < c->np; i++) {
-        if (c->p[i].role == HX_ROLE_APP_ID && c->p[i].kind == DS_ABI_FBYTES && c->p[i].size == 32) c->nshapes *= 2;
+        if (c->p[i].role == HX_ROLE_APP_ID && c->p[i].kind == DS_ABI_FBYTES && c->p[i].size == 32)
+            c->nshapes *= 2;
         if (c->p[i].role == HX_ROLE_APP_PUB && c->p[i].kind == DS_ABI_BYTES) c->nshapes *= 3;
     }
     return 0;
@@ -221,14 +237,16 @@ int hx_call_parse(const char *text, hx_call_spec *c, char *err, size_t errcap) {
 static void shape_of(const hx_call_spec *c, int shape, int *idpad, int *keyform) {
     int nid = 1;
     for (int i = 0; i < c->np; i++)
-        if (c->p[i].role == HX_ROLE_APP_ID && c->p[i].kind == DS_ABI_FBYTES && c->p[i].size == 32) nid = 2;
+        if (c->p[i].role == HX_ROLE_APP_ID && c->p[i].kind == DS_ABI_FBYTES && c->p[i].size == 32)
+            nid = 2;
     *idpad = shape % nid;
     *keyform = shape / nid;
 }
 
 const char *hx_shape_str(const hx_call_spec *c, int shape, char *out, size_t cap) {
     int idpad, keyform;
-    static const char *const forms[3] = {"33-byte compressed", "64-byte x||y", "65-byte uncompressed"};
+    static const char *const forms[3] = {"33-byte compressed", "64-byte x||y",
+                                         "65-byte uncompressed"};
     shape_of(c, shape, &idpad, &keyform);
     out[0] = '\0';
     size_t n = 0;
@@ -251,25 +269,30 @@ int hx_url_is_loopback(const char *url) {
     const char *h = url;
     char host[128];
     size_t n = 0;
-    if (strncmp(h, "http://", 7) == 0) h += 7;
-    else if (strncmp(h, "https://", 8) == 0) h += 8;
-    else return 0;
+    if (strncmp(h, "http://", 7) == 0)
+        h += 7;
+    else if (strncmp(h, "https://", 8) == 0)
+        h += 8;
+    else
+        return 0;
     if (*h == '[') {
-        for (h++; *h && *h != ']' && n + 1 < sizeof host; h++) host[n++] = *h;
+        for (h++; *h && *h != ']' && n + 1 < sizeof host; h++)
+            host[n++] = *h;
         host[n] = '\0';
         return strcmp(host, "::1") == 0;
     }
-    for (; *h && *h != ':' && *h != '/' && n + 1 < sizeof host; h++) host[n++] = *h;
+    for (; *h && *h != ':' && *h != '/' && n + 1 < sizeof host; h++)
+        host[n++] = *h;
     host[n] = '\0';
     if (strcmp(host, "localhost") == 0) return 1;
     unsigned a, b, c2, d;
     char extra;
-    return sscanf(host, "%u.%u.%u.%u%c", &a, &b, &c2, &d, &extra) == 4 && a == 127 && b < 256 && c2 < 256 &&
-           d < 256;
+    return sscanf(host, "%u.%u.%u.%u%c", &a, &b, &c2, &d, &extra) == 4 && a == 127 && b < 256 &&
+           c2 < 256 && d < 256;
 }
 
-int hx_target_open(hx_target *t, const char *url, const uint8_t to[20], const uint8_t *from, char *err,
-                   size_t errcap) {
+int hx_target_open(hx_target *t, const char *url, const uint8_t to[20], const uint8_t *from,
+                   char *err, size_t errcap) {
     size_t code = 0;
     uint64_t id;
     char a[43];
@@ -288,7 +311,8 @@ int hx_target_open(hx_target *t, const char *url, const uint8_t to[20], const ui
         return -1;
     }
     memcpy(t->to, to, 20);
-    if (ds_rpc_chain_id(&t->ch.rpc, &id) != DS_OK || ds_rpc_code_size(&t->ch.rpc, to, &code) != DS_OK) {
+    if (ds_rpc_chain_id(&t->ch.rpc, &id) != DS_OK ||
+        ds_rpc_code_size(&t->ch.rpc, to, &code) != DS_OK) {
         hx_setf(err, errcap, "%s", ds_rpc_error(&t->ch.rpc));
         return -1;
     }
@@ -315,8 +339,8 @@ int hx_target_open(hx_target *t, const char *url, const uint8_t to[20], const ui
 
 void hx_target_close(hx_target *t) { hx_chain_close(&t->ch); }
 
-int hx_target_try(hx_target *t, const hx_trial *tr, int *accepted, char *detail, size_t dcap, char *err,
-                  size_t errcap) {
+int hx_target_try(hx_target *t, const hx_trial *tr, int *accepted, char *detail, size_t dcap,
+                  char *err, size_t errcap) {
     const hx_call_spec *c = &t->spec;
     ds_abi_value args[HX_CALL_MAXP];
     uint8_t id32[32], keybuf[65], addr[2][20];
@@ -359,7 +383,8 @@ int hx_target_try(hx_target *t, const hx_trial *tr, int *accepted, char *detail,
         }
         if (s == NULL && p->role >= HX_ROLE_PURPOSE && p->role <= HX_ROLE_ALGORITHM) s = "";
         if (s != NULL)
-            args[i] = p->kind == DS_ABI_STRING ? ds_abi_string(s) : ds_abi_bytes((const uint8_t *)s, strlen(s));
+            args[i] = p->kind == DS_ABI_STRING ? ds_abi_string(s)
+                                               : ds_abi_bytes((const uint8_t *)s, strlen(s));
     }
     t->calls++;
     int rv = hx_call(&t->ch, t->from, t->to, c->sig, args, (size_t)c->np, NULL, NULL, 0);
@@ -375,9 +400,11 @@ int hx_target_try(hx_target *t, const hx_trial *tr, int *accepted, char *detail,
     const uint8_t *r = t->ch.ret;
     size_t n = t->ch.ret_len;
     int is_bool = n == 32 && r[31] <= 1;
-    for (size_t i = 0; is_bool && i < 31; i++) is_bool = r[i] == 0;
+    for (size_t i = 0; is_bool && i < 31; i++)
+        is_bool = r[i] == 0;
     if (c->returns == 1 && !is_bool) {
-        hx_setf(err, errcap, "%s returned %zu bytes that are not a bool: is `returns (bool)` right?", c->sig, n);
+        hx_setf(err, errcap,
+                "%s returned %zu bytes that are not a bool: is `returns (bool)` right?", c->sig, n);
         return -1;
     }
     if (c->returns != 0 && is_bool) {

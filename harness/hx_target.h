@@ -77,9 +77,9 @@ typedef struct {
 /* One call: a chain, the app id, the strings, which claim version the version argument
  * names, and the argument encoding (0 … nshapes-1). */
 typedef struct {
-    const uint8_t *app_id;    /* 20 */
-    const uint8_t *app_pub;   /* 33, the app key given as app_pub */
-    const uint8_t *derived;   /* 33, the key given as derived_pub */
+    const uint8_t *app_id;  /* 20 */
+    const uint8_t *app_pub; /* 33, the app key given as app_pub */
+    const uint8_t *derived; /* 33, the key given as derived_pub */
     const uint8_t *link0, *link1;
     hx_strings s;
     int version;
@@ -90,18 +90,18 @@ typedef struct {
 const char *hx_shape_str(const hx_call_spec *c, int shape, char *out, size_t cap);
 
 typedef struct {
-    hx_chain ch;              /* RPC + our artifacts' errors for decoding reverts */
+    hx_chain ch; /* RPC + our artifacts' errors for decoding reverts */
     uint8_t to[20], from[20];
     hx_call_spec spec;
-    unsigned long calls;      /* eth_calls made */
+    unsigned long calls; /* eth_calls made */
 } hx_target;
 
 /* Whether url is http(s)://127.x.y.z, localhost or [::1] (the harness never talks to
  * another host). */
 int hx_url_is_loopback(const char *url);
 
-/* Opens the chain at url for contract `to` (t->spec is kept): checks that url is loopback, that it answers,
- * that `to` holds code; from NULL means Anvil's first account. Returns 0 or -1 (err). */
+/* Opens the chain at url for contract `to` (t->spec is kept): checks that url is loopback, that it
+ * answers, that `to` holds code; from NULL means Anvil's first account. Returns 0 or -1 (err). */
 int hx_target_open(hx_target *t, const char *url, const uint8_t to[20], const uint8_t *from,
                    char *err, size_t errcap);
 void hx_target_close(hx_target *t);
