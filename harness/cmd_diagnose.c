@@ -15,6 +15,7 @@
 #include "ds_secp.h"
 #include "hx_anvil.h"
 #include "hx_cmd.h"
+#include "hx_diagnose.h"
 #include "hx_keys.h"
 #include "hx_out.h"
 #include "hx_variant.h"
@@ -38,7 +39,15 @@ static const char USAGE[] =
     "  --expected-root ADDR   a root you expected (repeatable; \"=label\" names it)\n"
     "  --contract ADDR        also expect the roots a deployed contract trusts (needs the\n"
     "                         chain: --rpc URL, or the deployment of `up`)\n"
-    "  --rpc URL              chain for --contract and for \"is this a contract?\" checks\n"
+    "  --rpc URL              chain for --contract, --target and \"is this a contract?\"\n"
+    "                         checks (default: the running `up`, else http://127.0.0.1:8545)\n"
+    "  --domain S             the v1 GetKey domain: adds the v1 rows (v1-canonical and the\n"
+    "                         v1 claim mistakes); with no --purpose the chain is read as v1\n"
+    "  --path P               the GetKey path (for the v1-domain-path row)\n"
+    "  --target ADDRESS --call 'name(type arg, ...)'\n"
+    "                         also run the chain through that contract (eth_call) and explain\n"
+    "                         its answer; the call is read as for `matrix --target`\n"
+    "  --from ADDRESS         msg.sender of that call (default: the chain's first account)\n"
     "  --state FILE, --json, --quiet\n"
     "\n"
     "Exit 0 when the chain recovers in dstack's canonical format to an expected root (or,\n"
@@ -112,7 +121,7 @@ static int load_getkey(const char *path, uint8_t key[32], uint8_t l0[65], uint8_
 }
 
 /* The roots a deployed contract trusts (getKmsRoots, else kmsRootAddress). */
-static int contract_roots(const char *url, const uint8_t addr[20], expect *e, int *ne) {
+static int contract_roots(const char *url, const uint8_t addr[20], expect *e, int *ne, int quiet) {
     hx_chain c;
     ds_abi_value pool[40];
     char a[43];
@@ -132,7 +141,7 @@ static int contract_roots(const char *url, const uint8_t addr[20], expect *e, in
         HX_SET(e[*ne].label, "kmsRootAddress() of contract %s", hx_addr(addr, a));
         (*ne)++;
     }
-    if (rv != 0) hx_fail("reading the roots of %s: %s", hx_addr(addr, a), rv == 1 ? c.revert : c.err);
+    if (rv != 0 && !quiet) hx_fail("reading the roots of %s: %s", hx_addr(addr, a), rv == 1 ? c.revert : c.err);
     hx_chain_close(&c);
     return rv == 0 ? 0 : -1;
 }
@@ -152,7 +161,7 @@ typedef struct {
         root_pub[33], contract[20];
     int have_l0, have_l1, have_id, have_derived, have_app, have_adg, have_kdg, have_rootpub,
         have_contract;
-    const char *purpose, *appkeys, *rpc;
+    const char *purpose, *appkeys, *rpc, *domain, *path, *target, *call, *from;
     expect exp[MAX_EXPECT];
     int ne;
     hx_appkeys keys;
@@ -240,8 +249,11 @@ static int run(diag_in *in) {
     int kms_mode = !chain_mode && in->have_l1 && in->have_app;
     int digest_mode = !in->have_l1 && (in->have_adg || in->have_kdg);
     if (!in->have_id) return hx_usage_error("diagnose", "--app-id is required (the 20-byte app id the KMS signed)");
-    if (chain_mode && (!in->have_derived || in->purpose == NULL))
-        return hx_usage_error("diagnose", "a chain needs --purpose and the derived key (--derived-pub or --key)");
+    if (chain_mode && (!in->have_derived || (in->purpose == NULL && in->domain == NULL)))
+        return hx_usage_error("diagnose",
+                              "a chain needs --purpose (v0) or --domain (v1) and the derived key (--derived-pub or --key)");
+    if (in->target && (!chain_mode || in->call == NULL))
+        return hx_usage_error("diagnose", "--target needs a chain and --call 'name(type arg, ...)'");
     if (digest_mode && in->have_adg && (!in->have_derived || in->purpose == NULL))
         return hx_usage_error("diagnose", "--app-digest needs --purpose and --derived-pub");
     if (digest_mode && in->have_kdg && !in->have_app) return hx_usage_error("diagnose", "--kms-digest needs --app-pub");
@@ -252,15 +264,27 @@ static int run(diag_in *in) {
             hx_fail("--contract needs a chain: --rpc URL, or a running deployment (`dstack-harness up`)");
             return 1;
         }
-        if (contract_roots(url, in->contract, in->exp, &in->ne) != 0) return 1;
+        if (contract_roots(url, in->contract, in->exp, &in->ne, 0) != 0) return 1;
     }
+    uint8_t taddr[20];
+    if (in->target && !url[0]) HX_SET(url, "http://127.0.0.1:8545");
+    if (in->target && !in->have_contract && hx_url_is_loopback(url) &&
+        ds_hex_decode_exact(in->target, strlen(in->target), taddr, 20) == DS_OK)
+        contract_roots(url, taddr, in->exp, &in->ne, 1); /* the roots it trusts, if it says */
     if (in->have_rootpub && in->ne == 0) hx_progress("--root-pub given without --expected-root: its address is reported");
 
     result res[64];
     size_t nres = 0;
-    for (size_t i = 0; i < HX_NVARIANTS && nres < 64; i++) {
-        const hx_variant *v = &HX_VARIANTS[i];
-        if (v->ax.root != DS_VROOT_TRUE || v->ax.version != 0 || v->verifier != 0) continue;
+    /* v0 rows (with a purpose, or without a chain), v1 rows (a chain and a domain); the
+     * first row is the canonical format the chain is judged by */
+    int v1_first = in->purpose == NULL && in->domain != NULL;
+    for (size_t j = 0; j < 2 * HX_NVARIANTS && nres < 64; j++) {
+        const hx_variant *v = &HX_VARIANTS[j % HX_NVARIANTS];
+        int want_v1 = (j < HX_NVARIANTS) == v1_first;
+        if (v->ax.root != DS_VROOT_TRUE || v->ax.version != v->verifier || v->verifier != want_v1) continue;
+        if (want_v1 ? !chain_mode || in->domain == NULL : chain_mode && in->purpose == NULL) continue;
+        if ((v->ax.domain_src == DS_VDOM_PATH && !in->path) || (v->ax.domain_src == DS_VDOM_PURPOSE && !in->purpose))
+            continue;
         int app_side = v->ax.app_dg || v->ax.app_v27 || v->ax.claim;
         if (kms_mode && app_side) continue; /* no app link to recover: those variants cannot differ */
         result *r = &res[nres++];
@@ -268,7 +292,7 @@ static int run(diag_in *in) {
         r->v = v;
         r->match = -1;
         if (chain_mode) {
-            ds_variant_req rq = {NULL, in->purpose, NULL, DS_KEY_SECP256K1};
+            ds_variant_req rq = {in->path, in->purpose, in->domain, DS_KEY_SECP256K1};
             r->app_ok = hx_variant_recover_app(v, &rq, in->derived, in->link0, r->app_pub) == DS_OK;
         } else if (in->have_app) {
             memcpy(r->app_pub, in->app_pub, 33);
@@ -373,17 +397,28 @@ static int run(diag_in *in) {
 
     char verdict[512];
     if (digest_mode)
-        HX_SET(verdict, "%s", format ? (format == canon ? "format: canonical (dstack's) — the digests are dstack's canonical messages"
+        HX_SET(verdict, "%s", format ? (hx_variant_is_canonical(format->v) ? "format: canonical (dstack's) — the digests are dstack's canonical messages"
                                                         : "format: a non-canonical variant produced these digests")
                                      : "no variant produces the given digests");
     else if (format != NULL)
-        HX_SET(verdict, "format: %s%s; KMS root %s (%s)", format->v->name, format == canon ? " (dstack's own)" : " — NOT dstack's format",
+        HX_SET(verdict, "format: %s%s; KMS root %s (%s)", format->v->name, hx_variant_is_canonical(format->v) ? " (dstack's own)" : " — NOT dstack's format",
                hx_addr(format->root, a), format_why);
     else if (canon->root_ok)
         HX_SET(verdict, "canonical recovery gives KMS root %s%s", hx_addr(canon->root, a),
                in->ne ? ", which is none of the expected roots" : "");
     else
         HX_SET(verdict, "the chain does not recover in the canonical format (malformed signature or v byte)");
+    hx_diag_answer ans;
+    if (in->target) {
+        const result *f = format ? format : canon;
+        hx_diag_target dt = {in->target, in->call, url, in->from, in->app_id,
+                             in->have_app ? in->app_pub : f->app_ok ? f->app_pub : canon->app_pub,
+                             in->derived, in->link0, in->link1, {in->purpose, in->path, in->domain, "secp256k1"},
+                             v1_first, format ? format->v : NULL, f->root_ok ? f->root : NULL};
+        int rc = hx_diagnose_target(&dt, &ans);
+        if (rc != 0) return rc;
+        ok = ok && ans.accepted;
+    }
 
     if (hx_ui_g.json) {
         cJSON *doc = cJSON_CreateObject(), *rows = cJSON_CreateArray(), *ex = cJSON_CreateArray(), *no = cJSON_CreateArray();
@@ -416,6 +451,15 @@ static int run(diag_in *in) {
         cJSON_AddItemToObject(doc, "variants", rows);
         cJSON_AddItemToObject(doc, "expected_roots", ex);
         cJSON_AddItemToObject(doc, "notes", no);
+        if (in->target) {
+            cJSON *k = cJSON_AddObjectToObject(doc, "contract");
+            cJSON_AddStringToObject(k, "address", in->target);
+            cJSON_AddStringToObject(k, "call", ans.call);
+            cJSON_AddBoolToObject(k, "accepted", ans.accepted);
+            cJSON_AddStringToObject(k, "detail", ans.detail);
+            if (ans.accepted) cJSON_AddStringToObject(k, "encoding", ans.shape);
+            cJSON_AddStringToObject(k, "verdict", ans.verdict);
+        }
         hx_json_emit(doc);
         return ok ? 0 : 1;
     }
@@ -451,6 +495,9 @@ static int run(diag_in *in) {
         printf("\nexpected %s (%s): %s\n  %s\n", hx_addr(in->exp[k].addr, a), in->exp[k].label,
                in->exp[k].matched ? "MATCHES" : "does not match", in->exp[k].why);
     for (int k = 0; k < nn; k++) printf("\nnote: %s\n", notes[k]);
+    if (in->target)
+        printf("\ncontract %s, %s: %s%s%s\n%s\n", in->target, ans.call, ans.accepted ? "ACCEPTS" : "rejects",
+               ans.detail[0] ? " — " : "", ans.detail, ans.verdict);
     return ok ? 0 : 1;
 }
 
@@ -464,6 +511,9 @@ int hx_cmd_diagnose(int argc, char **argv) {
         {"app-digest", required_argument, 0, 'x'}, {"kms-digest", required_argument, 0, 'y'},
         {"root-pub", required_argument, 0, 'r'},   {"expected-root", required_argument, 0, 'e'},
         {"contract", required_argument, 0, 'C'},   {"rpc", required_argument, 0, 'R'},
+        {"domain", required_argument, 0, 'D'},     {"path", required_argument, 0, 'P'},
+        {"target", required_argument, 0, 'T'},     {"call", required_argument, 0, 'L'},
+        {"from", required_argument, 0, 'F'},
         HX_COMMON_LONGOPTS,                        {0, 0, 0, 0}};
     static diag_in in;
     uint8_t tmp[65], key[32];
@@ -529,6 +579,11 @@ int hx_cmd_diagnose(int argc, char **argv) {
         }
         case 'C': if (parse_hex("--contract", optarg, in.contract, 20, 20, NULL)) return 2; in.have_contract = 1; break;
         case 'R': in.rpc = optarg; break;
+        case 'D': in.domain = optarg; break;
+        case 'P': in.path = optarg; break;
+        case 'T': in.target = optarg; break;
+        case 'L': in.call = optarg; break;
+        case 'F': in.from = optarg; break;
         default: return hx_usage_error("diagnose", "unknown option");
         }
     }

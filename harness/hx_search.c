@@ -405,17 +405,22 @@ static int search_version(hx_search *s, int version) {
     return probes(s, &fmt, shape);
 }
 
+const char *hx_dev_words(const hx_variant *v, char *out, size_t cap) {
+    const char *c = v->what, *d = "";
+    for (size_t k = 0; k < sizeof WORDS / sizeof WORDS[0]; k++)
+        if (strcmp(WORDS[k].name, v->name) == 0) c = WORDS[k].contract, d = WORDS[k].dstack;
+    if (d[0] == '\0') hx_setf(out, cap, "%s", c);
+    else hx_setf(out, cap, "it %s where dstack%s%s", c, d[0] == '\'' ? "" : " ", d);
+    return out;
+}
+
 /* "it hashes … where dstack signs …" for one set. */
 static void explain_set(const hx_set *st, char *out, size_t cap) {
     size_t n = 0;
-    for (int i = 0; i < st->n; i++) {
-        const char *c = st->dev[i]->what, *d = "";
-        for (size_t k = 0; k < sizeof WORDS / sizeof WORDS[0]; k++)
-            if (strcmp(WORDS[k].name, st->dev[i]->name) == 0)
-                c = WORDS[k].contract, d = WORDS[k].dstack;
-        n += (size_t)snprintf(out + n, n < cap ? cap - n : 0, "%sit %s where dstack%s%s",
-                              i ? "; " : "", c, d[0] == '\'' ? "" : " ", d);
-    }
+    char w[400];
+    for (int i = 0; i < st->n; i++)
+        n += (size_t)snprintf(out + n, n < cap ? cap - n : 0, "%s%s", i ? "; " : "",
+                              hx_dev_words(st->dev[i], w, sizeof w));
 }
 
 static void verdict(hx_search *s) {

@@ -62,6 +62,10 @@ const char *hx_set_name(const hx_set *s, char *out, size_t cap);
 /* The name of one deviation in a version's table. */
 const char *hx_dev_name(const hx_variant *v, int version, char *out, size_t cap);
 
+/* What a verifier that expects deviation v does, against what dstack does: "it hashes
+ * both messages as EIP-191 personal messages where dstack signs their plain keccak256". */
+const char *hx_dev_words(const hx_variant *v, char *out, size_t cap);
+
 /* Runs everything against s->t (its spec parsed, the chain open). Returns 0, or -1 on an
  * RPC failure (message printed). */
 int hx_search_run(hx_search *s);
