@@ -7,7 +7,13 @@
 #                      `up` twice
 #   cluster 3          2 nodes bound-proof registered, the eip191 node refused with a
 #                      decoded AppKeyMismatch and registered basic; peers and events
-#   matrix             every row as expected; chain state (trusted roots) unchanged after
+#   matrix             every row as expected (v1 rows by the C v1 verifier); chain state
+#                      (trusted roots) unchanged after
+#   matrix --target    tests/harness/contracts/ChainFormats.sol deployed with known
+#                      deviations (one per axis, three at once, v0 only, v1 only, any app
+#                      signature, accepting anything) and our own contract: exactly those
+#                      deviations named, unsound ones flagged; bad usage and non-loopback RPC
+#   diagnose --target  the v1 vector through a v1 verifier; a v0 chain to a v1 call
 #   diagnose           vectors C and D (chains), the v0.5.5 appkeys.json with the seed's
 #                      roots, vector E (digests only), a simulator chain in eip191 mode
 #   down               no live process, open port, socket or state file left
@@ -122,11 +128,14 @@ has "  text output explains the fallback" "fell back to basic registration" "$OU
 roots_before=$("$CAST" call "$NFT" "getKmsRoots()(address[])" --rpc-url "$RPC" 2>&1)
 expect "matrix" 0 "$H" --state "$STATE" --json matrix
 check "  ok, no failed rows" 'd.ok === true && d.rows_failed === 0'
-check "  26 catalogue rows + 7 simulator rows" 'd.rows_total === 33 && d.rows.filter(r => r.source === "simulator").length === 7'
+check "  34 catalogue rows (7 for a v1 verifier) + 7 simulator rows" 'd.rows_total === 41 && d.rows.filter(r => r.source === "simulator").length === 7 && d.rows.filter(r => r.verifier === "v1").length === 7'
 check "  only canonical and sim:canonical verify, in C and on chain" \
-  'd.rows.every(r => (r.c_verifier.valid === r.contract.valid) && (r.contract.valid === r.contract.verifySignatureChain) && (r.c_verifier.valid === (r.variant === "canonical" || r.variant === "sim:canonical")))'
+  'd.rows.filter(r => r.verifier === "v0").every(r => (r.c_verifier.valid === r.contract.valid) && (r.contract.valid === r.contract.verifySignatureChain) && (r.c_verifier.valid === (r.variant === "canonical" || r.variant === "sim:canonical")))'
+check "  v1 rows: only v1-canonical verifies in C (the contract is v0 only)" \
+  'd.rows.filter(r => r.verifier === "v1").every(r => r.contract.valid === null && r.c_verifier.valid === (r.variant === "v1-canonical"))'
+check "  a v1 claim given to the v0 contract is rejected" 'd.rows.some(r => r.variant === "v1-claim" && r.contract.valid === false && r.c_verifier.valid === false)'
 check "  every axis of the catalogue is covered" \
-  '["digest","v byte","app id","app key","claim","separator","trusted root"].every(a => d.rows.some(r => r.axis === a))'
+  '["digest","v byte","app id","app key","claim","separator","trusted root","version","v1 lengths","v1 algorithm","v1 domain"].every(a => d.rows.some(r => r.axis === a))'
 check "  v27 rows name the contract error" 'd.rows.filter(r => r.variant.startsWith("v27")).every(r => r.contract.detail.includes("RecoveryIdInvalid"))'
 check "  the simulator's canonical, eip191, v27, appid32, uncompressed chains are byte-identical to the harness's" \
   'd.rows.filter(r => r.source === "simulator" && (r.note || "").includes("byte-identical")).length === 5'
@@ -134,6 +143,84 @@ roots_after=$("$CAST" call "$NFT" "getKmsRoots()(address[])" --rpc-url "$RPC" 2>
 [ "$roots_before" = "$roots_after" ] && ok "  trusted roots unchanged after the matrix ($roots_after)" || bad "  roots changed: $roots_before -> $roots_after"
 expect "matrix --only claim-upper (text)" 0 "$H" --state "$STATE" --quiet matrix --only claim-upper --no-simulator
 has "  one row, decoded revert" "KmsRootUntrusted(recovered: 0x" "$OUT"
+
+# ---- matrix --target: contracts nobody here wrote, with known deviations -------------------
+node tests/harness/contracts/compile.js tests/harness/contracts/ChainFormats.sol >"$WORK/formats.json" 2>"$WORK/err" &&
+  ok "compiled tests/harness/contracts/ChainFormats.sol (solc-js)" || bad "compile ChainFormats.sol" "$(cat "$WORK/err")"
+FBC=$(node -e "process.stdout.write(require('$WORK/formats.json').ChainFormats.bytecode)")
+ACCT=$("$CAST" rpc eth_accounts --rpc-url "$RPC" | node -e "process.stdout.write(JSON.parse(require('fs').readFileSync(0,'utf8'))[0])")
+CROOT=$("$CAST" wallet address --private-key "0x$(node -e "process.stdout.write(require('./appkeys.json').kms_root_key)")")
+deploy_formats() { # deploy_formats ROOT FLAGS -> address
+  "$CAST" send --rpc-url "$RPC" --unlocked --from "$ACCT" --json --create "$FBC" "constructor(address,uint256)" "$1" "$2" |
+    node -e "process.stdout.write(JSON.parse(require('fs').readFileSync(0,'utf8')).contractAddress || '')"
+}
+V0CALL='verify(bytes32 app_id, bytes derived_pub, bytes app_sig, bytes kms_sig, string purpose, bytes app_pub) returns (bool)'
+V1CALL='verifyV1(bytes32 app_id, bytes derived_pub, bytes app_sig, bytes kms_sig, string domain, string algorithm, bytes app_pub) returns (bool)'
+VOIDCALL='check(bytes32 app_id, bytes derived_pub, bytes app_sig, bytes kms_sig, string purpose, bytes app_pub)'
+ANYCALL='anything(bytes32 app_id, bytes derived_pub, bytes app_sig, bytes kms_sig, string purpose)'
+target() { # target NAME WANT_RC ADDRESS CALL
+  expect "$1" "$2" "$H" --state "$STATE" --json --quiet matrix --target "$3" --call "$4" --config appkeys.json --rpc "$RPC"
+}
+SOUND=$(deploy_formats "$CROOT" 0)
+[ -n "$SOUND" ] && ok "deployed ChainFormats (dstack's format) at $SOUND" || bad "deploy ChainFormats"
+target "matrix --target: dstack's format, v0 call" 0 "$SOUND" "$V0CALL"
+check "  canonical accepted, nothing else, nothing unsound" \
+  'd.canonical_accepted === true && JSON.stringify(d.accepted) === JSON.stringify([["canonical"]]) && d.unsound.length === 0'
+check "  verdict: accepts v0, v1 chains do not pass" 'd.verdict.includes("accepts dstack'"'"'s v0 chains") && d.verdict.includes("v1 chains do not pass")'
+check "  rows: canonical, every single variant, the v1 claim, five probes" \
+  'd.rows.length === 28 && d.rows.filter(r => r.kind === "probe").length === 5 && d.rows.some(r => r.variant === "v1-claim" && !r.accepted)'
+target "matrix --target: dstack's format, v1 call (v1 only)" 0 "$SOUND" "$V1CALL"
+check "  v1-canonical accepted; v0 chains do not pass" \
+  'JSON.stringify(d.accepted) === JSON.stringify([["v1-canonical"]]) && d.canonical.v1 === true && d.verdict.includes("v0 chains do not pass") && d.rows.some(r => r.variant === "v0-claim" && !r.accepted)'
+target "matrix --target: a function returning nothing" 0 "$SOUND" "$VOIDCALL"
+check "  accepts by not reverting" 'd.canonical_accepted && d.rows[0].detail === "did not revert"'
+expect "matrix --target: our DstackMembershipNFT (default RPC: the running up)" 0 "$H" --state "$STATE" --json --quiet \
+  matrix --target "$NFT" --config appkeys.json \
+  --call 'verifySignatureChain(bytes32 appId, bytes derivedPublicKey, bytes appSignature, bytes kmsSignature, string purpose) returns (bool)'
+check "  canonical only, sound" 'd.canonical_accepted && d.accepted.length === 1 && d.unsound.length === 0'
+for case in "1 eip191" "2 v27" "4 appid32-right,appid32-left" "8 appkey-uncompressed" "16 claim-0x" "32 separator-colon"; do
+  set -- $case
+  A=$(deploy_formats "$CROOT" "$1")
+  target "matrix --target: one deviation ($2)" 1 "$A" "$V0CALL"
+  check "  names exactly $2" "!d.canonical_accepted && d.accepted.map(s => s.join('+')).join() === '$2' && d.unsound.length === 0 && d.verdict.includes('only with this change')"
+done
+A=$(deploy_formats "$CROOT" 22)
+target "matrix --target: three deviations at once (v27, app id as bytes32, 0x claim)" 1 "$A" "$V0CALL"
+check "  the combination search names exactly those three" \
+  "!d.canonical_accepted && d.accepted.map(s => s.join('+')).join() === 'v27+appid32-right+claim-0x,v27+appid32-left+claim-0x' && d.verdict.includes('only with these 3 changes')"
+check "  and says what the contract does differently" 'd.verdict.includes("expects v = 27/28") && d.verdict.includes("0x-prefixed hex")'
+echo "        (combination search: $(js 'd.formats_tried') formats, $(js 'd.calls') calls in $(js 'd.seconds.toFixed(2)') s)"
+A=$(deploy_formats "$CROOT" 128)
+target "matrix --target: a v1 verifier that writes k256" 1 "$A" "$V1CALL"
+check "  names v1-k256" "d.accepted.map(s => s.join('+')).join() === 'v1-k256' && d.verdict.includes('k256')"
+A=$(deploy_formats "$CROOT" 64)
+target "matrix --target: a verifier that accepts any app signature" 1 "$A" "$V0CALL"
+check "  flagged unsound" 'd.canonical_accepted && d.unsound.includes("any-app-signature") && !d.unsound.includes("other-root") && d.verdict.includes("UNSOUND")'
+target "matrix --target: a function that accepts anything" 1 "$SOUND" "$ANYCALL"
+check "  every probe unsound" \
+  'JSON.stringify(d.unsound) === JSON.stringify(["other-root","any-app-signature","unbound-derived-key","unbound-app-id","unbound-purpose"])'
+expect "matrix --target without --call is bad usage" 2 "$H" matrix --target "$SOUND"
+expect "matrix --target with an unknown argument role is bad usage" 2 "$H" matrix --target "$SOUND" --call 'f(bytes32 app_id, bytes sig, bytes kms_sig)'
+has "  names the argument and the known roles" 'argument "sig" has no known role' "$ERR"
+expect "matrix --target with a non-loopback RPC" 1 "$H" matrix --target "$SOUND" --call "$V0CALL" --config appkeys.json --rpc http://192.0.2.1:8545
+has "  refused with a plain message" "only talks to a local chain" "$ERR"
+expect "matrix --target at an address without code" 1 "$H" matrix --target 0x000000000000000000000000000000000000dEaD --call "$V0CALL" --config appkeys.json --rpc "$RPC"
+has "  says so" "no contract at 0x000000000000000000000000000000000000dEaD" "$ERR"
+
+# ---- diagnose: v1 chains, and one chain through a contract ------------------------------------
+expect "diagnose the v1 vector (simulator keys, domain test)" 0 "$H" --json diagnose \
+  --getkey fixtures/harness/vector-c-v1-getkey-test.json --app-id 5bb4ff9a3837357f19dc176407a5709c62eb6c56 \
+  --domain test --expected-root 0xA7F6043C29f9cc1d9D6aCF554c53E0c6792AaEAf
+check "  v1-canonical, root of vector C" "d.ok && d.format === 'v1-canonical' && d.root === '0xA7F6043C29f9cc1d9D6aCF554c53E0c6792AaEAf' && d.variants.some(v => v.variant === 'v1-k256')"
+CV=$(deploy_formats 0xA7F6043C29f9cc1d9D6aCF554c53E0c6792AaEAf 0)
+expect "diagnose --target: the v1 vector through a v1 verifier trusting its root" 0 "$H" --json diagnose \
+  --getkey fixtures/harness/vector-c-v1-getkey-test.json --app-id 5bb4ff9a3837357f19dc176407a5709c62eb6c56 \
+  --domain test --target "$CV" --call "$V1CALL" --rpc "$RPC"
+check "  accepted, in dstack's own v1 format" 'd.contract.accepted && d.contract.verdict.includes("dstack'"'"'s own v1 format")'
+expect "diagnose --target: the v0 vector given to the v1 call" 1 "$H" --json diagnose \
+  --getkey fixtures/harness/vector-c-getkey-test-signing.json --app-id 5bb4ff9a3837357f19dc176407a5709c62eb6c56 \
+  --purpose signing --target "$CV" --call "$V1CALL" --rpc "$RPC"
+check "  rejected, and the reason is the claim version" '!d.contract.accepted && d.contract.verdict.includes("it is a v0 chain")'
 
 # ---- diagnose ---------------------------------------------------------------------------------
 C_ROOT=0xA7F6043C29f9cc1d9D6aCF554c53E0c6792AaEAf
