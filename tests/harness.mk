@@ -2,9 +2,11 @@
 #   test-abi      lib/ds_abi (cmocka): fixed cases from cast, hostile input, and live
 #                 comparisons with the pinned cast on random signatures and values
 #   test-harness  lib/ds_rpc + harness/hx_anvil against a real Anvil (test_rpc), the
-#                 mismatch catalogue (test_variant), then tests/harness/e2e.sh: up,
-#                 cluster 3 with one mismatched node, matrix, diagnose on vectors C/D/E and
-#                 the v0.5.5 appkeys, down — against the real Anvil, simulator, contracts
+#                 mismatch catalogue (test_variant), --call signatures (test_target), then
+#                 tests/harness/e2e.sh: up, cluster 3 with one mismatched node, matrix,
+#                 matrix --target against tests/harness/contracts deployed with known
+#                 deviations, diagnose on vectors C/D/E, the v1 vector and the v0.5.5
+#                 appkeys, down — against the real Anvil, simulator and contracts
 # `make test` builds both trees first; run alone, these build what they need.
 HX_TEST_SRCS := $(wildcard tests/harness/test_*.c)
 HX_TEST_BINS := $(HX_TEST_SRCS:tests/harness/%.c=$(BUILD)/tests/harness/%)
@@ -24,18 +26,20 @@ define run-hx-unit
 	@set -e; for b in build/tests/harness/$(1) build/asan/tests/harness/$(1); do echo "--- $$b"; $$b; done
 endef
 
-.PHONY: test-abi test-rpc test-variant test-harness-e2e test-harness
+.PHONY: test-abi test-rpc test-variant test-target test-harness-e2e test-harness
 test-abi:
 	$(call run-hx-unit,test_abi)
 test-rpc:
 	$(call run-hx-unit,test_rpc)
 test-variant:
 	$(call run-hx-unit,test_variant)
+test-target:
+	$(call run-hx-unit,test_target)
 test-harness-e2e:
 	@$(MAKE) --no-print-directory -s build/bin/dstack-harness build/bin/dstack-simulator
 	@$(MAKE) --no-print-directory -s SANITIZE=1 build/asan/bin/dstack-harness build/asan/bin/dstack-simulator
 	@tests/harness/e2e.sh build/bin/dstack-harness
 	@tests/harness/e2e.sh build/asan/bin/dstack-harness
-test-harness: test-rpc test-variant test-harness-e2e
+test-harness: test-rpc test-variant test-target test-harness-e2e
 
 TEST_TARGETS += test-abi test-harness
