@@ -228,6 +228,8 @@ static void remember(hx_search *s, const hx_set *st) {
 
 static void fill_row(hx_search *s, hx_row *r, const hx_set *st, const answer *a) {
     r->version = st->version;
+    r->set = *st;
+    r->detail_shape = a->shape;
     hx_set_name(st, r->name, sizeof r->name);
     r->accepted = a->accepted;
     HX_SET(r->detail, "%s", a->detail);
@@ -320,6 +322,7 @@ static int probes(hx_search *s, const hx_set *fmt, int shape) {
         hx_row *r = add_row(s);
         r->kind = HX_ROW_PROBE;
         r->version = fmt->version;
+        r->set = *fmt;
         HX_SET(r->name, "%s", PROBES[p].name);
         HX_SET(r->axis, "soundness");
         char fname[160];
@@ -338,7 +341,7 @@ static int probes(hx_search *s, const hx_set *fmt, int shape) {
 
 static int search_version(hx_search *s, int version) {
     const hx_variant *devs[64];
-    int ndev = 0, nsingle = 0, first_set = s->nsets;
+    int ndev = 0, nsingle = 0, first_set = s->nsets, first_row = s->nrows;
     hx_set st = {version, 0, {0}};
     answer a, fmt_ans = {0, 0, ""};
     ds_variant_chain ch;
@@ -401,6 +404,15 @@ static int search_version(hx_search *s, int version) {
             if (run_set(s, &fmt, -1, &a, &ch) < 0) return -1;
             shape = a.shape;
         }
+        /* the rejections read best in the encoding the contract takes: ask again in it */
+        for (int i = first_row; i < s->nrows; i++) {
+            hx_row *q = &s->rows[i];
+            if (q->kind > HX_ROW_SINGLE || q->accepted || q->detail_shape == shape) continue;
+            if (run_set(s, &q->set, shape, &a, &ch) < 0) return -1;
+            HX_SET(q->detail, "%s", a.detail);
+            q->detail_shape = shape;
+        }
+        s->pref_shape = shape;
     }
     return probes(s, &fmt, shape);
 }
@@ -459,11 +471,15 @@ static void verdict(hx_search *s) {
                 SAY("Your contract rejects dstack's %s chains; it accepts them only with these %d "
                     "changes: ",
                     vn, k);
-            for (int i = 0, m = 0; i < s->nsets && m < 3; i++) {
+            for (int i = 0, m = 0; i < s->nsets && m < 4; i++) {
                 if (s->sets[i].version != version || s->sets[i].n != k) continue;
-                explain_set(&s->sets[i], why, sizeof why);
-                SAY("%s%s — %s", m++ ? "; or " : "", hx_set_name(&s->sets[i], names, sizeof names),
-                    why);
+                hx_set_name(&s->sets[i], names, sizeof names);
+                if (m++ == 0) {
+                    explain_set(&s->sets[i], why, sizeof why);
+                    SAY("%s — %s", names, why);
+                } else {
+                    SAY("%s%s", m == 2 ? ". It accepts as well: " : ", ", names);
+                }
             }
             SAY(".");
         } else {

@@ -19,7 +19,15 @@
 typedef enum { HX_ROW_CANONICAL, HX_ROW_SINGLE, HX_ROW_COMBO, HX_ROW_PROBE } hx_row_kind;
 
 typedef struct {
+    int version;
+    int n;
+    const hx_variant *dev[HX_MAX_DEVS];
+} hx_set;
+
+typedef struct {
     hx_row_kind kind;
+    hx_set set;        /* the format tried (probes: the format they ran in) */
+    int detail_shape;  /* the encoding the detail comes from */
     int version;    /* the claim version the row's table is for */
     char name[160]; /* "canonical", "eip191-app", "v1:v27", "appid32-right+claim-0x+v27",
                        "other-root" */
@@ -30,12 +38,6 @@ typedef struct {
     char detail[600]; /* the contract's answer, for the first (or the accepting) encoding */
     char shape[160];  /* the argument encoding that was accepted */
 } hx_row;
-
-typedef struct {
-    int version;
-    int n;
-    const hx_variant *dev[HX_MAX_DEVS];
-} hx_set;
 
 typedef struct {
     hx_target *t;
