@@ -169,34 +169,47 @@ typedef struct {
     char detail[600];
 } answer;
 
+/* The encodings to try, the preferred one first. */
+static int shape_order(const hx_search *s, int shape, int order[]) {
+    int n = shape >= 0 ? 1 : s->t->spec.nshapes, first = shape >= 0 ? shape : s->pref_shape;
+    for (int i = 0; i < n; i++)
+        order[i] = i == 0 ? first : i <= first ? i - 1 : i;
+    return n;
+}
+
+/* Folds the answers of one chain under its encodings (in order[]) into one. */
+static void fold(const hx_answer *as, const int *order, int n, answer *ans) {
+    ans->accepted = 0;
+    ans->shape = order[0];
+    HX_SET(ans->detail, "%s", as[0].detail);
+    for (int i = 0; i < n; i++)
+        if (as[i].accepted) {
+            ans->accepted = 1;
+            ans->shape = order[i];
+            HX_SET(ans->detail, "%s", as[i].detail);
+            return;
+        }
+}
+
 /* Runs a chain through the contract under every encoding (or only `shape` >= 0). */
 static int run(hx_search *s, const ds_variant_chain *ch, const hx_trial *base, int shape,
                answer *ans) {
-    char err[1024], d[600];
-    hx_trial tr = *base;
-    tr.link0 = ch->link0, tr.link1 = ch->link1;
-    if (!tr.app_pub) tr.app_pub = ch->app_pub;
-    if (!tr.derived) tr.derived = ch->derived_pub;
-    int n = shape >= 0 ? 1 : s->t->spec.nshapes, first = shape >= 0 ? shape : s->pref_shape;
-    ans->accepted = 0;
-    ans->shape = first;
-    ans->detail[0] = '\0';
+    char err[1024];
+    hx_trial tr[HX_MAX_SHAPES];
+    hx_answer as[HX_MAX_SHAPES];
+    int order[HX_MAX_SHAPES], n = shape_order(s, shape, order);
     for (int i = 0; i < n; i++) {
-        int acc = 0, k = i == 0       ? first
-                         : i <= first ? i - 1
-                                      : i; /* first, then the others in order */
-        tr.shape = k;
-        if (hx_target_try(s->t, &tr, &acc, d, sizeof d, err, sizeof err) != 0) {
-            hx_fail("%s", err);
-            return -1;
-        }
-        if (k == ans->shape || acc) HX_SET(ans->detail, "%s", d);
-        if (acc) {
-            ans->accepted = 1;
-            ans->shape = k;
-            break;
-        }
+        tr[i] = *base;
+        tr[i].link0 = ch->link0, tr[i].link1 = ch->link1;
+        if (!tr[i].app_pub) tr[i].app_pub = ch->app_pub;
+        if (!tr[i].derived) tr[i].derived = ch->derived_pub;
+        tr[i].shape = order[i];
     }
+    if (hx_target_try_many(s->t, tr, (size_t)n, as, err, sizeof err) != 0) {
+        hx_fail("%s", err);
+        return -1;
+    }
+    fold(as, order, n, ans);
     return 0;
 }
 
@@ -209,17 +222,54 @@ static hx_trial trial_for(const hx_search *s, int cv) {
     return tr;
 }
 
-/* Builds and runs the format st. *cv_out gets its claim version (-1: not a valid set). */
-static int run_set(hx_search *s, const hx_set *st, int shape, answer *ans, ds_variant_chain *ch) {
+/* Builds the chain of format st; its claim version, or -1 when st is not a format. */
+static int build(const hx_search *s, const hx_set *st, ds_variant_chain *ch) {
     int cv = set_version(st);
     ds_variant_axes ax;
-    if (cv < 0) return 1;
+    if (cv < 0) return -1;
     compose(st, cv, &ax);
     ds_variant_req rq = request(s, st->version, cv);
-    if (ds_variant_axes_build(&ax, s->root_key, s->app_id, &rq, ch) != DS_OK) return 1;
-    s->formats++;
-    hx_trial tr = trial_for(s, cv);
-    return run(s, ch, &tr, shape, ans);
+    return ds_variant_axes_build(&ax, s->root_key, s->app_id, &rq, ch) == DS_OK ? cv : -1;
+}
+
+#define HX_BATCH 96 /* formats per JSON-RPC batch */
+
+/* Runs formats sets[0..n) under every encoding (or only `shape` >= 0), HX_BATCH formats per
+ * JSON-RPC batch. ok[i] is 0 for a set that is not a format. Returns 0 or -1. */
+static int run_sets(hx_search *s, const hx_set *sets, size_t n, int shape, answer *ans, int *ok) {
+    char err[1024];
+    int order[HX_MAX_SHAPES], ns = shape_order(s, shape, order);
+    ds_variant_chain *ch = malloc(HX_BATCH * sizeof *ch);
+    hx_trial *tr = malloc(HX_BATCH * (size_t)ns * sizeof *tr);
+    hx_answer *as = malloc(HX_BATCH * (size_t)ns * sizeof *as);
+    int rc = ch && tr && as ? 0 : -1;
+    for (size_t base = 0; rc == 0 && base < n; base += HX_BATCH) {
+        size_t m = n - base < HX_BATCH ? n - base : HX_BATCH, nt = 0;
+        for (size_t i = 0; i < m; i++) {
+            int cv = build(s, &sets[base + i], &ch[i]);
+            ok[base + i] = cv >= 0;
+            if (cv < 0) continue;
+            s->formats++;
+            for (int k = 0; k < ns; k++, nt++) {
+                tr[nt] = trial_for(s, cv);
+                tr[nt].link0 = ch[i].link0, tr[nt].link1 = ch[i].link1;
+                tr[nt].app_pub = ch[i].app_pub, tr[nt].derived = ch[i].derived_pub;
+                tr[nt].shape = order[k];
+            }
+        }
+        if (hx_target_try_many(s->t, tr, nt, as, err, sizeof err) != 0) {
+            hx_fail("%s", err);
+            rc = -1;
+            break;
+        }
+        for (size_t i = 0, t = 0; i < m; i++)
+            if (ok[base + i]) fold(&as[t], order, ns, &ans[base + i]), t += (size_t)ns;
+    }
+    if (!(ch && tr && as)) hx_fail("out of memory");
+    free(ch);
+    free(tr);
+    free(as);
+    return rc;
 }
 
 static void remember(hx_search *s, const hx_set *st) {
@@ -236,23 +286,23 @@ static void fill_row(hx_search *s, hx_row *r, const hx_set *st, const answer *a)
     if (a->accepted) hx_shape_str(&s->t->spec, a->shape, r->shape, sizeof r->shape);
 }
 
-/* Recursively tries every set of exactly `want` deviations from devs[from…]. */
-static int combos(hx_search *s, const hx_variant **devs, int ndev, int from, hx_set *st, int want,
-                  int *found) {
+typedef struct {
+    hx_set *v;
+    size_t n, cap;
+} set_list;
+
+/* Collects every format of exactly `want` deviations from devs[from…] (one per axis). */
+static int collect(const hx_variant **devs, int ndev, int from, hx_set *st, int want,
+                   set_list *out) {
     if (st->n == want) {
-        answer a;
-        ds_variant_chain ch;
-        int rc = run_set(s, st, -1, &a, &ch);
-        if (rc < 0) return -1;
-        if (rc == 0 && a.accepted) {
-            (*found)++;
-            remember(s, st);
-            hx_row *r = add_row(s);
-            r->kind = HX_ROW_COMBO;
-            HX_SET(r->axis, "combination");
-            HX_SET(r->what, "%d changes together", st->n);
-            fill_row(s, r, st, &a);
+        if (set_version(st) < 0) return 0;
+        if (out->n == out->cap) {
+            size_t cap = out->cap ? 2 * out->cap : 256;
+            hx_set *v = realloc(out->v, cap * sizeof *v);
+            if (v == NULL) return -1;
+            out->v = v, out->cap = cap;
         }
+        out->v[out->n++] = *st;
         return 0;
     }
     for (int i = from; i < ndev; i++) {
@@ -261,13 +311,38 @@ static int combos(hx_search *s, const hx_variant **devs, int ndev, int from, hx_
             clash |= axis_of(st->dev[k]) == axis_of(devs[i]);
         if (clash) continue;
         st->dev[st->n++] = devs[i];
-        int rc = set_version(st) < 0 && st->n == want
-                     ? 0
-                     : combos(s, devs, ndev, i + 1, st, want, found);
+        int rc = collect(devs, ndev, i + 1, st, want, out);
         st->n--;
         if (rc < 0) return -1;
     }
     return 0;
+}
+
+/* Every format of exactly k deviations; the accepted ones become rows and remembered sets.
+ * *found counts them, *shape gets the first one's encoding. */
+static int combos(hx_search *s, const hx_variant **devs, int ndev, int version, int k, int *found,
+                  int *shape) {
+    set_list l = {NULL, 0, 0};
+    hx_set st = {version, 0, {0}};
+    int rc = collect(devs, ndev, 0, &st, k, &l);
+    answer *ans = rc == 0 ? calloc(l.n ? l.n : 1, sizeof *ans) : NULL;
+    int *ok = rc == 0 ? calloc(l.n ? l.n : 1, sizeof *ok) : NULL;
+    if (ans == NULL || ok == NULL) rc = -1;
+    if (rc == 0) rc = run_sets(s, l.v, l.n, -1, ans, ok);
+    for (size_t i = 0; rc == 0 && i < l.n; i++) {
+        if (!ok[i] || !ans[i].accepted) continue;
+        if ((*found)++ == 0) *shape = ans[i].shape;
+        remember(s, &l.v[i]);
+        hx_row *r = add_row(s);
+        r->kind = HX_ROW_COMBO;
+        HX_SET(r->axis, "combination");
+        HX_SET(r->what, "%d changes together", k);
+        fill_row(s, r, &l.v[i], &ans[i]);
+    }
+    free(l.v);
+    free(ans);
+    free(ok);
+    return rc;
 }
 
 /* The soundness probes, in the format the contract accepts (fmt, at encoding shape). */
@@ -341,88 +416,74 @@ static int probes(hx_search *s, const hx_set *fmt, int shape) {
 
 static int search_version(hx_search *s, int version) {
     const hx_variant *devs[64];
-    int ndev = 0, nsingle = 0, first_set = s->nsets, first_row = s->nrows;
-    hx_set st = {version, 0, {0}};
-    answer a, fmt_ans = {0, 0, ""};
-    ds_variant_chain ch;
+    hx_set sets[65];
+    answer ans[65];
+    int ok[65], ndev = 0, nsingle = 0, first_set = s->nsets, first_row = s->nrows, shape = -1;
     for (size_t i = 0; i < HX_NVARIANTS && ndev < 64; i++)
         if (dev_usable(s, &HX_VARIANTS[i], version)) devs[ndev++] = &HX_VARIANTS[i];
-    /* dstack's own format */
-    if (run_set(s, &st, -1, &a, &ch) < 0) return -1;
-    hx_row *r = add_row(s);
-    r->kind = HX_ROW_CANONICAL;
-    r->expect = 1;
-    HX_SET(r->axis, "sound");
-    HX_SET(r->what, "dstack's own %s chain", version ? "v1 (0.6 /v1/GetKey)" : "v0 (GetKey)");
-    fill_row(s, r, &st, &a);
-    s->canonical[version] = a.accepted;
-    if (a.accepted) {
-        s->pref_shape = a.shape;
-        remember(s, &st);
-        fmt_ans = a;
+    /* dstack's own format (tried first: its encoding becomes the preferred one), then every
+     * single deviation, in one batch */
+    sets[0] = (hx_set){version, 0, {0}};
+    if (run_sets(s, sets, 1, -1, ans, ok) < 0) return -1;
+    if (ans[0].accepted) s->pref_shape = shape = ans[0].shape;
+    for (int i = 0; i < ndev; i++)
+        sets[1 + i] = (hx_set){version, 1, {devs[i]}};
+    if (run_sets(s, sets + 1, (size_t)ndev, -1, ans + 1, ok + 1) < 0) return -1;
+    for (int i = 0; i <= ndev; i++) {
+        if (!ok[i]) continue;
+        hx_row *r = add_row(s);
+        r->kind = i ? HX_ROW_SINGLE : HX_ROW_CANONICAL;
+        r->expect = i == 0;
+        HX_SET(r->axis, "%s", i ? devs[i - 1]->axis : "sound");
+        if (i)
+            HX_SET(r->what, "%s", devs[i - 1]->what);
+        else
+            HX_SET(r->what, "dstack's own %s chain",
+                   version ? "v1 (0.6 /v1/GetKey)" : "v0 (GetKey)");
+        fill_row(s, r, &sets[i], &ans[i]);
+        if (!ans[i].accepted) continue;
+        nsingle += i > 0;
+        remember(s, &sets[i]);
+        if (shape < 0) shape = ans[i].shape;
     }
-    /* every single deviation */
-    for (int i = 0; i < ndev; i++) {
-        st.n = 1;
-        st.dev[0] = devs[i];
-        int rc = run_set(s, &st, -1, &a, &ch);
-        if (rc < 0) return -1;
-        if (rc > 0) continue;
-        r = add_row(s);
-        r->kind = HX_ROW_SINGLE;
-        HX_SET(r->axis, "%s", devs[i]->axis);
-        HX_SET(r->what, "%s", devs[i]->what);
-        fill_row(s, r, &st, &a);
-        if (a.accepted) {
-            nsingle++;
-            remember(s, &st);
-            if (s->nsets - 1 == first_set) fmt_ans = a, s->pref_shape = a.shape;
-        }
-    }
+    s->canonical[version] = ok[0] && ans[0].accepted;
     /* combinations, smallest first, only when nothing simpler passes */
-    if (!s->canonical[version] && nsingle == 0) {
-        for (int k = 2; k <= s->max_changes; k++) {
-            int found = 0;
-            st.n = 0;
-            hx_progress("searching combinations of %d changes (%s table)", k,
-                        version ? "v1" : "v0");
-            if (combos(s, devs, ndev, 0, &st, k, &found) < 0) return -1;
-            s->searched_to[version] = k;
-            if (found) {
-                fmt_ans.shape = -1;
-                break;
-            }
-        }
+    for (int k = 2; !s->canonical[version] && nsingle == 0 && k <= s->max_changes; k++) {
+        int found = 0;
+        hx_progress("searching combinations of %d changes (%s table)", k, version ? "v1" : "v0");
+        if (combos(s, devs, ndev, version, k, &found, &shape) < 0) return -1;
+        s->searched_to[version] = k;
+        if (found) break;
     }
     /* soundness, in the format the contract accepts (or dstack's when it accepts none) */
     hx_set fmt = {version, 0, {0}};
-    int shape = -1;
     if (s->nsets > first_set) {
         fmt = s->sets[first_set];
-        shape = fmt_ans.shape;
-        if (shape < 0) { /* a combination: find its encoding again */
-            if (run_set(s, &fmt, -1, &a, &ch) < 0) return -1;
-            shape = a.shape;
-        }
         /* the rejections read best in the encoding the contract takes: ask again in it */
-        for (int i = first_row; i < s->nrows; i++) {
-            hx_row *q = &s->rows[i];
-            if (q->kind > HX_ROW_SINGLE || q->accepted || q->detail_shape == shape) continue;
-            if (run_set(s, &q->set, shape, &a, &ch) < 0) return -1;
-            HX_SET(q->detail, "%s", a.detail);
-            q->detail_shape = shape;
+        int n = 0, idx[65];
+        for (int i = first_row; i < s->nrows && n < 65; i++) {
+            const hx_row *q = &s->rows[i];
+            if (q->kind <= HX_ROW_SINGLE && !q->accepted && q->detail_shape != shape)
+                sets[n] = q->set, idx[n++] = i;
+        }
+        if (run_sets(s, sets, (size_t)n, shape, ans, ok) < 0) return -1;
+        for (int i = 0; i < n; i++) {
+            HX_SET(s->rows[idx[i]].detail, "%s", ans[i].detail);
+            s->rows[idx[i]].detail_shape = shape;
         }
         s->pref_shape = shape;
     }
-    return probes(s, &fmt, shape);
+    return probes(s, &fmt, s->nsets > first_set ? shape : -1);
 }
 
 const char *hx_dev_words(const hx_variant *v, char *out, size_t cap) {
     const char *c = v->what, *d = "";
     for (size_t k = 0; k < sizeof WORDS / sizeof WORDS[0]; k++)
         if (strcmp(WORDS[k].name, v->name) == 0) c = WORDS[k].contract, d = WORDS[k].dstack;
-    if (d[0] == '\0') hx_setf(out, cap, "%s", c);
-    else hx_setf(out, cap, "it %s where dstack%s%s", c, d[0] == '\'' ? "" : " ", d);
+    if (d[0] == '\0')
+        hx_setf(out, cap, "%s", c);
+    else
+        hx_setf(out, cap, "it %s where dstack%s%s", c, d[0] == '\'' ? "" : " ", d);
     return out;
 }
 

@@ -5,6 +5,7 @@
 
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ds_hex.h"
@@ -339,8 +340,9 @@ int hx_target_open(hx_target *t, const char *url, const uint8_t to[20], const ui
 
 void hx_target_close(hx_target *t) { hx_chain_close(&t->ch); }
 
-int hx_target_try(hx_target *t, const hx_trial *tr, int *accepted, char *detail, size_t dcap,
-                  char *err, size_t errcap) {
+/* Calldata of one trial (malloc'd into *cd). Returns 0 or -1 (err). */
+static int calldata(const hx_target *t, const hx_trial *tr, uint8_t **cd, size_t *cdlen, char *err,
+                    size_t errcap) {
     const hx_call_spec *c = &t->spec;
     ds_abi_value args[HX_CALL_MAXP];
     uint8_t id32[32], keybuf[65], addr[2][20];
@@ -386,33 +388,82 @@ int hx_target_try(hx_target *t, const hx_trial *tr, int *accepted, char *detail,
             args[i] = p->kind == DS_ABI_STRING ? ds_abi_string(s)
                                                : ds_abi_bytes((const uint8_t *)s, strlen(s));
     }
-    t->calls++;
-    int rv = hx_call(&t->ch, t->from, t->to, c->sig, args, (size_t)c->np, NULL, NULL, 0);
-    if (rv < 0) {
-        hx_setf(err, errcap, "%s: %s", c->sig, t->ch.err);
+    size_t n = 0;
+    *cd = NULL;
+    if (ds_abi_encode_call(c->sig, args, (size_t)c->np, NULL, 0, &n) != DS_OK ||
+        (*cd = malloc(n)) == NULL ||
+        ds_abi_encode_call(c->sig, args, (size_t)c->np, *cd, n, cdlen) != DS_OK) {
+        free(*cd);
+        *cd = NULL;
+        hx_setf(err, errcap, "%s: cannot encode the arguments", c->sig);
         return -1;
     }
-    if (rv == 1) {
-        *accepted = 0;
-        if (detail) hx_setf(detail, dcap, "reverted: %s", t->ch.revert);
+    return 0;
+}
+
+/* The answer in words from what eth_call returned. Returns 0 or -1 (err). */
+static int judge(const hx_target *t, const ds_rpc_call_result *r, hx_answer *a, char *err,
+                 size_t errcap) {
+    const hx_call_spec *c = &t->spec;
+    char why[sizeof a->detail - 16];
+    if (r->reverted) {
+        a->accepted = 0;
+        ds_abi_revert_describe(r->data, r->len, &t->ch.errs, 0, why, sizeof why);
+        hx_setf(a->detail, sizeof a->detail, "reverted: %s", why);
         return 0;
     }
-    const uint8_t *r = t->ch.ret;
-    size_t n = t->ch.ret_len;
-    int is_bool = n == 32 && r[31] <= 1;
+    int is_bool = r->len == 32 && r->data[31] <= 1;
     for (size_t i = 0; is_bool && i < 31; i++)
-        is_bool = r[i] == 0;
+        is_bool = r->data[i] == 0;
     if (c->returns == 1 && !is_bool) {
         hx_setf(err, errcap,
-                "%s returned %zu bytes that are not a bool: is `returns (bool)` right?", c->sig, n);
+                "%s returned %zu bytes that are not a bool: is `returns (bool)` right?", c->sig,
+                r->len);
         return -1;
     }
     if (c->returns != 0 && is_bool) {
-        *accepted = r[31] == 1;
-        if (detail) hx_setf(detail, dcap, "returned %s", r[31] ? "true" : "false");
+        a->accepted = r->data[31] == 1;
+        hx_setf(a->detail, sizeof a->detail, "returned %s", a->accepted ? "true" : "false");
     } else {
-        *accepted = 1;
-        if (detail) hx_setf(detail, dcap, "did not revert");
+        a->accepted = 1;
+        hx_setf(a->detail, sizeof a->detail, "did not revert");
     }
+    return 0;
+}
+
+int hx_target_try_many(hx_target *t, const hx_trial *trs, size_t n, hx_answer *ans, char *err,
+                       size_t errcap) {
+    ds_rpc_call_data *cd = calloc(n ? n : 1, sizeof *cd);
+    ds_rpc_call_result *res = calloc(n ? n : 1, sizeof *res);
+    int rc = cd && res ? 0 : -1;
+    if (rc) hx_setf(err, errcap, "out of memory");
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        uint8_t *p = NULL;
+        rc = calldata(t, &trs[i], &p, &cd[i].len, err, errcap);
+        cd[i].data = p;
+    }
+    if (rc == 0) {
+        t->calls += n;
+        if (ds_rpc_eth_call_batch(&t->ch.rpc, t->from, t->to, cd, n, res) != DS_OK) {
+            hx_setf(err, errcap, "%s: %s", t->spec.sig, ds_rpc_error(&t->ch.rpc));
+            rc = -1;
+        }
+    }
+    for (size_t i = 0; i < n && cd; i++) {
+        if (rc == 0) rc = judge(t, &res[i], &ans[i], err, errcap);
+        if (res) ds_rpc_call_result_free(&res[i]);
+        free((void *)cd[i].data);
+    }
+    free(cd);
+    free(res);
+    return rc;
+}
+
+int hx_target_try(hx_target *t, const hx_trial *tr, int *accepted, char *detail, size_t dcap,
+                  char *err, size_t errcap) {
+    hx_answer a;
+    if (hx_target_try_many(t, tr, 1, &a, err, errcap) != 0) return -1;
+    *accepted = a.accepted;
+    if (detail) hx_setf(detail, dcap, "%s", a.detail);
     return 0;
 }

@@ -45,6 +45,7 @@ typedef enum {
 } hx_role;
 
 #define HX_CALL_MAXP 16
+#define HX_MAX_SHAPES 6 /* app id padding (2) × app key form (3) */
 
 typedef struct {
     char name[64];
@@ -105,6 +106,15 @@ int hx_url_is_loopback(const char *url);
 int hx_target_open(hx_target *t, const char *url, const uint8_t to[20], const uint8_t *from,
                    char *err, size_t errcap);
 void hx_target_close(hx_target *t);
+
+typedef struct {
+    int accepted;
+    char detail[600]; /* "returned true", "reverted: Error(\"KMS root untrusted\")" */
+} hx_answer;
+
+/* Runs n trials in one JSON-RPC batch. Returns 0, or -1 on an RPC failure (err). */
+int hx_target_try_many(hx_target *t, const hx_trial *trs, size_t n, hx_answer *ans, char *err,
+                       size_t errcap);
 
 /* Runs one trial. *accepted gets the answer; detail (may be NULL) a short description
  * ("returned true", "reverted: Error(\"KMS root untrusted\")"). Returns 0, or -1 on an RPC

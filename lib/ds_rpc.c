@@ -16,6 +16,7 @@
 
 #include "ds_hex.h"
 #include "ds_json.h"
+#include "ds_rpc_internal.h"
 
 #define MAX_REPLY (64u << 20)
 
@@ -65,8 +66,7 @@ void ds_rpc_close(ds_rpc *r) {
 
 const char *ds_rpc_error(const ds_rpc *r) { return r ? r->err : "no client"; }
 
-/* POSTs text and returns the reply body (malloc'd) or NULL with r->err set. */
-static char *post(ds_rpc *r, const char *text, ds_err *rc) {
+char *ds_rpc_post(ds_rpc *r, const char *text, ds_err *rc) {
     ds_buf_sink b = {.max = MAX_REPLY - 1};
     ds_buf_init(&b.buf);
     long status = 0;
@@ -116,23 +116,28 @@ static char *post(ds_rpc *r, const char *text, ds_err *rc) {
     return reply;
 }
 
-/* Takes error.data (string or {"data": string}) as revert data when it is hex. */
-static void keep_revert(ds_rpc *r, const cJSON *err) {
+int ds_rpc_revert_of(const cJSON *err, uint8_t **data_out, size_t *len) {
     const cJSON *data = cJSON_GetObjectItemCaseSensitive(err, "data");
     if (cJSON_IsObject(data)) data = cJSON_GetObjectItemCaseSensitive(data, "data");
     const cJSON *msg = cJSON_GetObjectItemCaseSensitive(err, "message");
-    int is_revert = r->rpc_code == 3 ||
+    const cJSON *code = cJSON_GetObjectItemCaseSensitive(err, "code");
+    int is_revert = (cJSON_IsNumber(code) && code->valuedouble == 3) ||
                     (cJSON_IsString(msg) && strstr(msg->valuestring, "revert") != NULL);
-    if (!is_revert) return;
+    *data_out = NULL;
+    *len = 0;
+    if (!is_revert) return 0;
+    if (cJSON_IsString(data) && ds_rpc_data_alloc(data, data_out, len) != DS_OK) *data_out = NULL, *len = 0;
+    return 1;
+}
+
+/* Takes error.data (string or {"data": string}) as revert data when it is hex. */
+static void keep_revert(ds_rpc *r, const cJSON *err) {
+    uint8_t *p;
+    size_t n;
+    if (!ds_rpc_revert_of(err, &p, &n)) return;
     r->have_revert = 1;
-    if (cJSON_IsString(data)) {
-        uint8_t *p = NULL;
-        size_t n = 0;
-        if (ds_rpc_data_alloc(data, &p, &n) == DS_OK) {
-            r->revert = p;
-            r->revert_len = n;
-        }
-    }
+    r->revert = p;
+    r->revert_len = n;
 }
 
 ds_err ds_rpc_call(ds_rpc *r, const char *method, const cJSON *params, cJSON **result) {
@@ -158,7 +163,7 @@ ds_err ds_rpc_call(ds_rpc *r, const char *method, const cJSON *params, cJSON **r
         set_err(r, "out of memory");
         return DS_ERR_NOMEM;
     }
-    char *reply = post(r, text, &rc);
+    char *reply = ds_rpc_post(r, text, &rc);
     free(text);
     if (reply == NULL) return rc;
     cJSON *resp = cJSON_Parse(reply);
@@ -320,7 +325,7 @@ ds_err ds_rpc_code_size(ds_rpc *r, const uint8_t addr[20], size_t *len) {
 
 /* ---- calls and transactions ---------------------------------------------------------------- */
 
-static cJSON *tx_object(const uint8_t *from, const uint8_t *to, const uint8_t *data, size_t len,
+cJSON *ds_rpc_tx_object(const uint8_t *from, const uint8_t *to, const uint8_t *data, size_t len,
                         uint64_t value, uint64_t gas) {
     cJSON *o = cJSON_CreateObject();
     if (o == NULL) return NULL;
@@ -341,7 +346,7 @@ ds_err ds_rpc_eth_call(ds_rpc *r, const uint8_t *from, const uint8_t to[20],
     }
     memset(out, 0, sizeof *out);
     if (p == NULL) return DS_ERR_NOMEM;
-    cJSON_AddItemToArray(p, tx_object(from, to, data, len, 0, 0));
+    cJSON_AddItemToArray(p, ds_rpc_tx_object(from, to, data, len, 0, 0));
     cJSON_AddItemToArray(p, cJSON_CreateString("latest"));
     ds_err rc = ds_rpc_call(r, "eth_call", p, &res);
     cJSON_Delete(p);
@@ -375,7 +380,7 @@ ds_err ds_rpc_send(ds_rpc *r, const ds_rpc_tx *tx, uint8_t hash[32]) {
         return DS_ERR_ARG;
     p = cJSON_CreateArray();
     if (p == NULL) return DS_ERR_NOMEM;
-    cJSON_AddItemToArray(p, tx_object(tx->from, tx->to, tx->data, tx->len, tx->value, tx->gas));
+    cJSON_AddItemToArray(p, ds_rpc_tx_object(tx->from, tx->to, tx->data, tx->len, tx->value, tx->gas));
     ds_err rc = ds_rpc_call(r, "eth_sendTransaction", p, &res);
     cJSON_Delete(p);
     if (rc == DS_OK && ds_rpc_data_exact(res, hash, 32) != DS_OK) {

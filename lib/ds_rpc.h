@@ -88,6 +88,19 @@ ds_err ds_rpc_eth_call(ds_rpc *r, const uint8_t *from, const uint8_t to[20],
 void ds_rpc_call_result_free(ds_rpc_call_result *c);
 
 typedef struct {
+    const uint8_t *data; /* calldata */
+    size_t len;
+} ds_rpc_call_data;
+
+/* n eth_calls to the same contract in one JSON-RPC batch (one HTTP round trip); out[i]
+ * answers calls[i] (a revert is not an error, as for ds_rpc_eth_call; free each with
+ * ds_rpc_call_result_free). All or nothing: on an error every out[i] is left empty.
+ * Returns DS_OK, DS_ERR_IO, DS_ERR_PARSE (not an array, an id missing or repeated),
+ * DS_ERR_VERIFY (a JSON-RPC error that is not a revert), DS_ERR_NOMEM, DS_ERR_ARG. */
+ds_err ds_rpc_eth_call_batch(ds_rpc *r, const uint8_t *from, const uint8_t to[20],
+                             const ds_rpc_call_data *calls, size_t n, ds_rpc_call_result *out);
+
+typedef struct {
     uint8_t address[20];
     uint8_t topics[4][32];
     size_t ntopics;

@@ -151,6 +151,35 @@ static void deploy_call_revert_logs(void **state) {
     assert_int_equal(cr.len, 0);
     ds_rpc_call_result_free(&cr);
 
+    /* the same three, and 20 more, in one batch: every answer in its own slot */
+    enum { NB = 23 };
+    static ds_rpc_call_data calls[NB];
+    static ds_rpc_call_result res[NB];
+    static uint8_t words[NB][4];
+    calls[0] = (ds_rpc_call_data){hello, 5};
+    calls[1] = (ds_rpc_call_data){rev, 1 + rn};
+    calls[2] = (ds_rpc_call_data){&ff, 1};
+    for (int i = 3; i < NB; i++) {
+        words[i][0] = 0x01, words[i][1] = (uint8_t)(i >> 8), words[i][2] = (uint8_t)i, words[i][3] = 0x5a;
+        calls[i] = (ds_rpc_call_data){words[i], 4};
+    }
+    assert_int_equal(ds_rpc_eth_call_batch(&f->rpc, from, f->echo, calls, NB, res), DS_OK);
+    assert_false(res[0].reverted);
+    assert_int_equal(res[0].len, 5);
+    assert_memory_equal(res[0].data, hello, 5);
+    assert_true(res[1].reverted);
+    assert_int_equal(res[1].len, rn);
+    assert_memory_equal(res[1].data, rev + 1, rn);
+    assert_true(res[2].reverted);
+    assert_int_equal(res[2].len, 0);
+    for (int i = 3; i < NB; i++) {
+        assert_false(res[i].reverted);
+        assert_int_equal(res[i].len, 4);
+        assert_memory_equal(res[i].data, words[i], 4);
+    }
+    for (int i = 0; i < NB; i++) ds_rpc_call_result_free(&res[i]);
+    assert_int_equal(ds_rpc_eth_call_batch(&f->rpc, from, f->echo, calls, 0, res), DS_OK);
+
     /* transact: the preflight reports the revert and nothing is mined */
     uint64_t before = 0, after = 0;
     assert_int_equal(ds_rpc_block_number(&f->rpc, &before), DS_OK);
@@ -277,6 +306,34 @@ static void plain_errors(void **state) {
     assert_int_equal(ds_rpc_open(&r, "ftp://127.0.0.1:1"), DS_ERR_ARG);
     assert_string_equal(ds_rpc_error(&r), "chain URL must be http://host:port (got ftp://127.0.0.1:1)");
     ds_rpc_close(&r);
+
+    /* a batch answered with one object, or with an id that was never asked */
+    const char *batch_replies[] = {
+        "HTTP/1.1 200 OK\r\nContent-Length: 38\r\nConnection: close\r\n\r\n{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":\"0x\"}",
+        "HTTP/1.1 200 OK\r\nContent-Length: 41\r\nConnection: close\r\n\r\n[{\"jsonrpc\":\"2.0\",\"id\":99,\"result\":\"0x\"}]",
+    };
+    const char *batch_wants[] = {"the chain at %s answered a batch with something else: {",
+                                 "the chain at %s answered a batch with an unknown or repeated id"};
+    for (int i = 0; i < 2; i++) {
+        fake_server s;
+        pthread_t th;
+        uint8_t to[20] = {0}, one = 1;
+        ds_rpc_call_data cd = {&one, 1};
+        ds_rpc_call_result out;
+        s.fd = fake_listen(&port);
+        s.reply = batch_replies[i];
+        pthread_create(&th, NULL, serve, &s);
+        snprintf(url, sizeof url, "http://127.0.0.1:%d", port);
+        assert_int_equal(ds_rpc_open(&r, url), DS_OK);
+        assert_int_equal(ds_rpc_eth_call_batch(&r, NULL, to, &cd, 1, &out), DS_ERR_PARSE);
+        snprintf(want, sizeof want, batch_wants[i], url);
+        if (strncmp(ds_rpc_error(&r), want, strlen(want)) != 0) fail_msg("got: %s", ds_rpc_error(&r));
+        assert_null(out.data);
+        ds_rpc_close(&r);
+        shutdown(s.fd, SHUT_RDWR);
+        close(s.fd);
+        pthread_join(th, NULL);
+    }
 
     const char *replies[] = {
         "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello",
