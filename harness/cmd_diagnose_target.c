@@ -15,24 +15,12 @@
 
 int hx_diagnose_target(const hx_diag_target *in, hx_diag_answer *out) {
     char err[1024], words[400], a[43], b[43];
-    uint8_t to[20], from[20];
+    hx_target *t;
     memset(out, 0, sizeof *out);
-    if (ds_hex_decode_exact(in->target, strlen(in->target), to, 20) != DS_OK)
-        return hx_usage_error("diagnose", "--target must be a 20-byte contract address");
-    if (in->from && ds_hex_decode_exact(in->from, strlen(in->from), from, 20) != DS_OK)
-        return hx_usage_error("diagnose", "--from must be a 20-byte address");
-    hx_target *t = calloc(1, sizeof *t);
-    if (t == NULL) return 1;
-    if (hx_call_parse(in->call, &t->spec, err, sizeof err) != 0) {
-        free(t);
-        return hx_usage_error("diagnose", err);
-    }
-    if (hx_target_open(t, in->rpc, to, in->from ? from : NULL, err, sizeof err) != 0) {
-        hx_fail("%s", err);
-        hx_target_close(t);
-        free(t);
-        return 1;
-    }
+    int prc = hx_target_prepare("diagnose", in->target, in->call, in->from, in->rpc, &t);
+    if (prc != 0) return prc;
+    uint8_t to[20];
+    memcpy(to, t->to, 20);
     hx_setf(out->call, sizeof out->call, "%s", t->spec.sig);
     hx_trial tr = {in->app_id, in->app_pub, in->derived, in->link0,
                    in->link1,  in->s,       in->version, 0};
@@ -60,8 +48,7 @@ int hx_diagnose_target(const hx_diag_target *in, hx_diag_answer *out) {
             break;
         }
     }
-    hx_target_close(t);
-    free(t);
+    hx_target_free(t);
     if (rc) return rc;
     const hx_variant *f = in->format;
     const char *root = in->root ? hx_addr(in->root, a) : NULL;

@@ -156,39 +156,24 @@ static void print_table(const hx_search *s, const char *url, double secs) {
 }
 
 int hx_matrix_target(const hx_target_opts *o) {
-    char url[256], err[1024];
-    uint8_t to[20], from[20];
+    char url[256];
     hx_search s;
     struct timespec t0, t1;
     memset(&s, 0, sizeof s);
-    if (ds_hex_decode_exact(o->target, strlen(o->target), to, 20) != DS_OK)
-        return hx_usage_error("matrix", "--target must be a 20-byte contract address");
-    if (o->from && ds_hex_decode_exact(o->from, strlen(o->from), from, 20) != DS_OK)
-        return hx_usage_error("matrix", "--from must be a 20-byte address");
-    if (o->call == NULL)
-        return hx_usage_error("matrix", "--target needs --call 'name(type arg, …)'");
+    if (o->call == NULL) return hx_usage_error("matrix", "--target needs --call 'name(type arg, ...)'");
     if (o->max_changes < 1 || o->max_changes > HX_MAX_DEVS)
-        return hx_usage_error("matrix", "--max-changes must be 1 … 6");
-    hx_target *t = calloc(1, sizeof *t);
-    if (t == NULL) return 1;
-    if (hx_call_parse(o->call, &t->spec, err, sizeof err) != 0) {
-        free(t);
-        return hx_usage_error("matrix", err);
-    }
-    if (keys(o, s.root_key, s.app_id) != 0) {
-        free(t);
-        return 1;
-    }
+        return hx_usage_error("matrix", "--max-changes must be 1 ... 6");
+    hx_call_spec spec; /* bad usage is reported before anything is read */
+    char err[1024];
+    if (hx_call_parse(o->call, &spec, err, sizeof err) != 0) return hx_usage_error("matrix", err);
+    if (keys(o, s.root_key, s.app_id) != 0) return 1;
     if (o->rpc)
         hx_setf(url, sizeof url, "%s", o->rpc);
     else
         default_rpc(url, sizeof url);
-    if (hx_target_open(t, url, to, o->from ? from : NULL, err, sizeof err) != 0) {
-        hx_fail("%s", err);
-        hx_target_close(t);
-        free(t);
-        return 1;
-    }
+    hx_target *t;
+    int prc = hx_target_prepare("matrix", o->target, o->call, o->from, url, &t);
+    if (prc != 0) return prc;
     uint8_t pub[33];
     ds_secp_pubkey(s.root_key, pub, 33);
     ds_secp_address(pub, 33, s.root_addr);
@@ -213,7 +198,6 @@ int hx_matrix_target(const hx_target_opts *o) {
             print_table(&s, url, secs);
     }
     hx_search_free(&s);
-    hx_target_close(t);
-    free(t);
+    hx_target_free(t);
     return ok ? 0 : 1;
 }

@@ -10,6 +10,7 @@
 
 #include "ds_hex.h"
 #include "ds_secp.h"
+#include "hx_cmd.h"
 #include "hx_out.h"
 
 static const struct {
@@ -339,6 +340,40 @@ int hx_target_open(hx_target *t, const char *url, const uint8_t to[20], const ui
 }
 
 void hx_target_close(hx_target *t) { hx_chain_close(&t->ch); }
+
+int hx_target_prepare(const char *cmd, const char *target, const char *call, const char *from_hex,
+                      const char *url, hx_target **out) {
+    char err[1024];
+    uint8_t to[20], from[20];
+    *out = NULL;
+    if (target == NULL || ds_hex_decode_exact(target, strlen(target), to, 20) != DS_OK)
+        return hx_usage_error(cmd, "--target must be a 20-byte contract address");
+    if (from_hex && ds_hex_decode_exact(from_hex, strlen(from_hex), from, 20) != DS_OK)
+        return hx_usage_error(cmd, "--from must be a 20-byte address");
+    if (call == NULL) return hx_usage_error(cmd, "--target needs --call 'name(type arg, ...)'");
+    hx_target *t = calloc(1, sizeof *t);
+    if (t == NULL) {
+        hx_fail("out of memory");
+        return 1;
+    }
+    if (hx_call_parse(call, &t->spec, err, sizeof err) != 0) {
+        free(t);
+        return hx_usage_error(cmd, err);
+    }
+    if (hx_target_open(t, url, to, from_hex ? from : NULL, err, sizeof err) != 0) {
+        hx_fail("%s", err);
+        hx_target_free(t);
+        return 1;
+    }
+    *out = t;
+    return 0;
+}
+
+void hx_target_free(hx_target *t) {
+    if (t == NULL) return;
+    hx_target_close(t);
+    free(t);
+}
 
 /* Calldata of one trial (malloc'd into *cd). Returns 0 or -1 (err). */
 static int calldata(const hx_target *t, const hx_trial *tr, uint8_t **cd, size_t *cdlen, char *err,

@@ -107,6 +107,14 @@ int hx_target_open(hx_target *t, const char *url, const uint8_t to[20], const ui
                    char *err, size_t errcap);
 void hx_target_close(hx_target *t);
 
+/* What `matrix --target` and `diagnose --target` share: checks the addresses, parses the
+ * call, allocates and opens the target at url. On success *out is the open target (free
+ * it with hx_target_free). Returns 0, 2 for bad usage, 1 when the chain or the contract
+ * is not there (the reason printed either way). */
+int hx_target_prepare(const char *cmd, const char *target, const char *call, const char *from_hex,
+                      const char *url, hx_target **out);
+void hx_target_free(hx_target *t);
+
 typedef struct {
     int accepted;
     char detail[600]; /* "returned true", "reverted: Error(\"KMS root untrusted\")" */

@@ -2,7 +2,8 @@
  * (keys-and-signature-chain.md §3): build each one, and recognise which one a chain is.
  *
  * The simulator uses these to reproduce mismatches (--mismatch NAME); the harness uses the
- * same builders for its verification matrix. Every builder produces exactly what the
+ * same builders for its verification matrix. The complete catalogue, v0 and v1, as
+ * independent axes that combine freely, is ds_variant_axes at the end of this header. Every builder produces exactly what the
  * canonical path would, except along its one axis:
  *
  *   name           axis           what changes

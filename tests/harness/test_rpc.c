@@ -246,6 +246,7 @@ static void snapshot_and_revert(void **state) {
 typedef struct {
     int fd;
     const char *reply;
+    pthread_t th;
 } fake_server;
 
 static void *serve(void *arg) {
@@ -285,6 +286,21 @@ static int fake_listen(int *port) {
     return fd;
 }
 
+/* A fake server answering every request with `reply`; its URL into url. */
+static void fake_start(fake_server *s, const char *reply, char *url, size_t cap) {
+    int port;
+    s->fd = fake_listen(&port);
+    s->reply = reply;
+    pthread_create(&s->th, NULL, serve, s);
+    snprintf(url, cap, "http://127.0.0.1:%d", port);
+}
+
+static void fake_stop(fake_server *s) {
+    shutdown(s->fd, SHUT_RDWR);
+    close(s->fd);
+    pthread_join(s->th, NULL);
+}
+
 static void plain_errors(void **state) {
     (void)state;
     ds_rpc r;
@@ -316,23 +332,17 @@ static void plain_errors(void **state) {
                                  "the chain at %s answered a batch with an unknown or repeated id"};
     for (int i = 0; i < 2; i++) {
         fake_server s;
-        pthread_t th;
         uint8_t to[20] = {0}, one = 1;
         ds_rpc_call_data cd = {&one, 1};
         ds_rpc_call_result out;
-        s.fd = fake_listen(&port);
-        s.reply = batch_replies[i];
-        pthread_create(&th, NULL, serve, &s);
-        snprintf(url, sizeof url, "http://127.0.0.1:%d", port);
+        fake_start(&s, batch_replies[i], url, sizeof url);
         assert_int_equal(ds_rpc_open(&r, url), DS_OK);
         assert_int_equal(ds_rpc_eth_call_batch(&r, NULL, to, &cd, 1, &out), DS_ERR_PARSE);
         snprintf(want, sizeof want, batch_wants[i], url);
         if (strncmp(ds_rpc_error(&r), want, strlen(want)) != 0) fail_msg("got: %s", ds_rpc_error(&r));
         assert_null(out.data);
         ds_rpc_close(&r);
-        shutdown(s.fd, SHUT_RDWR);
-        close(s.fd);
-        pthread_join(th, NULL);
+        fake_stop(&s);
     }
 
     const char *replies[] = {
@@ -348,11 +358,7 @@ static void plain_errors(void **state) {
     const ds_err codes[] = {DS_ERR_PARSE, DS_ERR_IO, DS_ERR_PARSE};
     for (int i = 0; i < 3; i++) {
         fake_server s;
-        pthread_t th;
-        s.fd = fake_listen(&port);
-        s.reply = replies[i];
-        pthread_create(&th, NULL, serve, &s);
-        snprintf(url, sizeof url, "http://127.0.0.1:%d", port);
+        fake_start(&s, replies[i], url, sizeof url);
         assert_int_equal(ds_rpc_open(&r, url), DS_OK);
         ds_err got = ds_rpc_chain_id(&r, &id);
         if (got != codes[i]) fprintf(stderr, "case %d: %s\n", i, ds_rpc_error(&r));
@@ -360,9 +366,7 @@ static void plain_errors(void **state) {
         snprintf(want, sizeof want, wants[i], url);
         assert_string_equal(ds_rpc_error(&r), want);
         ds_rpc_close(&r);
-        shutdown(s.fd, SHUT_RDWR);
-        close(s.fd);
-        pthread_join(th, NULL);
+        fake_stop(&s);
     }
 }
 
