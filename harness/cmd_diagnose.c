@@ -141,7 +141,8 @@ static int contract_roots(const char *url, const uint8_t addr[20], expect *e, in
         HX_SET(e[*ne].label, "kmsRootAddress() of contract %s", hx_addr(addr, a));
         (*ne)++;
     }
-    if (rv != 0 && !quiet) hx_fail("reading the roots of %s: %s", hx_addr(addr, a), rv == 1 ? c.revert : c.err);
+    if (rv != 0 && !quiet)
+        hx_fail("reading the roots of %s: %s", hx_addr(addr, a), rv == 1 ? c.revert : c.err);
     hx_chain_close(&c);
     return rv == 0 ? 0 : -1;
 }
@@ -250,10 +251,11 @@ static int run(diag_in *in) {
     int digest_mode = !in->have_l1 && (in->have_adg || in->have_kdg);
     if (!in->have_id) return hx_usage_error("diagnose", "--app-id is required (the 20-byte app id the KMS signed)");
     if (chain_mode && (!in->have_derived || (in->purpose == NULL && in->domain == NULL)))
-        return hx_usage_error("diagnose",
-                              "a chain needs --purpose (v0) or --domain (v1) and the derived key (--derived-pub or --key)");
+        return hx_usage_error("diagnose", "a chain needs --purpose (v0) or --domain (v1) and the "
+                                          "derived key (--derived-pub or --key)");
     if (in->target && (!chain_mode || in->call == NULL))
-        return hx_usage_error("diagnose", "--target needs a chain and --call 'name(type arg, ...)'");
+        return hx_usage_error("diagnose",
+                              "--target needs a chain and --call 'name(type arg, ...)'");
     if (digest_mode && in->have_adg && (!in->have_derived || in->purpose == NULL))
         return hx_usage_error("diagnose", "--app-digest needs --purpose and --derived-pub");
     if (digest_mode && in->have_kdg && !in->have_app) return hx_usage_error("diagnose", "--kms-digest needs --app-pub");
@@ -281,9 +283,12 @@ static int run(diag_in *in) {
     for (size_t j = 0; j < 2 * HX_NVARIANTS && nres < 64; j++) {
         const hx_variant *v = &HX_VARIANTS[j % HX_NVARIANTS];
         int want_v1 = (j < HX_NVARIANTS) == v1_first;
-        if (v->ax.root != DS_VROOT_TRUE || v->ax.version != v->verifier || v->verifier != want_v1) continue;
-        if (want_v1 ? !chain_mode || in->domain == NULL : chain_mode && in->purpose == NULL) continue;
-        if ((v->ax.domain_src == DS_VDOM_PATH && !in->path) || (v->ax.domain_src == DS_VDOM_PURPOSE && !in->purpose))
+        if (v->ax.root != DS_VROOT_TRUE || v->ax.version != v->verifier || v->verifier != want_v1)
+            continue;
+        if (want_v1 ? !chain_mode || in->domain == NULL : chain_mode && in->purpose == NULL)
+            continue;
+        if ((v->ax.domain_src == DS_VDOM_PATH && !in->path) ||
+            (v->ax.domain_src == DS_VDOM_PURPOSE && !in->purpose))
             continue;
         int app_side = v->ax.app_dg || v->ax.app_v27 || v->ax.claim;
         if (kms_mode && app_side) continue; /* no app link to recover: those variants cannot differ */
@@ -397,11 +402,15 @@ static int run(diag_in *in) {
 
     char verdict[512];
     if (digest_mode)
-        HX_SET(verdict, "%s", format ? (hx_variant_is_canonical(format->v) ? "format: canonical (dstack's) — the digests are dstack's canonical messages"
-                                                        : "format: a non-canonical variant produced these digests")
-                                     : "no variant produces the given digests");
+        HX_SET(verdict, "%s",
+               format ? (hx_variant_is_canonical(format->v)
+                             ? "format: canonical (dstack's) — the digests are dstack's canonical "
+                               "messages"
+                             : "format: a non-canonical variant produced these digests")
+                      : "no variant produces the given digests");
     else if (format != NULL)
-        HX_SET(verdict, "format: %s%s; KMS root %s (%s)", format->v->name, hx_variant_is_canonical(format->v) ? " (dstack's own)" : " — NOT dstack's format",
+        HX_SET(verdict, "format: %s%s; KMS root %s (%s)", format->v->name,
+               hx_variant_is_canonical(format->v) ? " (dstack's own)" : " — NOT dstack's format",
                hx_addr(format->root, a), format_why);
     else if (canon->root_ok)
         HX_SET(verdict, "canonical recovery gives KMS root %s%s", hx_addr(canon->root, a),
@@ -411,10 +420,21 @@ static int run(diag_in *in) {
     hx_diag_answer ans;
     if (in->target) {
         const result *f = format ? format : canon;
-        hx_diag_target dt = {in->target, in->call, url, in->from, in->app_id,
-                             in->have_app ? in->app_pub : f->app_ok ? f->app_pub : canon->app_pub,
-                             in->derived, in->link0, in->link1, {in->purpose, in->path, in->domain, "secp256k1"},
-                             v1_first, format ? format->v : NULL, f->root_ok ? f->root : NULL};
+        hx_diag_target dt = {in->target,
+                             in->call,
+                             url,
+                             in->from,
+                             in->app_id,
+                             in->have_app ? in->app_pub
+                             : f->app_ok  ? f->app_pub
+                                          : canon->app_pub,
+                             in->derived,
+                             in->link0,
+                             in->link1,
+                             {in->purpose, in->path, in->domain, "secp256k1"},
+                             v1_first,
+                             format ? format->v : NULL,
+                             f->root_ok ? f->root : NULL};
         int rc = hx_diagnose_target(&dt, &ans);
         if (rc != 0) return rc;
         ok = ok && ans.accepted;
@@ -496,25 +516,36 @@ static int run(diag_in *in) {
                in->exp[k].matched ? "MATCHES" : "does not match", in->exp[k].why);
     for (int k = 0; k < nn; k++) printf("\nnote: %s\n", notes[k]);
     if (in->target)
-        printf("\ncontract %s, %s: %s%s%s\n%s\n", in->target, ans.call, ans.accepted ? "ACCEPTS" : "rejects",
-               ans.detail[0] ? " — " : "", ans.detail, ans.verdict);
+        printf("\ncontract %s, %s: %s%s%s\n%s\n", in->target, ans.call,
+               ans.accepted ? "ACCEPTS" : "rejects", ans.detail[0] ? " — " : "", ans.detail,
+               ans.verdict);
     return ok ? 0 : 1;
 }
 
 int hx_cmd_diagnose(int argc, char **argv) {
-    static const struct option opts[] = {
-        {"app-sig", required_argument, 0, '0'},    {"kms-sig", required_argument, 0, '1'},
-        {"chain", required_argument, 0, 'c'},      {"getkey", required_argument, 0, 'g'},
-        {"app-id", required_argument, 0, 'i'},     {"purpose", required_argument, 0, 'p'},
-        {"derived-pub", required_argument, 0, 'd'}, {"key", required_argument, 0, 'k'},
-        {"app-pub", required_argument, 0, 'a'},    {"appkeys", required_argument, 0, 'K'},
-        {"app-digest", required_argument, 0, 'x'}, {"kms-digest", required_argument, 0, 'y'},
-        {"root-pub", required_argument, 0, 'r'},   {"expected-root", required_argument, 0, 'e'},
-        {"contract", required_argument, 0, 'C'},   {"rpc", required_argument, 0, 'R'},
-        {"domain", required_argument, 0, 'D'},     {"path", required_argument, 0, 'P'},
-        {"target", required_argument, 0, 'T'},     {"call", required_argument, 0, 'L'},
-        {"from", required_argument, 0, 'F'},
-        HX_COMMON_LONGOPTS,                        {0, 0, 0, 0}};
+    static const struct option opts[] = {{"app-sig", required_argument, 0, '0'},
+                                         {"kms-sig", required_argument, 0, '1'},
+                                         {"chain", required_argument, 0, 'c'},
+                                         {"getkey", required_argument, 0, 'g'},
+                                         {"app-id", required_argument, 0, 'i'},
+                                         {"purpose", required_argument, 0, 'p'},
+                                         {"derived-pub", required_argument, 0, 'd'},
+                                         {"key", required_argument, 0, 'k'},
+                                         {"app-pub", required_argument, 0, 'a'},
+                                         {"appkeys", required_argument, 0, 'K'},
+                                         {"app-digest", required_argument, 0, 'x'},
+                                         {"kms-digest", required_argument, 0, 'y'},
+                                         {"root-pub", required_argument, 0, 'r'},
+                                         {"expected-root", required_argument, 0, 'e'},
+                                         {"contract", required_argument, 0, 'C'},
+                                         {"rpc", required_argument, 0, 'R'},
+                                         {"domain", required_argument, 0, 'D'},
+                                         {"path", required_argument, 0, 'P'},
+                                         {"target", required_argument, 0, 'T'},
+                                         {"call", required_argument, 0, 'L'},
+                                         {"from", required_argument, 0, 'F'},
+                                         HX_COMMON_LONGOPTS,
+                                         {0, 0, 0, 0}};
     static diag_in in;
     uint8_t tmp[65], key[32];
     size_t n;

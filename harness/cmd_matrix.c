@@ -121,8 +121,8 @@ static void run_c(const matrix *m, row *r, const uint8_t pub[33], const uint8_t 
     ds_chain_result res;
     char a[43];
     const char *dom = m->rq.domain;
-    ds_err e = r->verifier ? ds_chain_v1_verify(pub, 33, DS_KEY_SECP256K1, dom, strlen(dom), link0, link1,
-                                                m->x->st.app_id, trusted, &res)
+    ds_err e = r->verifier ? ds_chain_v1_verify(pub, 33, DS_KEY_SECP256K1, dom, strlen(dom), link0,
+                                                link1, m->x->st.app_id, trusted, &res)
                            : ds_chain_verify(pub, 33, m->purpose, strlen(m->purpose), link0, link1,
                                              m->x->st.app_id, trusted, &res);
     r->c_valid = e == DS_OK && res.status == DS_CHAIN_VALID;
@@ -180,7 +180,10 @@ static void judge(row *r) {
     if (!r->k_run) { /* a v1 row: the C verifier alone */
         r->ok = r->c_valid == r->expect_valid;
         HX_SET(r->k_detail, "not run: %s verifies v0 chains only", hx_artifact_name(HX_NFT));
-        if (!r->ok) HX_SET(r->note, "%s", r->c_valid ? "a non-canonical variant is accepted" : "the canonical chain is rejected");
+        if (!r->ok)
+            HX_SET(r->note, "%s",
+                   r->c_valid ? "a non-canonical variant is accepted"
+                              : "the canonical chain is rejected");
         return;
     }
     r->ok = r->c_valid == r->k_valid && r->k_bool == r->k_valid && r->c_valid == r->expect_valid;
@@ -240,7 +243,9 @@ static int run_catalogue(matrix *m, const char *only, int root_phase) {
         if (rc != 0) return -1;
         judge(r);
         hx_progress("%-20s C %s, contract %s", v->name, r->c_valid ? "accepts" : "rejects",
-                    !r->k_run ? "not run" : r->k_valid ? "accepts" : "rejects");
+                    !r->k_run    ? "not run"
+                    : r->k_valid ? "accepts"
+                                 : "rejects");
     }
     return 0;
 }
@@ -335,8 +340,10 @@ static cJSON *row_json(const row *r) {
     cJSON_AddStringToObject(c, "detail", r->c_detail);
     cJSON_AddStringToObject(o, "verifier", r->verifier ? "v1" : "v0");
     cJSON *k = cJSON_AddObjectToObject(o, "contract");
-    if (r->k_run) cJSON_AddBoolToObject(k, "valid", r->k_valid);
-    else cJSON_AddNullToObject(k, "valid");
+    if (r->k_run)
+        cJSON_AddBoolToObject(k, "valid", r->k_valid);
+    else
+        cJSON_AddNullToObject(k, "valid");
     cJSON_AddBoolToObject(k, "verifySignatureChain", r->k_bool);
     cJSON_AddStringToObject(k, "detail", r->k_detail);
     cJSON_AddBoolToObject(o, "ok", r->ok);
@@ -345,16 +352,25 @@ static cJSON *row_json(const row *r) {
 }
 
 int hx_cmd_matrix(int argc, char **argv) {
-    static const struct option opts[] = {{"purpose", required_argument, 0, 'p'}, {"path", required_argument, 0, 'P'},
-                                         {"only", required_argument, 0, 'o'},    {"no-simulator", no_argument, 0, 'n'},
-                                         {"target", required_argument, 0, 't'},  {"call", required_argument, 0, 'c'},
-                                         {"rpc", required_argument, 0, 'r'},     {"from", required_argument, 0, 'f'},
-                                         {"config", required_argument, 0, 'C'},  {"kms-root-key", required_argument, 0, 'k'},
-                                         {"app-id", required_argument, 0, 'i'},  {"domain", required_argument, 0, 'd'},
+    static const struct option opts[] = {{"purpose", required_argument, 0, 'p'},
+                                         {"path", required_argument, 0, 'P'},
+                                         {"only", required_argument, 0, 'o'},
+                                         {"no-simulator", no_argument, 0, 'n'},
+                                         {"target", required_argument, 0, 't'},
+                                         {"call", required_argument, 0, 'c'},
+                                         {"rpc", required_argument, 0, 'r'},
+                                         {"from", required_argument, 0, 'f'},
+                                         {"config", required_argument, 0, 'C'},
+                                         {"kms-root-key", required_argument, 0, 'k'},
+                                         {"app-id", required_argument, 0, 'i'},
+                                         {"domain", required_argument, 0, 'd'},
                                          {"max-changes", required_argument, 0, 'm'},
-                                         HX_COMMON_LONGOPTS,                     {0, 0, 0, 0}};
-    hx_target_opts to = {.purpose = "matrix", .path = "dstack-harness/matrix",
-                         .domain = "dstack-harness/matrix-domain", .max_changes = 3};
+                                         HX_COMMON_LONGOPTS,
+                                         {0, 0, 0, 0}};
+    hx_target_opts to = {.purpose = "matrix",
+                         .path = "dstack-harness/matrix",
+                         .domain = "dstack-harness/matrix-domain",
+                         .max_changes = 3};
     char *end;
     const char *purpose = "matrix", *path = "dstack-harness/matrix", *only = NULL;
     int with_sim = 1, ch;
@@ -377,20 +393,23 @@ int hx_cmd_matrix(int argc, char **argv) {
         case 'd': to.domain = optarg; break;
         case 'm':
             to.max_changes = (int)strtol(optarg, &end, 10);
-            if (*end || end == optarg) return hx_usage_error("matrix", "--max-changes takes a number");
+            if (*end || end == optarg)
+                return hx_usage_error("matrix", "--max-changes takes a number");
             break;
         default: return hx_usage_error("matrix", "unknown option");
         }
     }
     if (optind < argc) return hx_usage_error("matrix", "unexpected argument");
     if (to.target) {
-        if (only) return hx_usage_error("matrix", "--only is for the matrix of the `up` deployment");
+        if (only)
+            return hx_usage_error("matrix", "--only is for the matrix of the `up` deployment");
         to.purpose = purpose;
         to.path = path;
         return hx_matrix_target(&to);
     }
     if (to.call || to.rpc || to.from || to.config || to.root_hex || to.app_id_hex)
-        return hx_usage_error("matrix", "--call, --rpc, --from, --config, --kms-root-key and --app-id need --target");
+        return hx_usage_error(
+            "matrix", "--call, --rpc, --from, --config, --kms-root-key and --app-id need --target");
     if (only && !hx_variant_find(only) && strncmp(only, "sim:", 4) != 0)
         return hx_usage_error("matrix", "--only: no such variant");
     hx_ctx x;
@@ -473,8 +492,9 @@ int hx_cmd_matrix(int argc, char **argv) {
             const char *cells[6] = {r->name, r->axis, r->expect_valid ? "valid" : "rejected", cd, kd, res};
             hx_table_row(&t, cells);
         }
-        printf("dstack-harness matrix: %d variants, C verifier (ds_chain_verify, v1 rows ds_chain_v1_verify) vs "
-           "%s.verifySignatureChain\n",
+        printf("dstack-harness matrix: %d variants, C verifier (ds_chain_verify, v1 rows "
+               "ds_chain_v1_verify) vs "
+               "%s.verifySignatureChain\n",
                m.nrows, hx_artifact_name(HX_NFT));
         printf("trusted root: %s (harness test key, trusted only inside a snapshot)\n\n", hx_addr(m.root_addr, a));
         hx_table_print(&t, stdout);

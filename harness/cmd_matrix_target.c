@@ -160,7 +160,8 @@ int hx_matrix_target(const hx_target_opts *o) {
     hx_search s;
     struct timespec t0, t1;
     memset(&s, 0, sizeof s);
-    if (o->call == NULL) return hx_usage_error("matrix", "--target needs --call 'name(type arg, ...)'");
+    if (o->call == NULL)
+        return hx_usage_error("matrix", "--target needs --call 'name(type arg, ...)'");
     if (o->max_changes < 1 || o->max_changes > HX_MAX_DEVS)
         return hx_usage_error("matrix", "--max-changes must be 1 ... 6");
     hx_call_spec spec; /* bad usage is reported before anything is read */

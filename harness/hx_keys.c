@@ -103,19 +103,25 @@ int hx_config_app_id(const char *config, uint8_t app_id[20], char *err, size_t e
     const cJSON *id = cJSON_GetObjectItemCaseSensitive(o, "app_id");
     const cJSON *c = cJSON_GetObjectItemCaseSensitive(o, "app_compose");
     if (text == NULL || !cJSON_IsObject(o)) {
-        hx_setf(err, errcap, "cannot read the simulator config %s (give --config FILE or --app-id HEX)", config);
+        hx_setf(err, errcap,
+                "cannot read the simulator config %s (give --config FILE or --app-id HEX)", config);
     } else if (cJSON_IsString(id)) {
-        rc = ds_hex_decode_exact(id->valuestring, strlen(id->valuestring), app_id, 20) == DS_OK ? 0 : -1;
+        rc = ds_hex_decode_exact(id->valuestring, strlen(id->valuestring), app_id, 20) == DS_OK
+                 ? 0
+                 : -1;
         if (rc) hx_setf(err, errcap, "%s: app_id is not 20 bytes of hex", config);
-    } else if (cJSON_IsObject(c) || (cJSON_IsString(c) && c->valuestring[strspn(c->valuestring, " \t\r\n")] == '{')) {
+    } else if (cJSON_IsObject(c) ||
+               (cJSON_IsString(c) && c->valuestring[strspn(c->valuestring, " \t\r\n")] == '{')) {
         const char *t = cJSON_IsObject(c) ? (own = cJSON_PrintUnformatted(c)) : c->valuestring;
         if (t) ds_sha256((const uint8_t *)t, strlen(t), hash), memcpy(app_id, hash, 20), rc = 0;
     } else if (cJSON_IsString(c)) {
         char path[PATH_MAX * 2], dir[PATH_MAX];
         const char *slash = strrchr(config, '/');
         hx_setf(dir, sizeof dir, "%.*s", slash ? (int)(slash - config) : 1, slash ? config : ".");
-        if (c->valuestring[0] == '/') hx_setf(path, sizeof path, "%s", c->valuestring);
-        else hx_setf(path, sizeof path, "%s/%s", dir, c->valuestring);
+        if (c->valuestring[0] == '/')
+            hx_setf(path, sizeof path, "%s", c->valuestring);
+        else
+            hx_setf(path, sizeof path, "%s/%s", dir, c->valuestring);
         rc = hx_compose_app_id(path, app_id, hash, err, errcap);
     } else {
         hx_setf(err, errcap, "%s has neither app_id nor app_compose: give --app-id HEX", config);

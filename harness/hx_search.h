@@ -26,11 +26,11 @@ typedef struct {
 
 typedef struct {
     hx_row_kind kind;
-    hx_set set;        /* the format tried (probes: the format they ran in) */
-    int detail_shape;  /* the encoding the detail comes from */
-    int version;    /* the claim version the row's table is for */
-    char name[160]; /* "canonical", "eip191-app", "v1:v27", "appid32-right+claim-0x+v27",
-                       "other-root" */
+    hx_set set;       /* the format tried (probes: the format they ran in) */
+    int detail_shape; /* the encoding the detail comes from */
+    int version;      /* the claim version the row's table is for */
+    char name[160];   /* "canonical", "eip191-app", "v1:v27", "appid32-right+claim-0x+v27",
+                         "other-root" */
     char axis[24];
     char what[200];
     int expect; /* 1: should be accepted (dstack's own format) */

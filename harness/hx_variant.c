@@ -73,12 +73,12 @@ const hx_variant HX_VARIANTS[] = {
        0, 0),
     V1("v1-le-lengths", "v1 lengths", "v1 claim with little-endian u32 lengths", 1, 1, DS_VLP_LE, 0,
        0),
-    V1("v1-k256", "v1 algorithm", "v1 claim names the algorithm \"k256\" instead of \"secp256k1\"", 1,
-       1, 0, 1, 0),
-    V1("v1-domain-path", "v1 domain", "v1 claim holds the v0 path where the domain belongs", 1, 1, 0,
-       0, DS_VDOM_PATH),
-    V1("v1-domain-purpose", "v1 domain", "v1 claim holds the v0 purpose where the domain belongs", 1,
-       1, 0, 0, DS_VDOM_PURPOSE),
+    V1("v1-k256", "v1 algorithm", "v1 claim names the algorithm \"k256\" instead of \"secp256k1\"",
+       1, 1, 0, 1, 0),
+    V1("v1-domain-path", "v1 domain", "v1 claim holds the v0 path where the domain belongs", 1, 1,
+       0, 0, DS_VDOM_PATH),
+    V1("v1-domain-purpose", "v1 domain", "v1 claim holds the v0 purpose where the domain belongs",
+       1, 1, 0, 0, DS_VDOM_PURPOSE),
 };
 const size_t HX_NVARIANTS = sizeof HX_VARIANTS / sizeof HX_VARIANTS[0];
 

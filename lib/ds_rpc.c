@@ -126,7 +126,8 @@ int ds_rpc_revert_of(const cJSON *err, uint8_t **data_out, size_t *len) {
     *data_out = NULL;
     *len = 0;
     if (!is_revert) return 0;
-    if (cJSON_IsString(data) && ds_rpc_data_alloc(data, data_out, len) != DS_OK) *data_out = NULL, *len = 0;
+    if (cJSON_IsString(data) && ds_rpc_data_alloc(data, data_out, len) != DS_OK)
+        *data_out = NULL, *len = 0;
     return 1;
 }
 
@@ -380,7 +381,8 @@ ds_err ds_rpc_send(ds_rpc *r, const ds_rpc_tx *tx, uint8_t hash[32]) {
         return DS_ERR_ARG;
     p = cJSON_CreateArray();
     if (p == NULL) return DS_ERR_NOMEM;
-    cJSON_AddItemToArray(p, ds_rpc_tx_object(tx->from, tx->to, tx->data, tx->len, tx->value, tx->gas));
+    cJSON_AddItemToArray(p,
+                         ds_rpc_tx_object(tx->from, tx->to, tx->data, tx->len, tx->value, tx->gas));
     ds_err rc = ds_rpc_call(r, "eth_sendTransaction", p, &res);
     cJSON_Delete(p);
     if (rc == DS_OK && ds_rpc_data_exact(res, hash, 32) != DS_OK) {

@@ -3,8 +3,8 @@
  *
  * The simulator uses these to reproduce mismatches (--mismatch NAME); the harness uses the
  * same builders for its verification matrix. The complete catalogue, v0 and v1, as
- * independent axes that combine freely, is ds_variant_axes at the end of this header. Every builder produces exactly what the
- * canonical path would, except along its one axis:
+ * independent axes that combine freely, is ds_variant_axes at the end of this header. Every builder
+ * produces exactly what the canonical path would, except along its one axis:
  *
  *   name           axis           what changes
  *   canonical      —              nothing (dstack's real format)
@@ -186,8 +186,7 @@ ds_err ds_variant_axes_recover_app(const ds_variant_axes *ax, const ds_variant_r
 
 /* Recovers the KMS root from link1 over app_pub33 under ax. Returns DS_OK, DS_ERR_ARG or
  * DS_ERR_SIG. */
-ds_err ds_variant_axes_recover_root(const ds_variant_axes *ax,
-                                    const uint8_t app_id[DS_APP_ID_LEN],
+ds_err ds_variant_axes_recover_root(const ds_variant_axes *ax, const uint8_t app_id[DS_APP_ID_LEN],
                                     const uint8_t app_pub33[33], const uint8_t link1[65],
                                     uint8_t root_pub33[33], uint8_t root_addr[20]);
 

@@ -160,7 +160,8 @@ static void deploy_call_revert_logs(void **state) {
     calls[1] = (ds_rpc_call_data){rev, 1 + rn};
     calls[2] = (ds_rpc_call_data){&ff, 1};
     for (int i = 3; i < NB; i++) {
-        words[i][0] = 0x01, words[i][1] = (uint8_t)(i >> 8), words[i][2] = (uint8_t)i, words[i][3] = 0x5a;
+        words[i][0] = 0x01, words[i][1] = (uint8_t)(i >> 8), words[i][2] = (uint8_t)i,
+        words[i][3] = 0x5a;
         calls[i] = (ds_rpc_call_data){words[i], 4};
     }
     assert_int_equal(ds_rpc_eth_call_batch(&f->rpc, from, f->echo, calls, NB, res), DS_OK);
@@ -177,7 +178,8 @@ static void deploy_call_revert_logs(void **state) {
         assert_int_equal(res[i].len, 4);
         assert_memory_equal(res[i].data, words[i], 4);
     }
-    for (int i = 0; i < NB; i++) ds_rpc_call_result_free(&res[i]);
+    for (int i = 0; i < NB; i++)
+        ds_rpc_call_result_free(&res[i]);
     assert_int_equal(ds_rpc_eth_call_batch(&f->rpc, from, f->echo, calls, 0, res), DS_OK);
 
     /* transact: the preflight reports the revert and nothing is mined */
@@ -325,8 +327,10 @@ static void plain_errors(void **state) {
 
     /* a batch answered with one object, or with an id that was never asked */
     const char *batch_replies[] = {
-        "HTTP/1.1 200 OK\r\nContent-Length: 38\r\nConnection: close\r\n\r\n{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":\"0x\"}",
-        "HTTP/1.1 200 OK\r\nContent-Length: 41\r\nConnection: close\r\n\r\n[{\"jsonrpc\":\"2.0\",\"id\":99,\"result\":\"0x\"}]",
+        "HTTP/1.1 200 OK\r\nContent-Length: 38\r\nConnection: "
+        "close\r\n\r\n{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":\"0x\"}",
+        "HTTP/1.1 200 OK\r\nContent-Length: 41\r\nConnection: "
+        "close\r\n\r\n[{\"jsonrpc\":\"2.0\",\"id\":99,\"result\":\"0x\"}]",
     };
     const char *batch_wants[] = {"the chain at %s answered a batch with something else: {",
                                  "the chain at %s answered a batch with an unknown or repeated id"};
@@ -339,7 +343,8 @@ static void plain_errors(void **state) {
         assert_int_equal(ds_rpc_open(&r, url), DS_OK);
         assert_int_equal(ds_rpc_eth_call_batch(&r, NULL, to, &cd, 1, &out), DS_ERR_PARSE);
         snprintf(want, sizeof want, batch_wants[i], url);
-        if (strncmp(ds_rpc_error(&r), want, strlen(want)) != 0) fail_msg("got: %s", ds_rpc_error(&r));
+        if (strncmp(ds_rpc_error(&r), want, strlen(want)) != 0)
+            fail_msg("got: %s", ds_rpc_error(&r));
         assert_null(out.data);
         ds_rpc_close(&r);
         fake_stop(&s);

@@ -16,10 +16,12 @@ static void reads_roles_types_and_versions(void **state) {
     hx_call_spec c;
     char err[512];
     uint8_t sel[4];
-    assert_int_equal(hx_call_parse("verifySignatureChain(bytes32 appId, bytes memory derivedPublicKey, "
-                                   "bytes calldata appSignature, bytes kmsSignature, string purpose) "
-                                   "external view returns (bool ok)",
-                                   &c, err, sizeof err), 0);
+    assert_int_equal(
+        hx_call_parse("verifySignatureChain(bytes32 appId, bytes memory derivedPublicKey, "
+                      "bytes calldata appSignature, bytes kmsSignature, string purpose) "
+                      "external view returns (bool ok)",
+                      &c, err, sizeof err),
+        0);
     assert_string_equal(c.sig, "verifySignatureChain(bytes32,bytes,bytes,bytes,string)");
     /* cast sig "verifySignatureChain(bytes32,bytes,bytes,bytes,string)" = 0x871c2baf */
     assert_int_equal(ds_abi_selector(c.sig, sel), DS_OK);
@@ -34,17 +36,21 @@ static void reads_roles_types_and_versions(void **state) {
     assert_true(c.speaks[0] && !c.speaks[1]);
     assert_int_equal(c.nshapes, 2); /* bytes32 app id: right- and left-padded */
 
-    assert_int_equal(hx_call_parse("v(bytes20 app_id, bytes derived_pub, bytes app_sig, bytes kms_sig, "
-                                   "string domain, string algorithm, bytes app_pub)",
-                                   &c, err, sizeof err), 0);
+    assert_int_equal(
+        hx_call_parse("v(bytes20 app_id, bytes derived_pub, bytes app_sig, bytes kms_sig, "
+                      "string domain, string algorithm, bytes app_pub)",
+                      &c, err, sizeof err),
+        0);
     assert_string_equal(c.sig, "v(bytes20,bytes,bytes,bytes,string,string,bytes)");
     assert_int_equal(c.returns, -1);
     assert_true(!c.speaks[0] && c.speaks[1]);
     assert_int_equal(c.nshapes, 3); /* the app key as 33, 64 and 65 bytes */
 
-    assert_int_equal(hx_call_parse("v(address app_id, address derived_pub, bytes app_sig, bytes kms_sig, "
-                                   "string purpose, string domain, uint8 version) returns ()",
-                                   &c, err, sizeof err), 0);
+    assert_int_equal(
+        hx_call_parse("v(address app_id, address derived_pub, bytes app_sig, bytes kms_sig, "
+                      "string purpose, string domain, uint8 version) returns ()",
+                      &c, err, sizeof err),
+        0);
     assert_string_equal(c.sig, "v(address,address,bytes,bytes,string,string,uint8)");
     assert_int_equal(c.returns, 0);
     assert_true(c.speaks[0] && c.speaks[1]);
@@ -53,7 +59,9 @@ static void reads_roles_types_and_versions(void **state) {
     assert_string_equal(hx_shape_str(&c, 0, shape, sizeof shape), "the only encoding");
 
     /* no purpose or domain: a v0 verifier with its purpose built in */
-    assert_int_equal(hx_call_parse("g(bytes32 app_id,bytes app_pub,bytes app_sig,bytes kms_sig)", &c, err, sizeof err), 0);
+    assert_int_equal(hx_call_parse("g(bytes32 app_id,bytes app_pub,bytes app_sig,bytes kms_sig)",
+                                   &c, err, sizeof err),
+                     0);
     assert_true(c.speaks[0] && !c.speaks[1]);
     assert_int_equal(c.nshapes, 6);
     assert_string_equal(hx_shape_str(&c, 5, shape, sizeof shape),

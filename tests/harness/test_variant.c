@@ -143,7 +143,8 @@ static void agrees_with_ds_chain_and_ds_variant(void **state) {
         hx_sample s;
         uint8_t app_key[32], app_pub[33], link1[65];
         ds_derived_key dk;
-        assert_int_equal(hx_variant_build(hx_variant_find(pairs[i].ours), ROOT_F, app_id, &RQ, &s), DS_OK);
+        assert_int_equal(hx_variant_build(hx_variant_find(pairs[i].ours), ROOT_F, app_id, &RQ, &s),
+                         DS_OK);
         assert_int_equal(ds_variant_kms_issue(pairs[i].theirs, ROOT_F, app_id, app_key, app_pub, link1), DS_OK);
         assert_int_equal(ds_variant_getkey(pairs[i].theirs, app_key, "test", 4, "signing", 7, DS_KEY_SECP256K1, &dk), DS_OK);
         assert_memory_equal(s.app_pub, app_pub, 33);
@@ -153,7 +154,8 @@ static void agrees_with_ds_chain_and_ds_variant(void **state) {
     }
     /* vector F: the canonical KMS link is the published one */
     hx_sample s;
-    assert_int_equal(hx_variant_build(hx_variant_find("canonical"), ROOT_F, app_id, &RQ, &s), DS_OK);
+    assert_int_equal(hx_variant_build(hx_variant_find("canonical"), ROOT_F, app_id, &RQ, &s),
+                     DS_OK);
     assert_hex_equal(s.link1, 65, "0fa582260804b3f7ad41347da54f6cba36cf49a4fe5a2b1f3cc7aea2c523ebae"
                                   "5dd776a32495220c0d48a76b968d8089ef4dacb58f3abdd2eb82732fade9dfe601");
 }
@@ -180,10 +182,11 @@ static void every_variant_recovers_only_under_its_own_rules(void **state) {
         /* canonical rules (= ds_chain_verify): valid only for the canonical chain and the
          * trusted-root variants (their chains are canonical; the verifier's root is wrong) */
         ds_chain_result res;
-        ds_err e = v->verifier == 0
-                       ? ds_chain_verify(s.derived_pub, 33, "signing", 7, s.link0, s.link1, app_id, root_addr, &res)
-                       : ds_chain_v1_verify(s.derived_pub, 33, DS_KEY_SECP256K1, RQ.domain, strlen(RQ.domain),
-                                            s.link0, s.link1, app_id, root_addr, &res);
+        ds_err e = v->verifier == 0 ? ds_chain_verify(s.derived_pub, 33, "signing", 7, s.link0,
+                                                      s.link1, app_id, root_addr, &res)
+                                    : ds_chain_v1_verify(s.derived_pub, 33, DS_KEY_SECP256K1,
+                                                         RQ.domain, strlen(RQ.domain), s.link0,
+                                                         s.link1, app_id, root_addr, &res);
         if (hx_variant_changes_chain(v)) {
             chain_changing++;
             assert_int_equal(e, DS_ERR_VERIFY);
@@ -195,7 +198,8 @@ static void every_variant_recovers_only_under_its_own_rules(void **state) {
             assert_int_equal(e, DS_OK);
         }
     }
-    assert_int_equal(chain_changing, HX_NVARIANTS - 2 - 4); /* all but the two canonical and the 4 root rows */
+    assert_int_equal(chain_changing,
+                     HX_NVARIANTS - 2 - 4); /* all but the two canonical and the 4 root rows */
     assert_null(hx_variant_find("no-such-variant"));
 }
 
@@ -205,9 +209,14 @@ static void every_variant_recovers_only_under_its_own_rules(void **state) {
 static void v1_forms(void **state) {
     (void)state;
     static const char *const want_claim =
-        "00000019" "64737461636b2d67756573742d76312d6b65792d636c61696d" "00000009" "736563703235366b31"
-        "00000012" "73746f726167652d656e6372797074696f6e"
-        "00000021" "03d962450a41748021c8b02787ac36ce642ff0ae25f4c55019eb527e1112cfd764";
+        "00000019"
+        "64737461636b2d67756573742d76312d6b65792d636c61696d"
+        "00000009"
+        "736563703235366b31"
+        "00000012"
+        "73746f726167652d656e6372797074696f6e"
+        "00000021"
+        "03d962450a41748021c8b02787ac36ce642ff0ae25f4c55019eb527e1112cfd764";
     uint8_t app_key[32], pub[33], msg[256], lib[256], digest[32], sig[65], want[256];
     size_t n, ln;
     unhex("1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1c2d3e4f5a6b7c8d9e0f1a2b", app_key, 32);
@@ -218,22 +227,29 @@ static void v1_forms(void **state) {
     assert_int_equal(n, strlen(want_claim) / 2);
     unhex(want_claim, want, n);
     assert_memory_equal(msg, want, n);
-    assert_int_equal(ds_chain_v1_claim("secp256k1", "storage-encryption", 18, pub, 33, lib, sizeof lib, &ln), DS_OK);
+    assert_int_equal(
+        ds_chain_v1_claim("secp256k1", "storage-encryption", 18, pub, 33, lib, sizeof lib, &ln),
+        DS_OK);
     assert_int_equal(ln, n);
     assert_memory_equal(msg, lib, n);
     ds_variant_axes_digest(v1->ax.app_dg, msg, n, digest);
     assert_int_equal(ds_secp_sign_recoverable(app_key, digest, sig), DS_OK);
-    assert_hex_equal(sig, 65, "5b6193729ce7976ec67863f21692d4b98c69832698aae8e001a7d33a6f818b6e"
-                              "46ca950725b6e90e8ca9bcf394abd03ce264bf9b7eec1e91693247f9dd53c26901");
+    assert_hex_equal(sig, 65,
+                     "5b6193729ce7976ec67863f21692d4b98c69832698aae8e001a7d33a6f818b6e"
+                     "46ca950725b6e90e8ca9bcf394abd03ce264bf9b7eec1e91693247f9dd53c26901");
     /* without lengths: the fields back to back */
-    n = ds_variant_axes_app_msg(&hx_variant_find("v1-no-lengths")->ax, &RQ, pub, 33, msg, sizeof msg);
+    n = ds_variant_axes_app_msg(&hx_variant_find("v1-no-lengths")->ax, &RQ, pub, 33, msg,
+                                sizeof msg);
     assert_int_equal(n, 25 + 9 + 18 + 33);
     assert_memory_equal(msg, "dstack-guest-v1-key-claimsecp256k1storage-encryption", 52);
     assert_memory_equal(msg + 52, pub, 33);
     /* little-endian lengths */
-    n = ds_variant_axes_app_msg(&hx_variant_find("v1-le-lengths")->ax, &RQ, pub, 33, msg, sizeof msg);
+    n = ds_variant_axes_app_msg(&hx_variant_find("v1-le-lengths")->ax, &RQ, pub, 33, msg,
+                                sizeof msg);
     assert_int_equal(n, 16 + 25 + 9 + 18 + 33);
-    assert_memory_equal(msg, "\x19\0\0\0dstack-guest-v1-key-claim\x09\0\0\0secp256k1\x12\0\0\0storage-encryption", 64);
+    assert_memory_equal(
+        msg, "\x19\0\0\0dstack-guest-v1-key-claim\x09\0\0\0secp256k1\x12\0\0\0storage-encryption",
+        64);
     assert_memory_equal(msg + 64, "\x21\0\0\0", 4);
     /* k256 and the domain confused with path or purpose: the canonical claim of other strings */
     struct {
@@ -242,9 +258,11 @@ static void v1_forms(void **state) {
                 {"v1-domain-path", "secp256k1", "test"},
                 {"v1-domain-purpose", "secp256k1", "signing"}};
     for (size_t i = 0; i < sizeof same / sizeof same[0]; i++) {
-        n = ds_variant_axes_app_msg(&hx_variant_find(same[i].variant)->ax, &RQ, pub, 33, msg, sizeof msg);
-        assert_int_equal(ds_chain_v1_claim(same[i].alg, same[i].domain, strlen(same[i].domain), pub, 33, lib,
-                                           sizeof lib, &ln), DS_OK);
+        n = ds_variant_axes_app_msg(&hx_variant_find(same[i].variant)->ax, &RQ, pub, 33, msg,
+                                    sizeof msg);
+        assert_int_equal(ds_chain_v1_claim(same[i].alg, same[i].domain, strlen(same[i].domain), pub,
+                                           33, lib, sizeof lib, &ln),
+                         DS_OK);
         assert_int_equal(n, ln);
         assert_memory_equal(msg, lib, n);
     }
@@ -254,7 +272,8 @@ static void v1_forms(void **state) {
     ds_derived_key dk;
     fill_app_id(app_id);
     assert_int_equal(hx_variant_build(v1, ROOT_F, app_id, &RQ, &s), DS_OK);
-    assert_int_equal(ds_chain_v1_getkey(s.app_key, RQ.domain, strlen(RQ.domain), DS_KEY_SECP256K1, &dk), DS_OK);
+    assert_int_equal(
+        ds_chain_v1_getkey(s.app_key, RQ.domain, strlen(RQ.domain), DS_KEY_SECP256K1, &dk), DS_OK);
     assert_memory_equal(s.derived_key, dk.key, 32);
     assert_memory_equal(s.derived_pub, dk.pub, 33);
     assert_memory_equal(s.link0, dk.link0, 65);
