@@ -70,16 +70,6 @@ typedef struct {
     int app_digest_match, kms_digest_match;
 } result;
 
-/* Roots anyone may recognise (public values, vectors.md). */
-static const struct {
-    const char *hex;
-    const char *what;
-} KNOWN[] = {
-    {"8f2cf602c9695b23130367ed78d8f557554de7c5", "the upstream dstack simulator's KMS root, v0.4 - v0.5.5"},
-    {"a7f6043c29f9cc1d9d6acf554c53e0c6792aaeaf", "the upstream dstack simulator's KMS root, v0.5.6 and later"},
-    {"52d3cf51c8a37a2ccfc79bbb98c7810d7dd4ce51", "Phala's Base KMS root (production)"},
-};
-
 static int parse_hex(const char *name, const char *s, uint8_t *out, size_t min, size_t max, size_t *len) {
     size_t n = 0;
     if (ds_hex_decode(s, strlen(s), out, max, &n) != DS_OK || n < min) {
@@ -91,33 +81,6 @@ static int parse_hex(const char *name, const char *s, uint8_t *out, size_t min, 
     }
     if (len) *len = n;
     return 0;
-}
-
-static const char *known_root(const uint8_t a[20]) {
-    char hex[41];
-    ds_hex_encode(a, 20, hex);
-    for (size_t i = 0; i < sizeof KNOWN / sizeof KNOWN[0]; i++)
-        if (strcmp(hex, KNOWN[i].hex) == 0) return KNOWN[i].what;
-    return NULL;
-}
-
-static int load_getkey(const char *path, uint8_t key[32], uint8_t l0[65], uint8_t l1[65]) {
-    FILE *f = fopen(path, "r");
-    char buf[8192];
-    size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
-    if (f) fclose(f);
-    buf[n] = '\0';
-    cJSON *o = cJSON_Parse(buf);
-    const cJSON *k = cJSON_GetObjectItemCaseSensitive(o, "key");
-    const cJSON *ch = cJSON_GetObjectItemCaseSensitive(o, "signature_chain");
-    int ok = cJSON_IsString(k) && cJSON_GetArraySize(ch) >= 2 &&
-             ds_hex_decode_exact(k->valuestring, strlen(k->valuestring), key, 32) == DS_OK &&
-             cJSON_IsString(cJSON_GetArrayItem(ch, 0)) && cJSON_IsString(cJSON_GetArrayItem(ch, 1)) &&
-             ds_hex_decode_exact(cJSON_GetArrayItem(ch, 0)->valuestring, strlen(cJSON_GetArrayItem(ch, 0)->valuestring), l0, 65) == DS_OK &&
-             ds_hex_decode_exact(cJSON_GetArrayItem(ch, 1)->valuestring, strlen(cJSON_GetArrayItem(ch, 1)->valuestring), l1, 65) == DS_OK;
-    cJSON_Delete(o);
-    if (!ok) hx_fail("diagnose: %s is not a GetKey response ({\"key\": hex, \"signature_chain\": [hex, hex]})", path);
-    return ok ? 0 : -1;
 }
 
 /* The roots a deployed contract trusts (getKmsRoots, else kmsRootAddress). */
@@ -197,9 +160,9 @@ static void explain(expect *e, const result *res, size_t nres, const diag_in *in
                    res[i].v->name, res[i].v->what);
             return;
         }
-    if (known_root(e->addr) != NULL && canon->root_ok) {
+    if (hx_known_root(e->addr) != NULL && canon->root_ok) {
         HX_SET(e->why, "that is %s: another KMS than the one that signed this chain (whose root is %s)",
-               known_root(e->addr), hx_addr(canon->root, a));
+               hx_known_root(e->addr), hx_addr(canon->root, a));
         return;
     }
     if (has_code(url, e->addr)) {
@@ -332,9 +295,9 @@ static int run(diag_in *in) {
             format_why = in->exp[res[i].match].label;
         }
     for (size_t i = 0; i < nres && !format; i++)
-        if (res[i].root_ok && known_root(res[i].root)) {
+        if (res[i].root_ok && hx_known_root(res[i].root)) {
             format = &res[i];
-            format_why = known_root(res[i].root);
+            format_why = hx_known_root(res[i].root);
         }
     int digest_ok = 0;
     if (digest_mode) {
@@ -382,9 +345,9 @@ static int run(diag_in *in) {
     if (chain_mode && in->have_app && canon->app_ok && memcmp(canon->app_pub, in->app_pub, 33))
         HX_SET(notes[nn++], "chain[0] (canonical) was not signed by the --app-pub you gave: it recovers %s",
                hx_hex(canon->app_pub, 33));
-    if (canon->root_ok && known_root(canon->root))
-        HX_SET(notes[nn++], "%s is %s", hx_addr(canon->root, a), known_root(canon->root));
-    if (!digest_mode && in->ne == 0 && canon->root_ok && !known_root(canon->root))
+    if (canon->root_ok && hx_known_root(canon->root))
+        HX_SET(notes[nn++], "%s is %s", hx_addr(canon->root, a), hx_known_root(canon->root));
+    if (!digest_mode && in->ne == 0 && canon->root_ok && !hx_known_root(canon->root))
         HX_SET(notes[nn++], "no expected root given: every variant recovers *some* address, so only a root you trust "
                             "(GetMeta's k256_address, DstackKms.kmsInfo) tells the formats apart; dstack's own format "
                             "is canonical, which recovers %s",
@@ -397,8 +360,8 @@ static int run(diag_in *in) {
     if (digest_mode)
         HX_SET(notes[nn++], "digests say nothing about the v byte (it lives in the signature), so the v27 rows match "
                             "whenever canonical does; with no signatures nothing is recovered");
-    if (digest_mode && in->have_rootpub && known_root(root_in_addr))
-        HX_SET(notes[nn++], "%s is %s", hx_addr(root_in_addr, a), known_root(root_in_addr));
+    if (digest_mode && in->have_rootpub && hx_known_root(root_in_addr))
+        HX_SET(notes[nn++], "%s is %s", hx_addr(root_in_addr, a), hx_known_root(root_in_addr));
 
     char verdict[512];
     if (digest_mode)
@@ -502,7 +465,7 @@ static int run(diag_in *in) {
             HX_SET(root, "%s", res[i].root_ok ? hx_addr(res[i].root, a) : "does not recover");
             const char *cells[5] = {res[i].v->name, res[i].v->axis, appk, root,
                                     res[i].match >= 0 ? in->exp[res[i].match].label
-                                    : res[i].root_ok && known_root(res[i].root) ? known_root(res[i].root) : ""};
+                                    : res[i].root_ok && hx_known_root(res[i].root) ? hx_known_root(res[i].root) : ""};
             hx_table_row(&t, cells);
         }
     }
@@ -569,7 +532,7 @@ int hx_cmd_diagnose(int argc, char **argv) {
             break;
         }
         case 'g':
-            if (load_getkey(optarg, key, in.link0, in.link1) != 0 || ds_secp_pubkey(key, in.derived, 33) != DS_OK) return 2;
+            if (hx_getkey_load(optarg, key, in.link0, in.link1) != 0 || ds_secp_pubkey(key, in.derived, 33) != DS_OK) return 2;
             in.have_l0 = in.have_l1 = in.have_derived = 1;
             break;
         case 'i': if (parse_hex("--app-id", optarg, in.app_id, 20, 20, NULL)) return 2; in.have_id = 1; break;

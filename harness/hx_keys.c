@@ -131,3 +131,41 @@ int hx_config_app_id(const char *config, uint8_t app_id[20], char *err, size_t e
     free(text);
     return rc;
 }
+
+/* Roots anyone may recognise (public values, vectors.md). */
+static const struct {
+    const char *hex;
+    const char *what;
+} KNOWN[] = {
+    {"8f2cf602c9695b23130367ed78d8f557554de7c5", "the upstream dstack simulator's KMS root, v0.4 - v0.5.5"},
+    {"a7f6043c29f9cc1d9d6acf554c53e0c6792aaeaf", "the upstream dstack simulator's KMS root, v0.5.6 and later"},
+    {"52d3cf51c8a37a2ccfc79bbb98c7810d7dd4ce51", "Phala's Base KMS root (production)"},
+};
+
+const char *hx_known_root(const uint8_t a[20]) {
+    char hex[41];
+    ds_hex_encode(a, 20, hex);
+    for (size_t i = 0; i < sizeof KNOWN / sizeof KNOWN[0]; i++)
+        if (strcmp(hex, KNOWN[i].hex) == 0) return KNOWN[i].what;
+    return NULL;
+}
+
+int hx_getkey_load(const char *path, uint8_t key[32], uint8_t l0[65], uint8_t l1[65]) {
+    FILE *f = fopen(path, "r");
+    char buf[8192];
+    size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+    if (f) fclose(f);
+    buf[n] = '\0';
+    cJSON *o = cJSON_Parse(buf);
+    const cJSON *k = cJSON_GetObjectItemCaseSensitive(o, "key");
+    const cJSON *ch = cJSON_GetObjectItemCaseSensitive(o, "signature_chain");
+    int ok = cJSON_IsString(k) && cJSON_GetArraySize(ch) >= 2 &&
+             ds_hex_decode_exact(k->valuestring, strlen(k->valuestring), key, 32) == DS_OK &&
+             cJSON_IsString(cJSON_GetArrayItem(ch, 0)) && cJSON_IsString(cJSON_GetArrayItem(ch, 1)) &&
+             ds_hex_decode_exact(cJSON_GetArrayItem(ch, 0)->valuestring, strlen(cJSON_GetArrayItem(ch, 0)->valuestring), l0, 65) == DS_OK &&
+             ds_hex_decode_exact(cJSON_GetArrayItem(ch, 1)->valuestring, strlen(cJSON_GetArrayItem(ch, 1)->valuestring), l1, 65) == DS_OK;
+    cJSON_Delete(o);
+    if (!ok) hx_fail("diagnose: %s is not a GetKey response ({\"key\": hex, \"signature_chain\": [hex, hex]})", path);
+    return ok ? 0 : -1;
+}
+

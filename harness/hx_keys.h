@@ -41,4 +41,12 @@ int hx_compose_app_id(const char *path, uint8_t app_id[20], uint8_t compose_hash
  * object printed compactly). Returns 0, or -1 with a message in err. */
 int hx_config_app_id(const char *config, uint8_t app_id[20], char *err, size_t errcap);
 
+/* What a known KMS root address is ("the upstream dstack simulator's KMS root, v0.5.6 and
+ * later", Phala's Base KMS root), or NULL. */
+const char *hx_known_root(const uint8_t addr[20]);
+
+/* Reads a GetKey or /v1/GetKey response ({"key": hex, "signature_chain": [hex, hex]}):
+ * the derived key and both links. Returns 0, or -1 after printing why. */
+int hx_getkey_load(const char *path, uint8_t key[32], uint8_t l0[65], uint8_t l1[65]);
+
 #endif
