@@ -3,7 +3,9 @@
  *   (a) the C verifier, ds_chain_verify (dstack's canonical rules), and
  *   (b) the deployed contract: verifySignatureChain (bool) and explainSignatureChain
  *       (the revert naming the failing link), via eth_call;
- * plus the chains the simulator itself serves in each of its --mismatch modes.
+ * plus the chains the simulator itself serves in each of its --mismatch modes, and a
+ * 0.6.0 simulator's v0 and v1 GetKey chains (the v1 rows go through ds_chain_v1_verify:
+ * the contract verifies v0 only).
  *
  * Trust on chain: inside an evm_snapshot the harness root is added with addKmsRoot (the
  * "trusted root" rows instead make the wrong address the only trusted root); the
@@ -251,6 +253,73 @@ static int run_catalogue(matrix *m, const char *only, int root_phase) {
 }
 
 /* The chains dstack-simulator serves in each --mismatch mode, under the matrix root. */
+/* Where the harness builds the same chain, the simulator's must be byte-identical. */
+static void compare_twin(matrix *m, row *r, const char *twin, const uint8_t pub[33], const uint8_t l0[65],
+                         const uint8_t l1[65]) {
+    const hx_variant *tv = twin ? hx_variant_find(twin) : NULL;
+    size_t ti = tv ? (size_t)(tv - HX_VARIANTS) : 0;
+    if (tv == NULL || ti >= 64 || !m->have_sample[ti]) return;
+    const hx_sample *h = &m->samples[ti];
+    if (memcmp(pub, h->derived_pub, 33) != 0 || memcmp(l0, h->link0, 65) != 0 || memcmp(l1, h->link1, 65) != 0) {
+        r->ok = 0;
+        HX_SET(r->note, "the simulator's chain differs from the harness's %s chain", twin);
+    } else if (r->ok) {
+        HX_SET(r->note, "byte-identical to the harness's %s chain", twin);
+    }
+}
+
+static row *sim_row(matrix *m, const char *name, const char *what, int expect, int verifier) {
+    row *r = add_row(m);
+    HX_SET(r->name, "%s", name);
+    HX_SET(r->axis, "simulator");
+    HX_SET(r->source, "simulator");
+    HX_SET(r->what, "%s", what);
+    r->expect_valid = expect;
+    r->verifier = verifier;
+    return r;
+}
+
+/* A simulator at --agent-version 0.6.0: its frozen v0 GetKey (sim06:canonical, through C
+ * and the contract) and its /v1/GetKey (sim06:v1-canonical, through the C v1 verifier);
+ * both must be the harness's own canonical chains. */
+static int run_simulator_v06(matrix *m, const char *only, const char *config, const char *rootkey,
+                             const char *appid) {
+    char err[1024];
+    if (only && strcmp(only, "sim06:canonical") != 0 && strcmp(only, "sim06:v1-canonical") != 0) return 0;
+    const char *extra[] = {"--kms-root-key", rootkey, "--app-id", appid, "--agent-version", "0.6.0", NULL};
+    hx_sim sim;
+    if (hx_sim_start(&sim, NULL, config, extra, err, sizeof err) != 0) {
+        hx_fail("%s", err);
+        return -1;
+    }
+    ds_client *cl = hx_sim_client(sim.sock);
+    ds_getkey_result k;
+    ds_v1_getkey_result k1;
+    int got = cl != NULL && ds_client_get_key(cl, m->path, m->purpose, "secp256k1", &k) == DS_OK &&
+              ds_client_v1_get_key(cl, m->rq.domain, "secp256k1", &k1) == DS_OK;
+    if (!got) hx_fail("GetKey on the 0.6.0 simulator: %s", cl ? ds_client_last_error(cl) : "no client");
+    ds_client_free(cl);
+    if (hx_sim_stop(&sim) != 0) hx_progress("note: the 0.6.0 simulator had to be forced to stop");
+    if (!got) return -1;
+    uint8_t pub[33];
+    ds_secp_pubkey(k.key, pub, 33);
+    if (!only || strcmp(only, "sim06:canonical") == 0) {
+        row *r = sim_row(m, "sim06:canonical", "dstack-simulator --agent-version 0.6.0: GetKey on the frozen v0 surface",
+                         1, 0);
+        run_c(m, r, pub, k.chain[0], k.chain[1], m->root_addr, NULL);
+        if (run_contract(m, r, pub, k.chain[0], k.chain[1]) != 0) return -1;
+        judge(r);
+        compare_twin(m, r, "canonical", pub, k.chain[0], k.chain[1]);
+    }
+    if ((!only || strcmp(only, "sim06:v1-canonical") == 0) && k1.public_key_len == 33) {
+        row *r = sim_row(m, "sim06:v1-canonical", "dstack-simulator --agent-version 0.6.0: /v1/GetKey", 1, 1);
+        run_c(m, r, k1.public_key, k1.chain[0], k1.chain[1], m->root_addr, NULL);
+        judge(r);
+        compare_twin(m, r, "v1-canonical", k1.public_key, k1.chain[0], k1.chain[1]);
+    }
+    return 0;
+}
+
 static int run_simulator(matrix *m, const char *only) {
     char rootkey[65], appid[41], config[PATH_MAX], err[1024];
     ds_hex_encode(m->root_key, 32, rootkey);
@@ -278,36 +347,20 @@ static int run_simulator(matrix *m, const char *only) {
         if (hx_sim_stop(&sim) != 0) hx_progress("note: the %s simulator had to be forced to stop", name);
         if (!got) return -1;
         uint8_t pub[33];
+        char what[160];
         ds_secp_pubkey(k.key, pub, 33);
-        row *r = add_row(m);
-        HX_SET(r->name, "%s", rname);
-        HX_SET(r->axis, "simulator");
-        HX_SET(r->source, "simulator");
-        HX_SET(r->what, "dstack-simulator --mismatch %s: %s", name, ds_variant_describe((ds_variant)v));
-        r->expect_valid = v == DS_VARIANT_CANONICAL;
+        HX_SET(what, "dstack-simulator --mismatch %s: %s", name, ds_variant_describe((ds_variant)v));
+        row *r = sim_row(m, rname, what, v == DS_VARIANT_CANONICAL, 0);
         run_c(m, r, pub, k.chain[0], k.chain[1], m->root_addr, NULL);
         if (run_contract(m, r, pub, k.chain[0], k.chain[1]) != 0) return -1;
         judge(r);
-        /* where the harness builds the same variant, the chains must be byte-identical */
         static const char *const twin[DS_VARIANT_COUNT] = {"canonical", "eip191", "v27", "appid32-right",
                                                             "appkey-uncompressed", NULL, NULL};
-        const hx_variant *tv = twin[v] ? hx_variant_find(twin[v]) : NULL;
-        size_t ti = tv ? (size_t)(tv - HX_VARIANTS) : 0;
-        if (tv != NULL && ti < 64 && m->have_sample[ti]) {
-            const hx_sample *h = &m->samples[ti];
-            int same = memcmp(pub, h->derived_pub, 33) == 0 && memcmp(k.chain[0], h->link0, 65) == 0 &&
-                       memcmp(k.chain[1], h->link1, 65) == 0;
-            if (!same) {
-                r->ok = 0;
-                HX_SET(r->note, "the simulator's chain differs from the harness's %s chain", twin[v]);
-            } else if (r->ok) {
-                HX_SET(r->note, "byte-identical to the harness's %s chain", twin[v]);
-            }
-        }
+        compare_twin(m, r, twin[v], pub, k.chain[0], k.chain[1]);
         hx_progress("%-20s C %s, contract %s", rname, r->c_valid ? "accepts" : "rejects",
                     r->k_valid ? "accepts" : "rejects");
     }
-    return 0;
+    return run_simulator_v06(m, only, config, rootkey, appid);
 }
 
 /* Replaces each 0x + 40 hex digits by 0xabcd…wxyz (table display only). */
@@ -410,7 +463,7 @@ int hx_cmd_matrix(int argc, char **argv) {
     if (to.call || to.rpc || to.from || to.config || to.root_hex || to.app_id_hex)
         return hx_usage_error(
             "matrix", "--call, --rpc, --from, --config, --kms-root-key and --app-id need --target");
-    if (only && !hx_variant_find(only) && strncmp(only, "sim:", 4) != 0)
+    if (only && !hx_variant_find(only) && strncmp(only, "sim:", 4) != 0 && strncmp(only, "sim06:", 6) != 0)
         return hx_usage_error("matrix", "--only: no such variant");
     hx_ctx x;
     if (hx_ctx_open(&x) != 0) {

@@ -7,8 +7,9 @@
 #                      `up` twice
 #   cluster 3          2 nodes bound-proof registered, the eip191 node refused with a
 #                      decoded AppKeyMismatch and registered basic; peers and events
-#   matrix             every row as expected (v1 rows by the C v1 verifier); chain state
-#                      (trusted roots) unchanged after
+#   matrix             every row as expected (v1 rows by the C v1 verifier), a 0.6.0
+#                      simulator's v0 and v1 chains byte-identical to the harness's; chain
+#                      state (trusted roots) unchanged after
 #   matrix --target    tests/harness/contracts/ChainFormats.sol deployed with known
 #                      deviations (one per axis, three at once, v0 only, v1 only, any app
 #                      signature, accepting anything) and our own contract: exactly those
@@ -128,17 +129,19 @@ has "  text output explains the fallback" "fell back to basic registration" "$OU
 roots_before=$("$CAST" call "$NFT" "getKmsRoots()(address[])" --rpc-url "$RPC" 2>&1)
 expect "matrix" 0 "$H" --state "$STATE" --json matrix
 check "  ok, no failed rows" 'd.ok === true && d.rows_failed === 0'
-check "  34 catalogue rows (7 for a v1 verifier) + 7 simulator rows" 'd.rows_total === 41 && d.rows.filter(r => r.source === "simulator").length === 7 && d.rows.filter(r => r.verifier === "v1").length === 7'
+check "  34 catalogue rows (7 for a v1 verifier) + 7 --mismatch simulator rows + 2 from a 0.6.0 simulator" 'd.rows_total === 43 && d.rows.filter(r => r.source === "simulator").length === 9 && d.rows.filter(r => r.verifier === "v1").length === 8'
 check "  only canonical and sim:canonical verify, in C and on chain" \
-  'd.rows.filter(r => r.verifier === "v0").every(r => (r.c_verifier.valid === r.contract.valid) && (r.contract.valid === r.contract.verifySignatureChain) && (r.c_verifier.valid === (r.variant === "canonical" || r.variant === "sim:canonical")))'
-check "  v1 rows: only v1-canonical verifies in C (the contract is v0 only)" \
-  'd.rows.filter(r => r.verifier === "v1").every(r => r.contract.valid === null && r.c_verifier.valid === (r.variant === "v1-canonical"))'
+  'd.rows.filter(r => r.verifier === "v0").every(r => (r.c_verifier.valid === r.contract.valid) && (r.contract.valid === r.contract.verifySignatureChain) && (r.c_verifier.valid === ["canonical", "sim:canonical", "sim06:canonical"].includes(r.variant)))'
+check "  v1 rows: only v1-canonical and the 0.6.0 simulator's /v1/GetKey verify in C (the contract is v0 only)" \
+  'd.rows.filter(r => r.verifier === "v1").every(r => r.contract.valid === null && r.c_verifier.valid === ["v1-canonical", "sim06:v1-canonical"].includes(r.variant))'
 check "  a v1 claim given to the v0 contract is rejected" 'd.rows.some(r => r.variant === "v1-claim" && r.contract.valid === false && r.c_verifier.valid === false)'
 check "  every axis of the catalogue is covered" \
   '["digest","v byte","app id","app key","claim","separator","trusted root","version","v1 lengths","v1 algorithm","v1 domain"].every(a => d.rows.some(r => r.axis === a))'
 check "  v27 rows name the contract error" 'd.rows.filter(r => r.variant.startsWith("v27")).every(r => r.contract.detail.includes("RecoveryIdInvalid"))'
 check "  the simulator's canonical, eip191, v27, appid32, uncompressed chains are byte-identical to the harness's" \
-  'd.rows.filter(r => r.source === "simulator" && (r.note || "").includes("byte-identical")).length === 5'
+  'd.rows.filter(r => r.source === "simulator" && (r.note || "").includes("byte-identical")).length === 7'
+check "  and so are a 0.6.0 simulator's v0 and v1 GetKey chains" \
+  '["sim06:canonical", "sim06:v1-canonical"].every(v => d.rows.some(r => r.variant === v && r.ok && r.note.includes("byte-identical")))'
 roots_after=$("$CAST" call "$NFT" "getKmsRoots()(address[])" --rpc-url "$RPC" 2>&1)
 [ "$roots_before" = "$roots_after" ] && ok "  trusted roots unchanged after the matrix ($roots_after)" || bad "  roots changed: $roots_before -> $roots_after"
 expect "matrix --only claim-upper (text)" 0 "$H" --state "$STATE" --quiet matrix --only claim-upper --no-simulator
