@@ -437,7 +437,7 @@ int hx_cmd_down(int argc, char **argv) {
     /* check: nothing left */
     int sim_left = s.sim_pid && hx_proc_alive(s.sim_pid) && hx_proc_matches(s.sim_pid, "dstack-simulator", NULL);
     int anvil_left = s.anvil_pid && hx_proc_alive(s.anvil_pid) && hx_proc_matches(s.anvil_pid, "anvil", NULL);
-    int port_left = s.anvil_pid && hx_port_open(s.anvil_port);
+    int port_left = s.anvil_pid && hx_port_open_after(s.anvil_port, 2000);
     int sock_left = s.sim_pid && access(s.sim_sock, F_OK) == 0;
     if (sim_left || anvil_left || port_left || sock_left) problems++;
     if (problems == 0) unlink(s.path);

@@ -67,6 +67,15 @@ int hx_port_open(int port) {
     return ok;
 }
 
+int hx_port_open_after(int port, int timeout_ms) {
+    for (int waited = 0;; waited += 50) {
+        if (!hx_port_open(port)) return 0;
+        if (waited >= timeout_ms) return 1;
+        struct timespec ts = {0, 50 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+}
+
 /* Processes to stop if we are interrupted (async-signal-safe access: plain array). */
 #define MAX_CHILDREN 64
 static volatile pid_t children[MAX_CHILDREN];

@@ -15,6 +15,10 @@ int hx_free_port(void);
 
 /* Whether something accepts TCP connections on 127.0.0.1:port. */
 int hx_port_open(int port);
+/* Whether 127.0.0.1:port still accepts connections after up to timeout_ms of waiting for
+ * it to close (polled every 50 ms): a process just stopped can leave its port answering
+ * for a moment on a loaded machine. */
+int hx_port_open_after(int port, int timeout_ms);
 
 /* Starts argv[0] (a path) with stdin from /dev/null and stdout/stderr appended to
  * log_path (NULL: /dev/null), in its own session (so a terminal's Ctrl-C reaches only

@@ -62,7 +62,7 @@ static int teardown(void **state) {
     int rc = hx_anvil_stop(&f->anvil);
     unlink(f->log);
     /* stopped means: reaped (no zombie of ours) and the port closed */
-    if (rc != 0 || hx_proc_alive(pid) || hx_port_open(f->anvil.port)) {
+    if (rc != 0 || hx_proc_alive(pid) || hx_port_open_after(f->anvil.port, 2000)) {
         fprintf(stderr, "anvil was not stopped cleanly\n");
         return -1;
     }
