@@ -1,11 +1,11 @@
 /* cmd_matrix.c — `dstack-harness matrix`: every variant of the mismatch catalogue
  * (hx_variant.h), built in C under a harness-only KMS root, checked by
- *   (a) the C verifier, ds_chain_verify (dstack's canonical rules), and
+ *   (a) the C verifier, ds_chain_verify (dstack's canonical rules; the rows for a v1
+ *       verifier: ds_chain_v1_verify), and
  *   (b) the deployed contract: verifySignatureChain (bool) and explainSignatureChain
- *       (the revert naming the failing link), via eth_call;
+ *       (the revert naming the failing link), or their …V1 forms, via eth_call;
  * plus the chains the simulator itself serves in each of its --mismatch modes, and a
- * 0.6.0 simulator's v0 and v1 GetKey chains (the v1 rows go through ds_chain_v1_verify:
- * the contract verifies v0 only).
+ * 0.6.0 simulator's v0 and v1 GetKey chains.
  *
  * Trust on chain: inside an evm_snapshot the harness root is added with addKmsRoot (the
  * "trusted root" rows instead make the wrong address the only trusted root); the
@@ -88,8 +88,7 @@ typedef struct {
     int c_valid;
     char c_detail[256];
     int k_valid, k_bool;
-    int verifier; /* claim version the row is for: the contract checks v0 only (k_run 0 for v1) */
-    int k_run;
+    int verifier; /* the claim version the row is for: which C verifier and entry points */
     char k_detail[512];
     char note[160];
     int ok;
@@ -150,44 +149,42 @@ static int run_contract(matrix *m, row *r, const uint8_t pub[33], const uint8_t 
     ds_abi_value pool[8];
     char a[43];
     hx_pad32(m->x->st.app_id, app32);
-    ds_abi_value args[5] = {ds_abi_fbytes(app32, 32), ds_abi_bytes(pub, 33), ds_abi_bytes(link0, 65),
-                            ds_abi_bytes(link1, 65), ds_abi_string(m->purpose)};
-    int rv = hx_call(c, m->x->st.owner, m->x->st.nft, "verifySignatureChain(bytes32,bytes,bytes,bytes,string)",
-                     args, 5, "(bool)", pool, 8);
+    /* v0: (appId, derivedPublicKey, appSignature, kmsSignature, purpose);
+     * v1: (appId, algorithm, domain, publicKey, appSignature, kmsSignature) */
+    ds_abi_value v0[5] = {ds_abi_fbytes(app32, 32), ds_abi_bytes(pub, 33), ds_abi_bytes(link0, 65),
+                          ds_abi_bytes(link1, 65), ds_abi_string(m->purpose)};
+    ds_abi_value v1[6] = {ds_abi_fbytes(app32, 32), ds_abi_string("secp256k1"), ds_abi_string(m->rq.domain),
+                          ds_abi_bytes(pub, 33), ds_abi_bytes(link0, 65), ds_abi_bytes(link1, 65)};
+    const ds_abi_value *args = r->verifier ? v1 : v0;
+    size_t n = r->verifier ? 6 : 5;
+    const char *vsig = r->verifier ? "verifySignatureChainV1(bytes32,string,string,bytes,bytes,bytes)"
+                                   : "verifySignatureChain(bytes32,bytes,bytes,bytes,string)";
+    const char *esig = r->verifier ? "explainSignatureChainV1(bytes32,string,string,bytes,bytes,bytes)"
+                                   : "explainSignatureChain(bytes32,bytes,bytes,bytes,string)";
+    int rv = hx_call(c, m->x->st.owner, m->x->st.nft, vsig, args, n, "(bool)", pool, 8);
     if (rv != 0) {
-        hx_fail("verifySignatureChain: %s", rv == 1 ? c->revert : c->err);
+        hx_fail("%s: %s", vsig, rv == 1 ? c->revert : c->err);
         return -1;
     }
     r->k_bool = pool[0].items[0].word[31] != 0;
-    rv = hx_call(c, m->x->st.owner, m->x->st.nft, "explainSignatureChain(bytes32,bytes,bytes,bytes,string)", args,
-                 5, "(bytes,address)", pool, 8);
+    rv = hx_call(c, m->x->st.owner, m->x->st.nft, esig, args, n, "(bytes,address)", pool, 8);
     if (rv < 0) {
-        hx_fail("explainSignatureChain: %s", c->err);
+        hx_fail("%s: %s", esig, c->err);
         return -1;
     }
-    r->k_run = 1;
     r->k_valid = rv == 0;
     if (rv == 0)
         HX_SET(r->k_detail, "valid: root %s", hx_addr(ds_abi_get_address(&pool[0].items[1]), a));
     else
         HX_SET(r->k_detail, "rejected: %s", c->revert);
     if (r->k_bool != r->k_valid) { /* the two entry points must agree */
-        HX_SET(r->note, "verifySignatureChain says %s but explainSignatureChain %s", r->k_bool ? "true" : "false",
+        HX_SET(r->note, "%s says %s but %s %s", vsig, r->k_bool ? "true" : "false", esig,
                r->k_valid ? "returns" : "reverts");
     }
     return 0;
 }
 
 static void judge(row *r) {
-    if (!r->k_run) { /* a v1 row: the C verifier alone */
-        r->ok = r->c_valid == r->expect_valid;
-        HX_SET(r->k_detail, "not run: %s verifies v0 chains only", hx_artifact_name(HX_NFT));
-        if (!r->ok)
-            HX_SET(r->note, "%s",
-                   r->c_valid ? "a non-canonical variant is accepted"
-                              : "the canonical chain is rejected");
-        return;
-    }
     r->ok = r->c_valid == r->k_valid && r->k_bool == r->k_valid && r->c_valid == r->expect_valid;
     if (r->ok || r->note[0]) return;
     if (r->c_valid != r->k_valid)
@@ -240,14 +237,12 @@ static int run_catalogue(matrix *m, const char *only, int root_phase) {
                 return -1;
             }
         }
-        int rc = v->verifier ? 0 : run_contract(m, r, s.derived_pub, s.link0, s.link1);
+        int rc = run_contract(m, r, s.derived_pub, s.link0, s.link1);
         if (is_root && ds_rpc_revert_to(&m->x->ch.rpc, snap) != DS_OK) rc = -1;
         if (rc != 0) return -1;
         judge(r);
         hx_progress("%-20s C %s, contract %s", v->name, r->c_valid ? "accepts" : "rejects",
-                    !r->k_run    ? "not run"
-                    : r->k_valid ? "accepts"
-                                 : "rejects");
+                    r->k_valid ? "accepts" : "rejects");
     }
     return 0;
 }
@@ -314,6 +309,7 @@ static int run_simulator_v06(matrix *m, const char *only, const char *config, co
     if ((!only || strcmp(only, "sim06:v1-canonical") == 0) && k1.public_key_len == 33) {
         row *r = sim_row(m, "sim06:v1-canonical", "dstack-simulator --agent-version 0.6.0: /v1/GetKey", 1, 1);
         run_c(m, r, k1.public_key, k1.chain[0], k1.chain[1], m->root_addr, NULL);
+        if (run_contract(m, r, k1.public_key, k1.chain[0], k1.chain[1]) != 0) return -1;
         judge(r);
         compare_twin(m, r, "v1-canonical", k1.public_key, k1.chain[0], k1.chain[1]);
     }
@@ -393,10 +389,7 @@ static cJSON *row_json(const row *r) {
     cJSON_AddStringToObject(c, "detail", r->c_detail);
     cJSON_AddStringToObject(o, "verifier", r->verifier ? "v1" : "v0");
     cJSON *k = cJSON_AddObjectToObject(o, "contract");
-    if (r->k_run)
-        cJSON_AddBoolToObject(k, "valid", r->k_valid);
-    else
-        cJSON_AddNullToObject(k, "valid");
+    cJSON_AddBoolToObject(k, "valid", r->k_valid);
     cJSON_AddBoolToObject(k, "verifySignatureChain", r->k_bool);
     cJSON_AddStringToObject(k, "detail", r->k_detail);
     cJSON_AddBoolToObject(o, "ok", r->ok);
@@ -547,7 +540,7 @@ int hx_cmd_matrix(int argc, char **argv) {
         }
         printf("dstack-harness matrix: %d variants, C verifier (ds_chain_verify, v1 rows "
                "ds_chain_v1_verify) vs "
-               "%s.verifySignatureChain\n",
+               "%s.verifySignatureChain(V1)\n",
                m.nrows, hx_artifact_name(HX_NFT));
         printf("trusted root: %s (harness test key, trusted only inside a snapshot)\n\n", hx_addr(m.root_addr, a));
         hx_table_print(&t, stdout);

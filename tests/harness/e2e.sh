@@ -7,7 +7,7 @@
 #                      `up` twice
 #   cluster 3          2 nodes bound-proof registered, the eip191 node refused with a
 #                      decoded AppKeyMismatch and registered basic; peers and events
-#   matrix             every row as expected (v1 rows by the C v1 verifier), a 0.6.0
+#   matrix             every row as expected (v1 rows by the C and contract v1 checks), a 0.6.0
 #                      simulator's v0 and v1 chains byte-identical to the harness's; chain
 #                      state (trusted roots) unchanged after
 #   matrix --target    tests/harness/contracts/ChainFormats.sol deployed with known
@@ -132,8 +132,8 @@ check "  ok, no failed rows" 'd.ok === true && d.rows_failed === 0'
 check "  34 catalogue rows (7 for a v1 verifier) + 7 --mismatch simulator rows + 2 from a 0.6.0 simulator" 'd.rows_total === 43 && d.rows.filter(r => r.source === "simulator").length === 9 && d.rows.filter(r => r.verifier === "v1").length === 8'
 check "  only canonical and sim:canonical verify, in C and on chain" \
   'd.rows.filter(r => r.verifier === "v0").every(r => (r.c_verifier.valid === r.contract.valid) && (r.contract.valid === r.contract.verifySignatureChain) && (r.c_verifier.valid === ["canonical", "sim:canonical", "sim06:canonical"].includes(r.variant)))'
-check "  v1 rows: only v1-canonical and the 0.6.0 simulator's /v1/GetKey verify in C (the contract is v0 only)" \
-  'd.rows.filter(r => r.verifier === "v1").every(r => r.contract.valid === null && r.c_verifier.valid === ["v1-canonical", "sim06:v1-canonical"].includes(r.variant))'
+check "  v1 rows: only v1-canonical and the 0.6.0 simulator's /v1/GetKey verify, in C and through the contract's V1 functions" \
+  'd.rows.filter(r => r.verifier === "v1").every(r => r.contract.valid === r.c_verifier.valid && r.contract.valid === r.contract.verifySignatureChain && r.c_verifier.valid === ["v1-canonical", "sim06:v1-canonical"].includes(r.variant))'
 check "  a v1 claim given to the v0 contract is rejected" 'd.rows.some(r => r.variant === "v1-claim" && r.contract.valid === false && r.c_verifier.valid === false)'
 check "  every axis of the catalogue is covered" \
   '["digest","v byte","app id","app key","claim","separator","trusted root","version","v1 lengths","v1 algorithm","v1 domain"].every(a => d.rows.some(r => r.axis === a))'
@@ -181,6 +181,10 @@ expect "matrix --target: our DstackMembershipNFT (default RPC: the running up)" 
   matrix --target "$NFT" --config appkeys.json \
   --call 'verifySignatureChain(bytes32 appId, bytes derivedPublicKey, bytes appSignature, bytes kmsSignature, string purpose) returns (bool)'
 check "  canonical only, sound" 'd.canonical_accepted && d.accepted.length === 1 && d.unsound.length === 0'
+expect "matrix --target: our DstackMembershipNFT's v1 entry point" 0 "$H" --state "$STATE" --json --quiet \
+  matrix --target "$NFT" --config appkeys.json \
+  --call 'verifySignatureChainV1(bytes32 appId, string algorithm, string domain, bytes publicKey, bytes appSignature, bytes kmsSignature) returns (bool)'
+check "  v1-canonical only, sound" 'JSON.stringify(d.accepted) === JSON.stringify([["v1-canonical"]]) && d.unsound.length === 0'
 for case in "1 eip191" "2 v27" "4 appid32-right,appid32-left" "8 appkey-uncompressed" "16 claim-0x" "32 separator-colon"; do
   set -- $case
   A=$(deploy_formats "$CROOT" "$1")
