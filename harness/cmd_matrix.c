@@ -274,6 +274,18 @@ static row *sim_row(matrix *m, const char *name, const char *what, int expect, i
     return r;
 }
 
+/* Runs a simulator's chain through C and the contract, judges it, and compares it with the
+ * harness's own chain of the same variant (twin; NULL: none). Returns 0, or -1 when the
+ * contract could not be asked. */
+static int check_sim_chain(matrix *m, row *r, const uint8_t *pub, const uint8_t link0[65],
+                           const uint8_t link1[65], const char *twin) {
+    run_c(m, r, pub, link0, link1, m->root_addr, NULL);
+    if (run_contract(m, r, pub, link0, link1) != 0) return -1;
+    judge(r);
+    compare_twin(m, r, twin, pub, link0, link1);
+    return 0;
+}
+
 /* A simulator at --agent-version 0.6.0: its frozen v0 GetKey (sim06:canonical, through C
  * and the contract) and its /v1/GetKey (sim06:v1-canonical, through the C v1 verifier);
  * both must be the harness's own canonical chains. */
@@ -301,17 +313,12 @@ static int run_simulator_v06(matrix *m, const char *only, const char *config, co
     if (!only || strcmp(only, "sim06:canonical") == 0) {
         row *r = sim_row(m, "sim06:canonical", "dstack-simulator --agent-version 0.6.0: GetKey on the frozen v0 surface",
                          1, 0);
-        run_c(m, r, pub, k.chain[0], k.chain[1], m->root_addr, NULL);
-        if (run_contract(m, r, pub, k.chain[0], k.chain[1]) != 0) return -1;
-        judge(r);
-        compare_twin(m, r, "canonical", pub, k.chain[0], k.chain[1]);
+        if (check_sim_chain(m, r, pub, k.chain[0], k.chain[1], "canonical") != 0) return -1;
     }
     if ((!only || strcmp(only, "sim06:v1-canonical") == 0) && k1.public_key_len == 33) {
         row *r = sim_row(m, "sim06:v1-canonical", "dstack-simulator --agent-version 0.6.0: /v1/GetKey", 1, 1);
-        run_c(m, r, k1.public_key, k1.chain[0], k1.chain[1], m->root_addr, NULL);
-        if (run_contract(m, r, k1.public_key, k1.chain[0], k1.chain[1]) != 0) return -1;
-        judge(r);
-        compare_twin(m, r, "v1-canonical", k1.public_key, k1.chain[0], k1.chain[1]);
+        if (check_sim_chain(m, r, k1.public_key, k1.chain[0], k1.chain[1], "v1-canonical") != 0)
+            return -1;
     }
     return 0;
 }
@@ -347,12 +354,9 @@ static int run_simulator(matrix *m, const char *only) {
         ds_secp_pubkey(k.key, pub, 33);
         HX_SET(what, "dstack-simulator --mismatch %s: %s", name, ds_variant_describe((ds_variant)v));
         row *r = sim_row(m, rname, what, v == DS_VARIANT_CANONICAL, 0);
-        run_c(m, r, pub, k.chain[0], k.chain[1], m->root_addr, NULL);
-        if (run_contract(m, r, pub, k.chain[0], k.chain[1]) != 0) return -1;
-        judge(r);
         static const char *const twin[DS_VARIANT_COUNT] = {"canonical", "eip191", "v27", "appid32-right",
                                                             "appkey-uncompressed", NULL, NULL};
-        compare_twin(m, r, twin[v], pub, k.chain[0], k.chain[1]);
+        if (check_sim_chain(m, r, pub, k.chain[0], k.chain[1], twin[v]) != 0) return -1;
         hx_progress("%-20s C %s, contract %s", rname, r->c_valid ? "accepts" : "rejects",
                     r->k_valid ? "accepts" : "rejects");
     }

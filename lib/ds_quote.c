@@ -70,6 +70,34 @@ void ds_quote_serialize_signed(const ds_quote_header *h, const ds_td_report *r,
 #undef W
 }
 
+static void json_hex_member(ds_buf *b, const char *k, const uint8_t *p, size_t n, int comma) {
+    ds_buf_printf(b, "%s\"%s\":", comma ? "," : "", k);
+    ds_buf_json_hex(b, p, n);
+}
+
+void ds_quote_header_json(ds_buf *out, const ds_quote_header *h) {
+    ds_buf_printf(out, "\"version\":%u,\"att_key_type\":%u,\"tee_type\":%u,\"qe_svn\":%u,"
+                       "\"pce_svn\":%u",
+                  h->version, h->att_key_type, (unsigned)h->tee_type, h->qe_svn, h->pce_svn);
+    json_hex_member(out, "qe_vendor_id", h->qe_vendor_id, 16, 1);
+    json_hex_member(out, "user_data", h->user_data, 20, 1);
+}
+
+void ds_td_report_json(ds_buf *out, const ds_td_report *r) {
+    json_hex_member(out, "tee_tcb_svn", r->tee_tcb_svn, 16, 0);
+    json_hex_member(out, "mr_seam", r->mr_seam, 48, 1);
+    json_hex_member(out, "mr_signer_seam", r->mr_signer_seam, 48, 1);
+    json_hex_member(out, "seam_attributes", r->seam_attributes, 8, 1);
+    json_hex_member(out, "td_attributes", r->td_attributes, 8, 1);
+    json_hex_member(out, "xfam", r->xfam, 8, 1);
+    json_hex_member(out, "mr_td", r->mr_td, 48, 1);
+    json_hex_member(out, "mr_config_id", r->mr_config_id, 48, 1);
+    json_hex_member(out, "mr_owner", r->mr_owner, 48, 1);
+    json_hex_member(out, "mr_owner_config", r->mr_owner_config, 48, 1);
+    static const char *const RTMR[4] = {"rt_mr0", "rt_mr1", "rt_mr2", "rt_mr3"};
+    for (int i = 0; i < 4; i++) json_hex_member(out, RTMR[i], r->rt_mr[i], 48, 1);
+}
+
 static void parse_signed(const uint8_t *in, ds_quote_header *h, ds_td_report *r) {
     h->version = get16(in);
     h->att_key_type = get16(in + 2);

@@ -107,6 +107,14 @@ struct ds_quote_signer {
 ds_err ds_quote_build(const ds_quote_header *h, const ds_td_report *r,
                       const ds_quote_signer *signer, ds_buf *out);
 
+/* Appends the header's fields as JSON members, without braces: "version":4,…,
+ * "qe_vendor_id":"<hex>","user_data":"<hex>" (integers as numbers, bytes as hex). */
+void ds_quote_header_json(ds_buf *out, const ds_quote_header *h);
+
+/* Appends the TD report's fields tee_tcb_svn … rt_mr3 as JSON members of hex, in wire
+ * order, without braces and without report_data (callers place it themselves). */
+void ds_td_report_json(ds_buf *out, const ds_td_report *r);
+
 /* Parses a v4 TDX quote (also checks the certification data framing). Returns DS_OK or
  * DS_ERR_PARSE. */
 ds_err ds_quote_parse(const uint8_t *buf, size_t len, ds_quote *q);

@@ -90,27 +90,11 @@ ds_err ds_qverify_result_json(const ds_qverify_result *r, ds_buf *out) {
     jstr_array(out, "advisory_ids", r->advisory_ids, r->n_advisory_ids);
     jstr_array(out, "reasons", r->reasons, r->n_reasons);
     if (r->have_quote) {
-        const ds_quote_header *h = &r->header;
-        const ds_td_report *t = &r->report;
-        ds_buf_printf(out, ",\"header\":{\"version\":%u,\"att_key_type\":%u,\"tee_type\":%u,"
-                           "\"qe_svn\":%u,\"pce_svn\":%u",
-                      h->version, h->att_key_type, h->tee_type, h->qe_svn, h->pce_svn);
-        jhex(out, "qe_vendor_id", h->qe_vendor_id, 16, 1);
-        jhex(out, "user_data", h->user_data, 20, 1);
+        ds_buf_puts(out, ",\"header\":{");
+        ds_quote_header_json(out, &r->header);
         ds_buf_puts(out, "},\"report\":{");
-        jhex(out, "tee_tcb_svn", t->tee_tcb_svn, 16, 0);
-        jhex(out, "mr_seam", t->mr_seam, 48, 1);
-        jhex(out, "mr_signer_seam", t->mr_signer_seam, 48, 1);
-        jhex(out, "seam_attributes", t->seam_attributes, 8, 1);
-        jhex(out, "td_attributes", t->td_attributes, 8, 1);
-        jhex(out, "xfam", t->xfam, 8, 1);
-        jhex(out, "mr_td", t->mr_td, 48, 1);
-        jhex(out, "mr_config_id", t->mr_config_id, 48, 1);
-        jhex(out, "mr_owner", t->mr_owner, 48, 1);
-        jhex(out, "mr_owner_config", t->mr_owner_config, 48, 1);
-        static const char *const RTMR[4] = {"rt_mr0", "rt_mr1", "rt_mr2", "rt_mr3"};
-        for (int i = 0; i < 4; i++) jhex(out, RTMR[i], t->rt_mr[i], 48, 1);
-        jhex(out, "report_data", t->report_data, 64, 1);
+        ds_td_report_json(out, &r->report);
+        jhex(out, "report_data", r->report.report_data, 64, 1);
         ds_buf_putc(out, '}');
     }
     if (r->have_pck) {

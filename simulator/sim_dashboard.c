@@ -158,25 +158,6 @@ static int events_json(sim_state *st, size_t from, ds_buf *o) {
     return 0;
 }
 
-static void td_report_json(ds_buf *o, const ds_td_report *r) {
-    ds_buf_puts(o, "{\"tee_tcb_svn\":");
-    ds_buf_json_hex(o, r->tee_tcb_svn, 16);
-    kv_hex(o, "mr_seam", r->mr_seam, 48);
-    kv_hex(o, "mr_signer_seam", r->mr_signer_seam, 48);
-    kv_hex(o, "seam_attributes", r->seam_attributes, 8);
-    kv_hex(o, "td_attributes", r->td_attributes, 8);
-    kv_hex(o, "xfam", r->xfam, 8);
-    kv_hex(o, "mr_td", r->mr_td, 48);
-    kv_hex(o, "mr_config_id", r->mr_config_id, 48);
-    kv_hex(o, "mr_owner", r->mr_owner, 48);
-    kv_hex(o, "mr_owner_config", r->mr_owner_config, 48);
-    kv_hex(o, "rt_mr0", r->rt_mr[0], 48);
-    kv_hex(o, "rt_mr1", r->rt_mr[1], 48);
-    kv_hex(o, "rt_mr2", r->rt_mr[2], 48);
-    kv_hex(o, "rt_mr3", r->rt_mr[3], 48);
-    ds_buf_putc(o, '}');
-}
-
 /* The "quote" member: null before the first quote, else the last one decoded. */
 static int quote_json(sim_state *st, ds_buf *o) {
     ds_buf q;
@@ -202,15 +183,11 @@ static int quote_json(sim_state *st, ds_buf *o) {
         ds_buf_free(&q);
         return 0;
     }
-    const ds_quote_header *h = &p.header;
-    ds_buf_printf(o,
-                  ",\"header\":{\"version\":%u,\"att_key_type\":%u,\"tee_type\":%u,"
-                  "\"qe_svn\":%u,\"pce_svn\":%u",
-                  h->version, h->att_key_type, (unsigned)h->tee_type, h->qe_svn, h->pce_svn);
-    kv_hex(o, "qe_vendor_id", h->qe_vendor_id, 16);
-    kv_hex(o, "user_data", h->user_data, 20);
-    ds_buf_puts(o, "},\"td_report\":");
-    td_report_json(o, &p.report);
+    ds_buf_puts(o, ",\"header\":{");
+    ds_quote_header_json(o, &p.header);
+    ds_buf_puts(o, "},\"td_report\":{");
+    ds_td_report_json(o, &p.report);
+    ds_buf_putc(o, '}');
     kv_hex(o, "report_data", p.report.report_data, 64);
     ds_buf_puts(o, ",\"signature\":{\"ecdsa\":");
     ds_buf_json_hex(o, p.signature, 64);

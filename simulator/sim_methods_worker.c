@@ -58,14 +58,12 @@ int sim_m_worker_attest_app_key(sim_call *c) {
     }
     ds_derived_key dk;
     if (sim_derive_key(c, "vms", 3, "signing", 7, alg, &dk)) return -1;
-    uint8_t rd[64] = {0};
-    char b64[64];
+    char text[80], b64[48]; /* prefix (≤ 20) + base64url of ≤ 33 bytes (44) */
     b64url(dk.pub, dk.pub_len, b64);
-    int n = snprintf((char *)rd, sizeof rd, "%s%s",
+    int n = snprintf(text, sizeof text, "%s%s",
                      alg == DS_KEY_ED25519 ? "dip1::ed25519-pk:" : "dip1::secp256k1c-pk:", b64);
-    /* snprintf's NUL: a 64-character secp256k1 string fills rd exactly, so restore its last
-     * byte (the string is 20 + 44 characters). */
-    if (n == 64) rd[63] = (uint8_t)b64[43];
+    uint8_t rd[64] = {0}; /* NUL-padded; the secp256k1 string fills it exactly */
+    memcpy(rd, text, n < 64 ? (size_t)n : 64);
     memset(&dk, 0, sizeof dk);
     ds_buf_putc(c->out, '{');
     if (sim_quote_members(c, rd)) return -1;
