@@ -76,8 +76,9 @@ static void json_hex_member(ds_buf *b, const char *k, const uint8_t *p, size_t n
 }
 
 void ds_quote_header_json(ds_buf *out, const ds_quote_header *h) {
-    ds_buf_printf(out, "\"version\":%u,\"att_key_type\":%u,\"tee_type\":%u,\"qe_svn\":%u,"
-                       "\"pce_svn\":%u",
+    ds_buf_printf(out,
+                  "\"version\":%u,\"att_key_type\":%u,\"tee_type\":%u,\"qe_svn\":%u,"
+                  "\"pce_svn\":%u",
                   h->version, h->att_key_type, (unsigned)h->tee_type, h->qe_svn, h->pce_svn);
     json_hex_member(out, "qe_vendor_id", h->qe_vendor_id, 16, 1);
     json_hex_member(out, "user_data", h->user_data, 20, 1);
@@ -95,7 +96,8 @@ void ds_td_report_json(ds_buf *out, const ds_td_report *r) {
     json_hex_member(out, "mr_owner", r->mr_owner, 48, 1);
     json_hex_member(out, "mr_owner_config", r->mr_owner_config, 48, 1);
     static const char *const RTMR[4] = {"rt_mr0", "rt_mr1", "rt_mr2", "rt_mr3"};
-    for (int i = 0; i < 4; i++) json_hex_member(out, RTMR[i], r->rt_mr[i], 48, 1);
+    for (int i = 0; i < 4; i++)
+        json_hex_member(out, RTMR[i], r->rt_mr[i], 48, 1);
 }
 
 static void parse_signed(const uint8_t *in, ds_quote_header *h, ds_td_report *r) {
