@@ -33,7 +33,7 @@ endif
 
 CFLAGS_BASE := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Wall -Wextra -Werror \
                -Wshadow -Wstrict-prototypes -Wmissing-prototypes $(OPT) -MMD -MP
-CPPFLAGS_BASE := -Ilib $(PKG_CFLAGS)
+CPPFLAGS_BASE = $(LIB_INCLUDES) $(PKG_CFLAGS)
 ALL_CFLAGS = $(CFLAGS_BASE) $(CPPFLAGS_BASE) $(CFLAGS)
 ALL_LDFLAGS = $(LDSAN) $(LDFLAGS)
 LDLIBS_ALL = $(PKG_LIBS) -lpthread $(LDLIBS)

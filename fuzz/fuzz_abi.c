@@ -1,5 +1,5 @@
 /* fuzz_abi.c — libFuzzer target: the Ethereum ABI type parser and strict decoder
- * (lib/ds_abi.c, ds_abi_dec.c, ds_abi_text.c), as the harness uses them on RPC results,
+ * (lib/eth/ds_abi.c, ds_abi_dec.c, ds_abi_text.c), as the harness uses them on RPC results,
  * reverts and logs.
  *
  * Input: "<type list>\n<encoded data>" (without a newline, the whole input is data for a

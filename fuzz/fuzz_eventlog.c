@@ -1,4 +1,4 @@
-/* fuzz_eventlog.c — libFuzzer target: the event-log parser (lib/ds_eventlog.c), as
+/* fuzz_eventlog.c — libFuzzer target: the event-log parser (lib/dstack/ds_eventlog.c), as
  * verifiers use it on the event_log string of GetQuote / Info.
  *
  * Invariants: a parsed log serialises (full and stripped) to JSON that parses again into

@@ -1,4 +1,4 @@
-/* fuzz_hex.c — libFuzzer target: the strict hex codec (lib/ds_hex.c).
+/* fuzz_hex.c — libFuzzer target: the strict hex codec (lib/core/ds_hex.c).
  *
  * Invariants checked on every input (any violation aborts, i.e. is a finding):
  *   - ds_hex_decoded_len, ds_hex_decode and ds_hex_decode_exact agree on validity and

@@ -1,4 +1,4 @@
-/* fuzz_json.c — libFuzzer target: JSON argument decoding (lib/ds_json.c on cJSON) and the
+/* fuzz_json.c — libFuzzer target: JSON argument decoding (lib/core/ds_json.c on cJSON) and the
  * JSON string writer.
  *
  * The input is a request body. It goes through the simulator's strict text check

@@ -1,4 +1,4 @@
-/* fuzz_quote.c — libFuzzer target: the TDX v4 quote parser (lib/ds_quote.c).
+/* fuzz_quote.c — libFuzzer target: the TDX v4 quote parser (lib/tdx/ds_quote.c).
  *
  * Invariants: every pointer the parser returns lies inside the input with its length;
  * the attestation-signature check runs on anything (and fails cleanly on garbage).

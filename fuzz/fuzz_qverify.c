@@ -1,4 +1,4 @@
-/* fuzz_qverify.c — libFuzzer target: the C quote verifier (lib/ds_qverify*.c) on hostile
+/* fuzz_qverify.c — libFuzzer target: the C quote verifier (lib/tdx/ds_qverify*.c) on hostile
  * quotes, with genuine collateral and root.
  *
  * The input is a quote. Everything the verifier reads from it — header, TD report,

@@ -1,5 +1,5 @@
 /* hx_variant.c — the named mismatch catalogue (see hx_variant.h): names and one-line
- * descriptions for points of lib/ds_variant's axis structure, which does the building
+ * descriptions for points of lib/dstack/ds_variant's axis structure, which does the building
  * and recovering.
  */
 #include "hx_variant.h"

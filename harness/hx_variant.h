@@ -1,6 +1,6 @@
 /* hx_variant.h — the named mismatch catalogue of keys-and-signature-chain.md §3 and its
  * v1 counterpart: one entry per wrong variant real users have written, plus dstack's own
- * formats. Each entry is a point in lib/ds_variant's axis structure (ds_variant_axes),
+ * formats. Each entry is a point in lib/dstack/ds_variant's axis structure (ds_variant_axes),
  * which builds and recovers the chains; this file gives the points names, the axis they
  * differ on, one line saying what the producer did, and which verifier version the row
  * is meant for (a v1 claim given to a v0 verifier is a row of the v0 table).
@@ -20,7 +20,7 @@
  *   v1 claim      LP = u32 big-endian length ‖ x     no length prefixes; little-endian
  *                 alg "secp256k1"; the domain        "k256"; the path or the purpose
  *
- * (The simulator's --mismatch modes, lib/ds_variant's ds_variant enum, are the few it can
+ * (The simulator's --mismatch modes, lib/dstack/ds_variant's ds_variant enum, are the few it can
  * serve over the socket; this is the complete catalogue for the matrix and diagnose.)
  */
 #ifndef HX_VARIANT_H

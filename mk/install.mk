@@ -26,7 +26,7 @@ LIBSO_SONAME := libdstack.so.$(DSTACK_SOVERSION)
 LIBSO := $(BUILD)/lib/$(LIBSO_FILE)
 
 INSTALL_TOOLS := dstack-simulator dstack-harness dstack-verify dstack-pki dstack-bench
-INSTALL_HEADERS := $(filter-out %_internal.h,$(wildcard lib/*.h))
+INSTALL_HEADERS := $(filter-out %_internal.h,$(LIB_HDRS))
 INSTALL_MAN1 := $(wildcard man/*.1)
 INSTALL_MAN3 := $(wildcard man/*.3)
 INSTALL_CONTRACTS := $(wildcard contracts/src/*.sol)
@@ -75,7 +75,7 @@ uninstall:
 	rm -f $(INSTALL_TOOLS:%=$(DESTDIR)$(BINDIR)/%)
 	rm -f $(addprefix $(DESTDIR)$(LIBDIR)/,libdstack.a libdstack.so $(LIBSO_SONAME) $(LIBSO_FILE))
 	rm -f $(DESTDIR)$(PKGCONFIGDIR)/dstack-devkit.pc
-	rm -f $(INSTALL_HEADERS:lib/%=$(DESTDIR)$(INCLUDEDIR)/dstack/%)
+	rm -f $(addprefix $(DESTDIR)$(INCLUDEDIR)/dstack/,$(notdir $(INSTALL_HEADERS)))
 	rm -f $(INSTALL_MAN1:man/%=$(DESTDIR)$(MANDIR)/man1/%) $(INSTALL_MAN3:man/%=$(DESTDIR)$(MANDIR)/man3/%)
 	rm -f $(addprefix $(DESTDIR)$(PKGDATADIR)/,appkeys.json app-compose.json)
 	rm -f $(INSTALL_CONTRACTS:contracts/src/%=$(DESTDIR)$(PKGDATADIR)/contracts/%)
@@ -84,4 +84,4 @@ uninstall:
 	  $(DESTDIR)$(PKGDATADIR)/examples $(DESTDIR)$(PKGDATADIR); do \
 	  if [ -d "$$d" ]; then rmdir --ignore-fail-on-non-empty "$$d"; fi; done
 
--include $(wildcard $(BUILD)/pic/lib/*.d)
+-include $(wildcard $(BUILD)/pic/lib/*/*.d)

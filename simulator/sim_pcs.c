@@ -1,9 +1,9 @@
 /* sim_pcs.c — the simulated Intel PKI, published: PCS v4-shaped collateral endpoints, the
  * root CA and dcap-qvl collateral over HTTP, and the same as files for --write-pki.
- * The PKI itself (deterministic from the config's quote_key_seed) lives in lib/ds_pki.
+ * The PKI itself (deterministic from the config's quote_key_seed) lives in lib/tdx/ds_pki.
  *
  * Also published: the measurements this simulator's quotes carry for its os_image_hash and
- * vm_config, in upstream dstack-verifier's image-cache layout (lib/ds_imgcache.h), so a
+ * vm_config, in upstream dstack-verifier's image-cache layout (lib/dstack/ds_imgcache.h), so a
  * verifier's OS-image stage can check them without downloading anything:
  *   GET /sim/image-cache                         {"os_image_hash","vm_config","vm_config_key",
  *                                                 "metadata","measurements"} (paths)

@@ -26,7 +26,7 @@ int sim_pcs_measurements(sim_state *st, ds_measurements *m);
 /* Writes root_ca.pem, root_ca.der, collateral.json (dcap-qvl shape), pcs_tcb_info.json and
  * pcs_qe_identity.json (PCS v4 bodies) into dir, creating it if needed, and the image
  * cache of this simulator's os_image_hash: images/<hash>/metadata.json and
- * measurements/<vm_config key>.json (lib/ds_imgcache.h).
+ * measurements/<vm_config key>.json (lib/dstack/ds_imgcache.h).
  * Returns 0, or -1 with a message in err. */
 int sim_pcs_write_dir(const sim_state *st, const char *dir, char *err, size_t errcap);
 

@@ -27,7 +27,7 @@ FUZZ_SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_CFLAGS = $(filter-out -O% -g -MMD -MP,$(CFLAGS_BASE)) -O1 -g -fno-omit-frame-pointer \
               $(FUZZ_SANFLAGS) -fsanitize=fuzzer-no-link -MMD -MP $(CPPFLAGS_BASE) -Isimulator -Iverifier -Ifuzz
 
-FUZZ_LIB_OBJS := $(patsubst %.c,$(FUZZ_B)/obj/%.o,$(wildcard lib/*.c))
+FUZZ_LIB_OBJS := $(patsubst %.c,$(FUZZ_B)/obj/%.o,$(LIB_SRCS))
 FUZZ_SIM_OBJS := $(patsubst %.c,$(FUZZ_B)/obj/%.o,$(filter-out simulator/main.c,$(wildcard simulator/*.c)))
 FUZZ_SIM_OBJS += $(FUZZ_B)/obj/$(SIM_DASHBOARD_C:%.c=%.o) # the dashboard page (simulator/simulator.mk)
 FUZZ_VF_OBJS := $(patsubst %.c,$(FUZZ_B)/obj/%.o,$(FUZZ_VF_SRCS))

@@ -1,7 +1,7 @@
 # tests/harness.mk — tests for the harness, all run plain and under ASan+UBSan:
-#   test-abi      lib/ds_abi (cmocka): fixed cases from cast, hostile input, and live
+#   test-abi      lib/eth/ds_abi (cmocka): fixed cases from cast, hostile input, and live
 #                 comparisons with the pinned cast on random signatures and values
-#   test-harness  lib/ds_rpc + harness/hx_anvil against a real Anvil (test_rpc), the
+#   test-harness  lib/eth/ds_rpc + harness/hx_anvil against a real Anvil (test_rpc), the
 #                 mismatch catalogue (test_variant), --call signatures (test_target), then
 #                 tests/harness/e2e.sh: up, cluster 3 with one mismatched node, matrix,
 #                 matrix --target against tests/harness/contracts deployed with known

@@ -1,5 +1,5 @@
-# tests/pki.mk — the simulated Intel PKI (lib/ds_pki*), deterministic P-256 (lib/ds_p256det),
-# the C quote verifier (lib/ds_qverify*): the dstack-pki CLI, cmocka suites (run plain and
+# tests/pki.mk — the simulated Intel PKI (lib/tdx/ds_pki*), deterministic P-256 (lib/crypto/ds_p256det),
+# the C quote verifier (lib/tdx/ds_qverify*): the dstack-pki CLI, cmocka suites (run plain and
 # under ASan+UBSan by `make test-pki`), and the dcap-qvl cross-check (`make test-pki-dcapqvl`).
 PKI_TEST_SRCS := $(wildcard tests/pki/test_*.c)
 PKI_TEST_BINS := $(PKI_TEST_SRCS:tests/pki/%.c=$(BUILD)/tests/pki/%)

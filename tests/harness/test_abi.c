@@ -1,4 +1,4 @@
-/* test_abi.c — lib/ds_abi against Foundry's cast (an independent Rust ABI implementation).
+/* test_abi.c — lib/eth/ds_abi against Foundry's cast (an independent Rust ABI implementation).
  *
  * Fixed cases: outputs of `cast abi-encode`, `cast calldata`, `cast sig` and
  * `cast abi-decode` (v1.7.1) captured once and written here. Live cases: random type

@@ -1,4 +1,4 @@
-/* test_rpc.c — lib/ds_rpc and harness/hx_anvil against a real Anvil (the pinned one),
+/* test_rpc.c — lib/eth/ds_rpc and harness/hx_anvil against a real Anvil (the pinned one),
  * plus a fake HTTP server for the failure paths.
  *
  * The chain-side fixture is a 36-byte hand-assembled contract (ECHO_RUNTIME below): it

@@ -1,12 +1,12 @@
 /* test_variant.c — harness/hx_variant (the mismatch catalogue) checked three ways:
  *   - exact message bytes for every claim form and KMS-message form, written out by hand
  *     from keys-and-signature-chain.md §3 (vector A's derived key, vector F's ids);
- *   - the variants that lib/ds_variant (the simulator's independent implementation) also
- *     has must give byte-identical chains, and canonical must equal lib/ds_chain;
+ *   - the variants that lib/dstack/ds_variant (the simulator's independent implementation) also
+ *     has must give byte-identical chains, and canonical must equal lib/dstack/ds_chain;
  *   - digests against independent values: cast hash-message (EIP-191, from the pinned
  *     cast: `cast hash-message "signing:02ead9…6919"` = 0x61685879…186a) and FIPS
  *     SHA3-256("abc");
- * the v1 forms: canonical against lib/ds_chain's v1 claim, GetKey and the published link0,
+ * the v1 forms: canonical against lib/dstack/ds_chain's v1 claim, GetKey and the published link0,
  * the others written out by hand;
  * and every chain recovers, under its own variant's rules, to the root that signed it,
  * while canonical rules recover another root (or nothing) for every non-canonical one.
@@ -126,7 +126,7 @@ static void digests_are_independent_values(void **state) {
     assert_hex_equal(d, 32, "4e03657aea45a94fc7d47ba826c8d667c0d1e6e33a64a036ec44f58fa12d6c45");
 }
 
-/* canonical = lib/ds_chain; the shared variants = lib/ds_variant, byte for byte. */
+/* canonical = lib/dstack/ds_chain; the shared variants = lib/dstack/ds_variant, byte for byte. */
 static void agrees_with_ds_chain_and_ds_variant(void **state) {
     (void)state;
     uint8_t app_id[20];
@@ -203,7 +203,7 @@ static void every_variant_recovers_only_under_its_own_rules(void **state) {
     assert_null(hx_variant_find("no-such-variant"));
 }
 
-/* The v1 rows: canonical v1 is byte-identical to lib/ds_chain's v1 claim, GetKey and the
+/* The v1 rows: canonical v1 is byte-identical to lib/dstack/ds_chain's v1 claim, GetKey and the
  * published link0 (guest-api-0.6.md §2.5: app root 1a2b…1a2b, domain storage-encryption);
  * the other forms are written out by hand. */
 static void v1_forms(void **state) {
