@@ -104,8 +104,24 @@ int sim_config_from_args(sim_config *c, int argc, char **argv);
  * Returns 0, or -1 with a message in err. */
 int sim_config_load_file(sim_config *c, const char *path, char *err, size_t errcap);
 
+/* Reads an app-compose file (--compose, or the config's "app_compose" path) into c->compose,
+ * verbatim. Returns 0, or -1 with a message in err. */
+int sim_config_load_compose(sim_config *c, const char *path, char *err, size_t errcap);
+
 /* Reads a whole file (at most max bytes) into a malloc'd NUL-terminated buffer.
  * Returns 0 or -1 (errno set). */
 int sim_read_file(const char *path, size_t max, char **out, size_t *out_len);
+
+/* Shared by the flag parser (sim_config.c) and the file loader (sim_config_file.c).
+ * The sim_parse_* return 0, or -1 for an unknown name (the output is left unchanged):
+ * quote mode "pki" (0) or "upstream" (1); agent "0.5.11" or "0.6.0"; EmitEvent policy
+ * "extend" (0) or "refuse" (1). */
+int sim_parse_quote_mode(const char *name, int *upstream);
+int sim_parse_agent(const char *s, sim_agent_version *v);
+int sim_parse_emit(const char *s, int *refuse);
+
+/* Replaces *dst with a copy of s (the old value is freed); exits with a message when out
+ * of memory. */
+void sim_set_str(char **dst, const char *s);
 
 #endif
