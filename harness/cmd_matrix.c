@@ -30,6 +30,7 @@
 #include "hx_keys.h"
 #include "hx_matrix.h"
 #include "hx_out.h"
+#include "hx_search.h"
 #include "hx_sim.h"
 #include "hx_variant.h"
 
@@ -72,7 +73,9 @@ static const char USAGE[] =
     "  --kms-root-key HEX   sign under this KMS root key instead\n"
     "  --app-id HEX         the 20-byte app id (default: the config's)\n"
     "  --domain S           v1 GetKey domain (default \"dstack-harness/matrix-domain\")\n"
-    "  --max-changes N      deepest combination searched (default 3, at most 6)\n"
+    "  --max-changes N      deepest combination searched (default and at most 6)\n"
+    "  --time-budget SECONDS  stop deepening the combination search after this long\n"
+    "                       (default 30; the verdict says how deep it got)\n"
     "  --purpose S, --path P, --json, --quiet as above\n";
 
 /* The harness's own KMS root (a public test key; the contract trusts it only inside the
@@ -415,15 +418,17 @@ int hx_cmd_matrix(int argc, char **argv) {
                                          {"app-id", required_argument, 0, 'i'},
                                          {"domain", required_argument, 0, 'd'},
                                          {"max-changes", required_argument, 0, 'm'},
+                                         {"time-budget", required_argument, 0, 'B'},
                                          HX_COMMON_LONGOPTS,
                                          {0, 0, 0, 0}};
     hx_target_opts to = {.purpose = "matrix",
                          .path = "dstack-harness/matrix",
                          .domain = "dstack-harness/matrix-domain",
-                         .max_changes = 3};
+                         .max_changes = HX_MAX_DEVS,
+                         .time_budget = HX_TIME_BUDGET};
     char *end;
     const char *purpose = "matrix", *path = "dstack-harness/matrix", *only = NULL;
-    int with_sim = 1, ch;
+    int with_sim = 1, ch, search_opt = 0;
     optind = 1;
     while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         if (hx_common_opt(ch, optarg)) continue;
@@ -442,9 +447,17 @@ int hx_cmd_matrix(int argc, char **argv) {
         case 'i': to.app_id_hex = optarg; break;
         case 'd': to.domain = optarg; break;
         case 'm':
+            search_opt = 1;
             to.max_changes = (int)strtol(optarg, &end, 10);
             if (*end || end == optarg)
                 return hx_usage_error("matrix", "--max-changes takes a number");
+            break;
+        case 'B':
+            search_opt = 1;
+            to.time_budget = strtod(optarg, &end);
+            if (*end || end == optarg || !(to.time_budget > 0 && to.time_budget <= 86400))
+                return hx_usage_error("matrix",
+                                      "--time-budget takes a number of seconds (0 … 86400]");
             break;
         default: return hx_usage_error("matrix", "unknown option");
         }
@@ -457,9 +470,10 @@ int hx_cmd_matrix(int argc, char **argv) {
         to.path = path;
         return hx_matrix_target(&to);
     }
-    if (to.call || to.rpc || to.from || to.config || to.root_hex || to.app_id_hex)
-        return hx_usage_error(
-            "matrix", "--call, --rpc, --from, --config, --kms-root-key and --app-id need --target");
+    if (to.call || to.rpc || to.from || to.config || to.root_hex || to.app_id_hex || search_opt)
+        return hx_usage_error("matrix",
+                              "--call, --rpc, --from, --config, --kms-root-key, --app-id, "
+                              "--max-changes and --time-budget need --target");
     if (only && !hx_variant_find(only) && strncmp(only, "sim:", 4) != 0 && strncmp(only, "sim06:", 6) != 0)
         return hx_usage_error("matrix", "--only: no such variant");
     hx_ctx x;

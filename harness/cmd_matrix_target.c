@@ -121,6 +121,16 @@ static void print_json(const hx_search *s, const hx_target_opts *o, const char *
     cJSON_AddItemToObject(doc, "unsound", uns);
     cJSON_AddStringToObject(doc, "verdict", s->verdict);
     cJSON_AddNumberToObject(doc, "max_changes", o->max_changes);
+    cJSON_AddNumberToObject(doc, "time_budget", o->time_budget);
+    cJSON *depth = cJSON_CreateObject();
+    int out = 0;
+    for (int v = 0; v < 2; v++) {
+        if (s->canonical[v] < 0) continue;
+        cJSON_AddNumberToObject(depth, v ? "v1" : "v0", s->searched_to[v]);
+        out |= s->budget_out[v] != 0;
+    }
+    cJSON_AddItemToObject(doc, "searched_to", depth);
+    cJSON_AddBoolToObject(doc, "budget_ran_out", out);
     cJSON_AddNumberToObject(doc, "formats_tried", (double)s->formats);
     cJSON_AddNumberToObject(doc, "calls", (double)s->t->calls);
     cJSON_AddNumberToObject(doc, "seconds", secs);
@@ -128,6 +138,20 @@ static void print_json(const hx_search *s, const hx_target_opts *o, const char *
         cJSON_AddItemToArray(rows, row_json(&s->rows[i]));
     cJSON_AddItemToObject(doc, "rows", rows);
     hx_json_emit(doc);
+}
+
+/* "combinations searched to 6 of 6 changes (v0 table) within a time budget of 30 s". */
+static void print_depth(const hx_search *s) {
+    for (int v = 0; v < 2; v++) {
+        if (s->canonical[v] < 0 || (s->searched_to[v] == 0 && s->budget_out[v] == 0)) continue;
+        printf("combinations searched in full to %d of %d changes (%s table)", s->searched_to[v],
+               s->max_changes, v ? "v1" : "v0");
+        if (s->budget_out[v])
+            printf("; the time budget of %g s ran out during %d changes\n", s->time_budget,
+                   s->budget_out[v]);
+        else
+            printf(" within a time budget of %g s\n", s->time_budget);
+    }
 }
 
 static void print_table(const hx_search *s, const char *url, double secs) {
@@ -152,7 +176,9 @@ static void print_table(const hx_search *s, const char *url, double secs) {
            hx_hex(s->app_id, 20));
     hx_table_print(&t, stdout);
     hx_table_free(&t);
-    printf("\n%lu formats, %lu calls in %.2f s\n\n%s\n", s->formats, s->t->calls, secs, s->verdict);
+    printf("\n%lu formats, %lu calls in %.2f s\n", s->formats, s->t->calls, secs);
+    print_depth(s);
+    printf("\n%s\n", s->verdict);
 }
 
 int hx_matrix_target(const hx_target_opts *o) {
@@ -181,9 +207,12 @@ int hx_matrix_target(const hx_target_opts *o) {
     s.t = t;
     s.s = (hx_strings){o->purpose, o->path, o->domain, "secp256k1"};
     s.max_changes = o->max_changes;
+    s.time_budget = o->time_budget;
     char a[43];
     hx_progress("%s on %s, chains under KMS root %s, app id %s", t->spec.sig, url,
                 hx_addr(s.root_addr, a), hx_hex(s.app_id, 20));
+    hx_progress("searching up to %d changes within a time budget of %g s", s.max_changes,
+                s.time_budget);
     clock_gettime(CLOCK_MONOTONIC, &t0);
     int rc = hx_search_run(&s);
     clock_gettime(CLOCK_MONOTONIC, &t1);

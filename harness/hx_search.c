@@ -6,7 +6,9 @@
  * smallest first: dstack's own (the empty set), each single deviation, then — only when
  * neither passes — every combination of 2, 3, … deviations up to max_changes, stopping at
  * the first size where anything passes: those sets are the format the contract
- * implements. Every format is tried under each argument encoding the call allows.
+ * implements. Every format is tried under each argument encoding the call allows. The
+ * combination search stops early when the time budget runs out (checked before each
+ * JSON-RPC batch); the verdict then says how deep it got.
  */
 #include "hx_search.h"
 
@@ -17,6 +19,7 @@
 #include "ds_keccak.h"
 #include "ds_secp.h"
 #include "hx_out.h"
+#include "hx_proc.h"
 
 static const char *const AXES[] = {"digest",       "v byte",    "app id",  "app key",
                                    "claim",        "separator", "version", "v1 lengths",
@@ -235,16 +238,25 @@ static int build(const hx_search *s, const hx_set *st, ds_variant_chain *ch) {
 #define HX_BATCH 96 /* formats per JSON-RPC batch */
 
 /* Runs formats sets[0..n) under every encoding (or only `shape` >= 0), HX_BATCH formats per
- * JSON-RPC batch. ok[i] is 0 for a set that is not a format. Returns 0 or -1. */
-static int run_sets(hx_search *s, const hx_set *sets, size_t n, int shape, answer *ans, int *ok) {
+ * JSON-RPC batch. ok[i] is 0 for a set that is not a format or was not run. With `timed`,
+ * no batch starts after s->deadline_ms. Returns 0, 1 when the budget ran out before every
+ * set ran, or -1 (message printed). */
+static int run_sets(hx_search *s, const hx_set *sets, size_t n, int shape, int timed, answer *ans,
+                    int *ok) {
     char err[1024];
     int order[HX_MAX_SHAPES], ns = shape_order(s, shape, order);
     ds_variant_chain *ch = malloc(HX_BATCH * sizeof *ch);
     hx_trial *tr = malloc(HX_BATCH * (size_t)ns * sizeof *tr);
     hx_answer *as = malloc(HX_BATCH * (size_t)ns * sizeof *as);
     int rc = ch && tr && as ? 0 : -1;
+    for (size_t i = 0; i < n; i++)
+        ok[i] = 0;
     for (size_t base = 0; rc == 0 && base < n; base += HX_BATCH) {
         size_t m = n - base < HX_BATCH ? n - base : HX_BATCH, nt = 0;
+        if (timed && hx_now_ms() >= s->deadline_ms) {
+            rc = 1;
+            break;
+        }
         for (size_t i = 0; i < m; i++) {
             int cv = build(s, &sets[base + i], &ch[i]);
             ok[base + i] = cv >= 0;
@@ -319,7 +331,8 @@ static int collect(const hx_variant **devs, int ndev, int from, hx_set *st, int 
 }
 
 /* Every format of exactly k deviations; the accepted ones become rows and remembered sets.
- * *found counts them, *shape gets the first one's encoding. */
+ * *found counts them, *shape gets the first one's encoding. Returns 0, 1 when the time
+ * budget ran out before every format was tried (those tried are counted), or -1. */
 static int combos(hx_search *s, const hx_variant **devs, int ndev, int version, int k, int *found,
                   int *shape) {
     set_list l = {NULL, 0, 0};
@@ -328,8 +341,8 @@ static int combos(hx_search *s, const hx_variant **devs, int ndev, int version, 
     answer *ans = rc == 0 ? calloc(l.n ? l.n : 1, sizeof *ans) : NULL;
     int *ok = rc == 0 ? calloc(l.n ? l.n : 1, sizeof *ok) : NULL;
     if (ans == NULL || ok == NULL) rc = -1;
-    if (rc == 0) rc = run_sets(s, l.v, l.n, -1, ans, ok);
-    for (size_t i = 0; rc == 0 && i < l.n; i++) {
+    if (rc == 0) rc = run_sets(s, l.v, l.n, -1, 1, ans, ok);
+    for (size_t i = 0; rc >= 0 && i < l.n; i++) {
         if (!ok[i] || !ans[i].accepted) continue;
         if ((*found)++ == 0) *shape = ans[i].shape;
         remember(s, &l.v[i]);
@@ -424,11 +437,11 @@ static int search_version(hx_search *s, int version) {
     /* dstack's own format (tried first: its encoding becomes the preferred one), then every
      * single deviation, in one batch */
     sets[0] = (hx_set){version, 0, {0}};
-    if (run_sets(s, sets, 1, -1, ans, ok) < 0) return -1;
+    if (run_sets(s, sets, 1, -1, 0, ans, ok) < 0) return -1;
     if (ans[0].accepted) s->pref_shape = shape = ans[0].shape;
     for (int i = 0; i < ndev; i++)
         sets[1 + i] = (hx_set){version, 1, {devs[i]}};
-    if (run_sets(s, sets + 1, (size_t)ndev, -1, ans + 1, ok + 1) < 0) return -1;
+    if (run_sets(s, sets + 1, (size_t)ndev, -1, 0, ans + 1, ok + 1) < 0) return -1;
     for (int i = 0; i <= ndev; i++) {
         if (!ok[i]) continue;
         hx_row *r = add_row(s);
@@ -447,11 +460,23 @@ static int search_version(hx_search *s, int version) {
         if (shape < 0) shape = ans[i].shape;
     }
     s->canonical[version] = ok[0] && ans[0].accepted;
-    /* combinations, smallest first, only when nothing simpler passes */
+    /* combinations, smallest first, only when nothing simpler passes, deepening until
+     * something passes, max_changes is reached or the time budget runs out */
     for (int k = 2; !s->canonical[version] && nsingle == 0 && k <= s->max_changes; k++) {
-        int found = 0;
-        hx_progress("searching combinations of %d changes (%s table)", k, version ? "v1" : "v0");
-        if (combos(s, devs, ndev, version, k, &found, &shape) < 0) return -1;
+        int found = 0, rc = 1;
+        if (hx_now_ms() < s->deadline_ms) {
+            hx_progress("searching combinations of %d changes (%s table)", k,
+                        version ? "v1" : "v0");
+            rc = combos(s, devs, ndev, version, k, &found, &shape);
+            if (rc < 0) return -1;
+        }
+        if (rc == 1) {
+            s->budget_out[version] = k;
+            hx_progress(
+                "the time budget of %g s ran out while searching combinations of %d changes",
+                s->time_budget, k);
+            break;
+        }
         s->searched_to[version] = k;
         if (found) break;
     }
@@ -466,7 +491,7 @@ static int search_version(hx_search *s, int version) {
             if (q->kind <= HX_ROW_SINGLE && !q->accepted && q->detail_shape != shape)
                 sets[n] = q->set, idx[n++] = i;
         }
-        if (run_sets(s, sets, (size_t)n, shape, ans, ok) < 0) return -1;
+        if (run_sets(s, sets, (size_t)n, shape, 0, ans, ok) < 0) return -1;
         for (int i = 0; i < n; i++) {
             HX_SET(s->rows[idx[i]].detail, "%s", ans[i].detail);
             s->rows[idx[i]].detail_shape = shape;
@@ -543,15 +568,31 @@ static void verdict(hx_search *s) {
                 }
             }
             SAY(".");
-        } else {
-            SAY("Your contract rejects dstack's %s chains, and every variant in the catalogue", vn);
-            if (s->searched_to[version] > 1)
-                SAY(" and every combination of up to %d changes", s->searched_to[version]);
-            SAY(" (%lu formats tried): it checks something the catalogue does not vary — its "
-                "trusted KMS root "
-                "(the chains here are signed under %s",
-                s->formats, hx_addr(s->root_addr, names));
+            if (s->budget_out[version] == k)
+                SAY(" (The time budget of %g s ran out before every combination of %d changes was "
+                    "tried: other sets of %d may pass too.)",
+                    s->time_budget, k, k);
+        } else if (s->budget_out[version] == 0 && s->searched_to[version] >= HX_MAX_DEVS) {
+            SAY("Nothing in the catalogue passes: your contract rejects dstack's %s chains, every "
+                "variant and every combination of up to %d changes (the whole catalogue, %lu "
+                "formats tried). It checks something the catalogue does not vary — its trusted "
+                "KMS root (the chains here are signed under %s",
+                vn, s->searched_to[version], s->formats, hx_addr(s->root_addr, names));
             SAY("), the app id, or an argument the harness cannot fill.");
+        } else {
+            int to = s->searched_to[version], out = s->budget_out[version];
+            SAY("Your contract rejects dstack's %s chains, every variant in the catalogue", vn);
+            if (to > 1) SAY(" and every combination of up to %d changes", to);
+            SAY(" (%lu formats tried)", s->formats);
+            if (out)
+                SAY(", but the time budget of %g s ran out while combinations of %d changes were "
+                    "being tried, so combinations of %d to %d changes were not all searched: give "
+                    "--time-budget SECONDS to search deeper.",
+                    s->time_budget, out, out, s->max_changes);
+            if (!out && s->max_changes < HX_MAX_DEVS)
+                SAY("; combinations of %d to %d changes were not searched (--max-changes %d): give "
+                    "--max-changes %d to search the whole catalogue.",
+                    to > 1 ? to + 1 : 2, HX_MAX_DEVS, s->max_changes, HX_MAX_DEVS);
         }
     }
     /* dstack's chains of a version the call does not speak */
@@ -573,6 +614,7 @@ static void verdict(hx_search *s) {
 
 int hx_search_run(hx_search *s) {
     s->canonical[0] = s->canonical[1] = -1;
+    s->deadline_ms = hx_now_ms() + (long)(s->time_budget * 1000.0);
     for (int version = 0; version < 2; version++)
         if (s->t->spec.speaks[version] && search_version(s, version) != 0) return -1;
     verdict(s);

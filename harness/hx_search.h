@@ -1,7 +1,8 @@
 /* hx_search.h — finding the chain format a deployed contract actually implements: dstack's
  * canonical chains first, then every single variant of the catalogue, then (when neither
- * passes) combinations across the axes, smallest first; then soundness probes in the
- * format the contract accepts; then a verdict in words.
+ * passes) combinations across the axes, deepening 2, 3, … changes until something passes,
+ * max_changes is reached or the time budget runs out; then soundness probes in the format
+ * the contract accepts; then a verdict in words that says how deep the search went.
  */
 #ifndef HX_SEARCH_H
 #define HX_SEARCH_H
@@ -43,15 +44,19 @@ typedef struct {
     hx_target *t;
     uint8_t root_key[32], root_addr[20], app_id[20];
     hx_strings s;
-    int max_changes;
-    int pref_shape; /* the encoding tried first and reported for rejections */
+    int max_changes;    /* deepest combination to search (1 … HX_MAX_DEVS) */
+    double time_budget; /* seconds for the whole search (> 0); checked between batches */
+    int pref_shape;     /* the encoding tried first and reported for rejections */
     /* results */
     hx_row *rows;
     int nrows, cap;
     int canonical[2];         /* per version: -1 not spoken, 0 rejected, 1 accepted */
     hx_set sets[HX_MAX_SETS]; /* accepted formats (canonical as an empty set) */
     int nsets;
-    int searched_to[2];    /* deepest combination size searched per version (0: none) */
+    int searched_to[2];    /* deepest combination size searched in full, per version (0: none) */
+    int budget_out[2];     /* per version: the size being searched when the budget ran out (0: it
+                              did not) */
+    long deadline_ms;      /* hx_now_ms() at which the budget runs out (set by hx_search_run) */
     unsigned long formats; /* chains tried */
     const char *unsound[HX_MAX_UNSOUND];
     int nunsound;

@@ -11,9 +11,12 @@
 #                      simulator's v0 and v1 chains byte-identical to the harness's; chain
 #                      state (trusted roots) unchanged after
 #   matrix --target    tests/harness/contracts/ChainFormats.sol deployed with known
-#                      deviations (one per axis, three at once, v0 only, v1 only, any app
-#                      signature, accepting anything) and our own contract: exactly those
-#                      deviations named, unsound ones flagged; bad usage and non-loopback RPC
+#                      deviations (one per axis, three and four at once — the default search
+#                      deepens to find four —, v0 only, v1 only, any app signature, accepting
+#                      anything) and our own contract: exactly those deviations named, unsound
+#                      ones flagged; the depth searched said under --max-changes, a time budget
+#                      that runs out and (plain build) the whole catalogue; bad usage and
+#                      non-loopback RPC
 #   diagnose --target  the v1 vector through a v1 verifier; a v0 chain to a v1 call
 #   diagnose           vectors C and D (chains), the v0.5.5 appkeys.json with the seed's
 #                      roots, vector E (digests only), a simulator chain in eip191 mode
@@ -197,6 +200,31 @@ check "  the combination search names exactly those three" \
   "!d.canonical_accepted && d.accepted.map(s => s.join('+')).join() === 'v27+appid32-right+claim-0x,v27+appid32-left+claim-0x' && d.verdict.includes('only with these 3 changes')"
 check "  and says what the contract does differently" 'd.verdict.includes("expects v = 27/28") && d.verdict.includes("0x-prefixed hex")'
 echo "        (combination search: $(js 'd.formats_tried') formats, $(js 'd.calls') calls in $(js 'd.seconds.toFixed(2)') s)"
+A=$(deploy_formats "$CROOT" 23)
+target "matrix --target: four deviations at once (eip191, v27, app id as bytes32, 0x claim), default depth" 1 "$A" "$V0CALL"
+check "  the default search deepens to 4 and names exactly those four" \
+  "d.accepted.map(s => s.join('+')).join() === 'eip191+v27+appid32-right+claim-0x,eip191+v27+appid32-left+claim-0x' && d.verdict.includes('only with these 4 changes') && d.searched_to.v0 === 4 && d.max_changes === 6 && d.time_budget === 30 && d.budget_ran_out === false"
+echo "        (four changes: $(js 'd.formats_tried') formats, $(js 'd.calls') calls in $(js 'd.seconds.toFixed(2)') s)"
+expect "matrix --target: four deviations, --max-changes 3 (text)" 1 "$H" --state "$STATE" --quiet matrix --target "$A" --call "$V0CALL" --config appkeys.json --rpc "$RPC" --max-changes 3
+has "  says how deep it searched" "combinations searched in full to 3 of 3 changes (v0 table) within a time budget of 30 s" "$OUT"
+has "  and not that nothing passes" "combinations of 4 to 6 changes were not searched (--max-changes 3): give --max-changes 6 to search the whole catalogue." "$OUT"
+DEAF=$(deploy_formats 0x000000000000000000000000000000000000dEaD 0)
+target2() { expect "$1" "$2" "$H" --state "$STATE" --json --quiet matrix --target "$3" --call "$V0CALL" --config appkeys.json --rpc "$RPC" "${@:4}"; }
+target2 "matrix --target: a verifier trusting another root, --time-budget 1" 1 "$DEAF" --time-budget 1
+# how deep it gets in 1 s depends on the machine (usually 3 of 6); what it says must match it
+check "  the budget ran out: says at which depth, not that nothing passes" \
+  "(k => d.accepted.length === 0 && d.budget_ran_out === true && d.time_budget === 1 && k < 6 && (k < 2 || d.verdict.includes('every combination of up to ' + k + ' changes (')) && d.verdict.includes('time budget of 1 s ran out while combinations of ' + Math.max(k + 1, 2) + ' changes') && !d.verdict.includes('Nothing in the catalogue'))(d.searched_to.v0)"
+case "$H" in
+*/asan/*) echo "        (the whole-catalogue search, ~8 s plain, runs in the plain build only)" ;;
+*)
+  target2 "matrix --target: a verifier trusting another root, the whole catalogue" 1 "$DEAF"
+  check "  searched all 6 changes, then: nothing in the catalogue passes" \
+    "d.accepted.length === 0 && d.searched_to.v0 === 6 && d.budget_ran_out === false && d.verdict.startsWith('Nothing in the catalogue passes: ') && d.verdict.includes('every combination of up to 6 changes (the whole catalogue, ' + d.formats_tried + ' formats tried)')"
+  echo "        (whole catalogue: $(js 'd.formats_tried') formats, $(js 'd.calls') calls in $(js 'd.seconds.toFixed(2)') s)" ;;
+esac
+expect "matrix --time-budget without --target is bad usage" 2 "$H" matrix --time-budget 5
+expect "matrix --target --time-budget 0 is bad usage" 2 "$H" matrix --target "$SOUND" --call "$V0CALL" --time-budget 0
+has "  says what it takes" "--time-budget takes a number of seconds" "$ERR"
 A=$(deploy_formats "$CROOT" 128)
 target "matrix --target: a v1 verifier that writes k256" 1 "$A" "$V1CALL"
 check "  names v1-k256" "d.accepted.map(s => s.join('+')).join() === 'v1-k256' && d.verdict.includes('k256')"
