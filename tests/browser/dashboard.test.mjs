@@ -8,7 +8,9 @@
 // and equals it again once a new quote is taken (clicking the page's button); a GetKey
 // shows up with its derived public key and the app key and KMS root its chain recovers
 // to; no private key (GetKey's, the app key, the KMS root key, the CA key) is anywhere in
-// the DOM or the JSON. Saves build/dashboard.png.
+// the DOM or the JSON; event payloads show as hex when binary (app-id, compose-hash,
+// instance-id and os-image-hash equal Info's values) and as text when printable UTF-8.
+// Saves build/dashboard.png.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
@@ -182,4 +184,50 @@ test('dashboard: only GET, only on the TCP listener', async () => {
   assert.equal(page0.status, 200);
   assert.match(page0.headers['content-type'], /^text\/html/);
   assert.match(page0.headers['content-security-policy'], /default-src 'none'/);
+});
+
+test('dashboard: event payloads read as in an event log — hex when binary, text when printable', async () => {
+  const info = await call('Info', {});
+  // Emitted now: invalid UTF-8, a control character, multi-byte UTF-8, and 70 bytes of text
+  // (the page gets the first 64: shown cut, with "…").
+  const emitted = [
+    ['payload-binary', 'ff00c3'],
+    ['payload-control', Buffer.from('\x01abc').toString('hex')],
+    ['payload-utf8', Buffer.from('héllo ✓ 事件').toString('hex')],
+    ['payload-long', Buffer.from('x'.repeat(70)).toString('hex')],
+  ];
+  for (const [event, payload] of emitted) await call('EmitEvent', { event, payload });
+  await page.waitForFunction(() => [...document.querySelectorAll('#event-rows .ev-name')]
+    .some((td) => td.textContent === 'payload-long'), null, WAIT);
+  const shown = await page.$$eval('#event-rows tr', (rows) => rows.map((r) => {
+    const td = r.querySelector('td.payload');
+    return { name: r.querySelector('.ev-name').textContent, kind: td.dataset.kind || '',
+      text: td.textContent, title: td.title };
+  }));
+  const row = (name) => {
+    const r = shown.filter((x) => x.name === name);
+    assert.equal(r.length, 1, `one row named ${name}`);
+    return { kind: r[0].kind, text: r[0].text };
+  };
+  // dstack's binary RTMR3 events: hex, exactly Info's values
+  assert.deepEqual(row('app-id'), { kind: 'hex', text: info.app_id });
+  assert.deepEqual(row('compose-hash'), { kind: 'hex', text: info.compose_hash });
+  assert.deepEqual(row('instance-id'), { kind: 'hex', text: info.instance_id });
+  assert.deepEqual(row('os-image-hash'), { kind: 'hex', text: info.os_image_hash });
+  // text payloads: text; empty ones: nothing
+  assert.deepEqual(row('storage-fs'), { kind: 'text', text: 'zfs' });
+  assert.deepEqual(row('system-ready'), { kind: '', text: '' });
+  const kp = JSON.parse(info.tcb_info).event_log.find((e) => e.event === 'key-provider');
+  assert.ok(kp.event_payload.length > 128); // longer than the 64 bytes the page gets
+  assert.deepEqual(row('key-provider'), { kind: 'text',
+    text: Buffer.from(kp.event_payload, 'hex').subarray(0, 64).toString() + '…' });
+  assert.deepEqual(shown[0], { name: '', kind: 'text', text: 'dstack-simulator: TDX firmware tables',
+    title: '37 bytes: 64737461636b2d73696d756c61746f723a20544458206669726d77617265207461626c6573' });
+  assert.deepEqual({ kind: shown[7].kind, text: shown[7].text }, { kind: 'hex', text: '00000000' });
+  // the emitted ones
+  assert.deepEqual(row('payload-binary'), { kind: 'hex', text: 'ff00c3' });
+  assert.deepEqual(row('payload-control'), { kind: 'hex', text: '01616263' });
+  assert.deepEqual(row('payload-utf8'), { kind: 'text', text: 'héllo ✓ 事件' });
+  assert.deepEqual(row('payload-long'), { kind: 'text', text: 'x'.repeat(64) + '…' });
+  assert.equal(shown.find((x) => x.name === 'payload-long').title, `70 bytes: ${'78'.repeat(64)}…`);
 });
