@@ -13,7 +13,11 @@ SIM_TESTUTIL_OBJ := $(BUILD)/obj/tests/sim/sim_testutil.o
 $(BIN)/tests/test_sim_%: $(BUILD)/obj/tests/sim/test_sim_%.o $(SIM_TESTUTIL_OBJ) $(LIBA)
 	@mkdir -p $(dir $@)
 	@$(if $(V),,echo "  LD      $@")
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(LDLIBS_ALL)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(filter-out %.o,$^) $(CMOCKA_LIBS) $(LDLIBS_ALL)
+
+# The 0.6.0 suites (test_sim_v06*.c) share a simulator setup and assertions.
+SIM_V06_OBJ := $(BUILD)/obj/tests/sim/sim_v06util.o
+$(filter $(BIN)/tests/test_sim_v06%,$(SIM_TEST_BINS)): $(SIM_V06_OBJ)
 
 .PHONY: test-sim test-sim-js test-sim-curl sim-test-bins sim-run-cmocka
 TEST_TARGETS += test-sim test-sim-js test-sim-curl
