@@ -1,6 +1,8 @@
 # tests/harness.mk — tests for the harness, all run plain and under ASan+UBSan:
-#   test-abi      lib/eth/ds_abi (cmocka): fixed cases from cast, hostile input, and live
+#   test-abi      lib/eth/ds_abi (cmocka): fixed cases from cast (test_abi), hostile input
+#                 (test_abi_hostile), reverts/artifacts/logs (test_abi_errors), and live
 #                 comparisons with the pinned cast on random signatures and values
+#                 (test_abi_cast); their shared helper is abi_testutil.c
 #   test-harness  lib/eth/ds_rpc + harness/hx_anvil against a real Anvil (test_rpc), the
 #                 mismatch catalogue (test_variant), --call signatures (test_target), then
 #                 tests/harness/e2e.sh: up, cluster 3 with one mismatched node, matrix,
@@ -15,7 +17,10 @@ ALL_BINS += $(HX_TEST_BINS)
 $(HX_TEST_BINS): $(BUILD)/tests/harness/%: $(BUILD)/obj/tests/harness/%.o $(HX_CORE_OBJS) $(LIBA)
 	@mkdir -p $(dir $@)
 	@$(if $(V),,echo "  LD      $@")
-	$(Q)$(CC) $(ALL_LDFLAGS) $< $(HX_CORE_OBJS) $(LIBA) $(CMOCKA_LIBS) $(LDLIBS_ALL) -o $@
+	$(Q)$(CC) $(ALL_LDFLAGS) $(filter %.o,$^) $(LIBA) $(CMOCKA_LIBS) $(LDLIBS_ALL) -o $@
+
+# The ds_abi suites (test_abi*.c) share abi_testutil.c.
+$(filter $(BUILD)/tests/harness/test_abi%,$(HX_TEST_BINS)): $(BUILD)/obj/tests/harness/abi_testutil.o
 
 $(BUILD)/obj/tests/harness/%.o: ALL_CFLAGS += $(CMOCKA_CFLAGS) -Itests/unit -Iharness
 
@@ -29,6 +34,9 @@ endef
 .PHONY: test-abi test-rpc test-variant test-target test-harness-e2e test-harness
 test-abi:
 	$(call run-hx-unit,test_abi)
+	$(call run-hx-unit,test_abi_hostile)
+	$(call run-hx-unit,test_abi_errors)
+	$(call run-hx-unit,test_abi_cast)
 test-rpc:
 	$(call run-hx-unit,test_rpc)
 test-variant:
