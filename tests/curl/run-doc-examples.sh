@@ -2,7 +2,7 @@
 # tests/curl/run-doc-examples.sh — runs the curl examples of the documentation (every block
 # between <!-- curl-examples:begin --> and <!-- curl-examples:end --> in README.md and
 # docs/*.md; today the one in docs/simulator.md) against a simulator started here on temp
-# sockets, and always stops it.
+# sockets (tests/lib/sim.sh), and always stops it.
 #
 #   tests/curl/run-doc-examples.sh [path/to/dstack-simulator]
 #
@@ -10,24 +10,14 @@
 # JSON. A trailing comment "# expect: TEXT" requires TEXT in the output; without one the
 # output must not be an error. Run from the repository root.
 set -euo pipefail
+. tests/lib/sim.sh
 BIN=${1:-build/bin/dstack-simulator}
 DOCS=(README.md docs/*.md)
 dir=$(mktemp -d /tmp/dscurl.XXXXXX)
-pid=
-cleanup() {
-  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid" 2>/dev/null || true; fi
-  rm -rf "$dir"
-}
-trap cleanup EXIT
+trap 'sim_kill; rm -rf "$dir"' EXIT
 
-"$BIN" --config appkeys.json --dstack-sock "$dir/dstack.sock" --tappd-sock "$dir/tappd.sock" \
-  >"$dir/sim.log" 2>&1 &
-pid=$!
-for _ in $(seq 1 2000); do
-  if curl -s --max-time 1 --unix-socket "$dir/dstack.sock" http://localhost/Version >/dev/null 2>&1; then break; fi
-  kill -0 "$pid" 2>/dev/null || { cat "$dir/sim.log"; echo "simulator exited during start-up"; exit 1; }
-  sleep 0.01
-done
+sim_start "$dir/sim.log" "$BIN" --config appkeys.json --dstack-sock "$dir/dstack.sock" \
+  --tappd-sock "$dir/tappd.sock" || exit 1
 export DSTACK_SIMULATOR_ENDPOINT="$dir/dstack.sock" TAPPD_SIMULATOR_ENDPOINT="$dir/tappd.sock"
 
 # Extract the examples: the marked block, code lines only, continuations joined.
@@ -51,11 +41,9 @@ for ex in "${examples[@]}"; do
   else failed=$((failed + 1)); echo "FAIL ${ex}"; echo "     exit $rc, output: ${out:0:300}"; fi
 done
 
-kill -TERM "$pid"
-status=0; wait "$pid" || status=$?
-pid=
-if [ "$status" -ne 0 ] || [ -e "$dir/dstack.sock" ] || [ -e "$dir/tappd.sock" ]; then
-  cat "$dir/sim.log"; echo "simulator exit status $status or sockets left behind"; failed=$((failed + 1))
+sim_stop || true
+if [ "$SIM_STATUS" -ne 0 ] || [ -e "$dir/dstack.sock" ] || [ -e "$dir/tappd.sock" ]; then
+  cat "$dir/sim.log"; echo "simulator exit status $SIM_STATUS or sockets left behind"; failed=$((failed + 1))
 fi
 echo "curl examples against $BIN"
 echo "curl-examples: $passed passed, $failed failed"

@@ -14,14 +14,10 @@
 #
 #   tests/install/run.sh     (from the repository root, after make)
 set -euo pipefail
+. tests/lib/sim.sh
 repo=$(pwd)
 work=$(mktemp -d /tmp/dsinst.XXXXXX)
-sim_pid=
-cleanup() {
-  if [ -n "$sim_pid" ] && kill -0 "$sim_pid" 2>/dev/null; then kill -KILL "$sim_pid" 2>/dev/null || true; fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
+trap 'sim_kill; rm -rf "$work"' EXIT
 unset DSTACK_SIMULATOR_BIN DSTACK_SIMULATOR_ENDPOINT TAPPD_SIMULATOR_ENDPOINT
 passed=0; failed=0
 check() { # check DESCRIPTION COMMAND...
@@ -103,12 +99,10 @@ check "out-of-tree suite linked with the static libdstack.a: passes" run_static
 
 # --- the installed simulator from a directory without appkeys.json
 run_installed() {
-  "$prefix/bin/dstack-simulator" --dstack-sock "$user/d.sock" --tappd-sock "" >sim.log 2>&1 &
-  sim_pid=$!
-  for _ in $(seq 1 500); do grep -q '^  export DSTACK_SIMULATOR_ENDPOINT' sim.log && break; sleep 0.01; done
-  kill -TERM "$sim_pid"; local rc=0; wait "$sim_pid" || rc=$?; sim_pid=
+  sim_start sim.log "$prefix/bin/dstack-simulator" --dstack-sock "$user/d.sock" --tappd-sock "" || return 1
+  sim_stop || true
   cat sim.log
-  [ "$rc" -eq 0 ] || { echo "exit status $rc"; return 1; }
+  [ "$SIM_STATUS" -eq 0 ] || { echo "exit status $SIM_STATUS"; return 1; }
   head -1 sim.log | grep -q "^dstack-simulator $version .*: listening$" || { echo "first line is not the start-up block"; return 1; }
   grep -q "^  config  *$prefix/share/dstack-devkit/appkeys.json (KMS root key mode)" sim.log || { echo "not the installed identity"; return 1; }
   if grep -qi 'warning' sim.log; then echo "a warning for the public test identity"; return 1; fi
