@@ -64,6 +64,27 @@ check "pkg-config: dstack-devkit $version, -I$prefix/include/dstack, -L$prefix/l
   pkg-config --libs dstack-devkit | grep -q -- '-L$prefix/lib -ldstack' &&
   [ \"\$(pkg-config --variable=simulator dstack-devkit)\" = '$prefix/bin/dstack-simulator' ]"
 
+# --- every installed header stands alone, in both include forms a user writes:
+# <ds_x.h> with pkg-config's Cflags, and <dstack/ds_x.h> with only the prefix's include/.
+headers_alone() {
+  local h n
+  for h in "$prefix"/include/dstack/ds_*.h; do
+    n=$(basename "$h")
+    # shellcheck disable=SC2046
+    printf '#include <%s>\nint main(void) { return 0; }\n' "$n" |
+      cc -std=c11 -Wall -Wextra -Werror -fsyntax-only -x c - $(pkg-config --cflags dstack-devkit) ||
+      { echo "<$n> does not compile alone"; return 1; }
+    # shellcheck disable=SC2046
+    printf '#include <dstack/%s>\nint main(void) { return 0; }\n' "$n" |
+      cc -std=c11 -Wall -Wextra -Werror -fsyntax-only -x c - -I"$prefix/include" \
+        $(pkg-config --cflags libcjson libcrypto) ||
+      { echo "<dstack/$n> does not compile alone"; return 1; }
+  done
+  [ "$(ls "$prefix"/include/dstack/ds_*.h | wc -l)" -ge 20 ] || { echo "too few headers installed"; return 1; }
+  if ls -d "$prefix"/include/dstack/*/ 2>/dev/null; then echo "lib/'s folders leaked into include/dstack/"; return 1; fi
+}
+check "each installed header compiles alone as <ds_x.h> (pkg-config) and as <dstack/ds_x.h>" headers_alone
+
 # --- the user's suite, outside the tree
 user=$work/user
 mkdir -p "$user"
