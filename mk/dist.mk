@@ -17,8 +17,8 @@ DIST_BIN := $(DIST_DIR)/bin/dstack-simulator
 
 # -lNAME → -l:libNAME.a when the compiler finds that archive, else -lNAME unchanged.
 dist_lib = $(if $(filter /%,$(shell $(CC) -print-file-name=lib$(1).a)),-l:lib$(1).a,-l$(1))
-DIST_LIBS := $(foreach l,$(patsubst -l%,%,$(filter -l%,$(PKG_LIBS))),$(call dist_lib,$(l))) \
-             $(filter-out -l%,$(PKG_LIBS)) -lpthread -ldl
+DIST_LIBS = $(foreach l,$(patsubst -l%,%,$(filter -l%,$(PKG_LIBS))),$(call dist_lib,$(l))) \
+            $(filter-out -l%,$(PKG_LIBS)) -lpthread -ldl
 
 .PHONY: dist
 dist: $(DIST_TGZ)
