@@ -135,6 +135,10 @@ test('phala simulator start / stop runs the copied binary, offline', async () =>
   assert.equal(info.compose_hash, sha);
   assert.equal(info.app_id, sha.slice(0, 40));
   assert.equal(info.tcb_info.app_compose, composeText);
+  const tappd = start.out.match(/TAPPD_SIMULATOR_ENDPOINT=(\S+)/);
+  assert.ok(tappd, start.out);
+  assert.equal(tappd[1], path.join(folder, 'tappd.sock'));
+  assert.ok(await canConnect(tappd[1]), 'the tappd socket the CLI prints is served');
 
   // GetKey's chain recovers to the root the simulator printed
   const log = readLog();
