@@ -101,8 +101,13 @@ before(() => {
 });
 
 after(() => {
-  // Only the process this test started, by the PID the CLI recorded for it.
-  if (simPid && alive(simPid)) process.kill(simPid, 'SIGKILL');
+  // Only the process this test started: the PID the CLI recorded, running in our folder.
+  if (!simPid && fs.existsSync(pidFile)) simPid = Number(fs.readFileSync(pidFile, 'utf8').trim());
+  let ours = false;
+  try {
+    ours = fs.realpathSync(`/proc/${simPid}/cwd`) === fs.realpathSync(folder);
+  } catch { /* gone */ }
+  if (simPid > 0 && ours && alive(simPid)) process.kill(simPid, 'SIGKILL');
   fs.rmSync(work, { recursive: true, force: true });
 });
 
