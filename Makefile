@@ -6,10 +6,12 @@
 #   make asan     build everything with ASan+UBSan into build/asan/
 #   make bench    benchmarks (figures, never pass/fail)
 #   make install  install tools, libdstack, headers, pkg-config file, man pages (PREFIX, DESTDIR)
+#   make dist     the release tarball of dstack-simulator (build/dist/, mk/dist.mk)
 #   make clean    remove build/
 #
 # Each component adds its own rules from a fragment: lib/lib.mk, simulator/simulator.mk,
-# harness/harness.mk, tests/*.mk, contracts/contracts.mk; mk/install.mk has install/uninstall.
+# harness/harness.mk, tests/*.mk, contracts/contracts.mk; mk/install.mk has install/uninstall,
+# mk/dist.mk the release tarball.
 
 .DEFAULT_GOAL := all
 SHELL := /bin/bash
@@ -58,6 +60,7 @@ include lib/lib.mk
 -include simulator/simulator.mk
 -include harness/harness.mk
 include mk/install.mk
+include mk/dist.mk
 -include $(wildcard tests/*.mk)
 -include contracts/contracts.mk
 

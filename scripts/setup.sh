@@ -48,6 +48,10 @@ if [ ! -f node_modules/playwright-core/package.json ]; then
   echo "setup: node_modules/playwright-core is missing after npm ci; remove node_modules and rerun scripts/setup.sh" >&2
   exit 1
 fi
+if [ ! -f node_modules/phala/dist/index.js ]; then
+  echo "setup: node_modules/phala (Phala's CLI, for make test-phala) is missing after npm ci; remove node_modules and rerun scripts/setup.sh" >&2
+  exit 1
+fi
 for t in anvil forge cast; do
   b="node_modules/@foundry-rs/$t-linux-amd64/bin/$t"
   if [ ! -x "$b" ]; then

@@ -171,7 +171,7 @@ int main(int argc, char **argv) {
         return rc > 0 ? 0 : 2;
     }
     char err[512];
-    if (app.cfg.config_path && !app.cfg.config_public &&
+    if (app.cfg.config_path && !app.cfg.config_builtin && !app.cfg.config_public &&
         (app.cfg.have_root || app.cfg.have_k256 || app.cfg.ca_key_pem))
         sim_warn_key_file(app.cfg.config_path, "private keys");
     if (app.cfg.journal_recover && !app.cfg.journal_path) {

@@ -183,14 +183,12 @@ int sim_config_from_args(sim_config *c, int argc, char **argv) {
         {0, 0, 0, 0}};
     /* Pass 1: find --config (flags must override the file, so read it first). */
     const char *config = NULL;
-    int explicit_config = 0;
     optind = 1;
     opterr = 0;
     int o;
     while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         if (o == O_CONFIG) {
             config = optarg;
-            explicit_config = 1;
         } else if (o == O_HELP) {
             sim_config_usage(stdout);
             return 1;
@@ -209,15 +207,15 @@ int sim_config_from_args(sim_config *c, int argc, char **argv) {
         fprintf(stderr, "dstack-simulator: unexpected argument: %s\n", argv[optind]);
         return -1;
     }
+    /* Where the identity comes from: --config, ./appkeys.json, the installed copy, else the
+     * copy built into the binary (sim_identity.h). */
     char default_config[4200];
     if (!config) config = sim_identity_default_config(default_config, sizeof default_config);
-    struct stat sb;
     char err[512];
-    if (explicit_config || stat(config, &sb) == 0) {
-        if (sim_config_load_file(c, config, err, sizeof err) != 0) {
-            fprintf(stderr, "dstack-simulator: %s\n", err);
-            return -1;
-        }
+    if (config ? sim_config_load_file(c, config, err, sizeof err)
+               : sim_identity_load_builtin(c, err, sizeof err)) {
+        fprintf(stderr, "dstack-simulator: %s\n", err);
+        return -1;
     }
     /* Pass 2: every other flag. */
     optind = 1;
@@ -354,9 +352,9 @@ int sim_config_from_args(sim_config *c, int argc, char **argv) {
     }
     if (!c->have_root && !c->have_k256) {
         fprintf(stderr,
-                "dstack-simulator: no keys: %s%s needs \"kms_root_key\" (or upstream's \"k256_key\" "
+                "dstack-simulator: no keys: %s needs \"kms_root_key\" (or upstream's \"k256_key\" "
                 "+ \"k256_signature\"); try --config appkeys.json from the repository\n",
-                config, explicit_config || stat(config, &sb) == 0 ? "" : " (not found)");
+                c->config_path);
         return -1;
     }
     if (!c->have_root && c->have_k256 && !c->have_k256_sig) {

@@ -29,9 +29,11 @@ const char *sim_agent_name(sim_agent_version v);
 
 typedef struct {
     /* Serving */
-    char *config_path;       /* --config (default ./appkeys.json, else the installed) */
+    char *config_path;       /* --config (default ./appkeys.json, else the installed copy,
+                                else "built-in": sim_identity.h) */
     char *config_dir;        /* directory of config_path, for relative paths in it */
     int config_public;       /* it holds only the public test keys (sim_identity.h) */
+    int config_builtin;      /* config_path is the built-in identity, not a file */
     char *dstack_sock;       /* --dstack-sock (default ./dstack.sock) */
     char *tappd_sock;        /* --tappd-sock (default ./tappd.sock; "" disables) */
     char *external_sock;     /* --external-sock (the Worker API; default external.sock beside
@@ -103,6 +105,13 @@ int sim_config_from_args(sim_config *c, int argc, char **argv);
 /* Loads a JSON config file into c (fields not in the file keep their values).
  * Returns 0, or -1 with a message in err. */
 int sim_config_load_file(sim_config *c, const char *path, char *err, size_t errcap);
+
+/* Loads config JSON text (len bytes) into c as sim_config_load_file does; name is the file it
+ * came from (relative paths in it resolve against its directory), or, when builtin is 1,
+ * the name of the built-in identity (sim_identity.h), whose relative paths name built-in
+ * files. Returns 0, or -1 with a message in err. */
+int sim_config_load_text(sim_config *c, const char *text, size_t len, const char *name,
+                         int builtin, char *err, size_t errcap);
 
 /* Reads an app-compose file (--compose, or the config's "app_compose" path) into c->compose,
  * verbatim. Returns 0, or -1 with a message in err. */

@@ -155,6 +155,24 @@ static int compose_field(sim_config *c, const cJSON *root, char *err, size_t err
         sim_set_str(&c->compose_source, "inline (config text)");
         return 0;
     }
+    if (c->config_builtin) { /* the built-in identity names its built-in compose */
+        size_t n;
+        const char *text = sim_identity_builtin_file(it->valuestring, &n);
+        if (!text) {
+            snprintf(err, errcap, "app_compose: %s is not built in", it->valuestring);
+            return -1;
+        }
+        free(c->compose);
+        c->compose = malloc(n + 1);
+        if (!c->compose) {
+            snprintf(err, errcap, "out of memory");
+            return -1;
+        }
+        memcpy(c->compose, text, n + 1);
+        c->compose_len = n;
+        sim_set_str(&c->compose_source, SIM_IDENTITY_BUILTIN " app-compose.json");
+        return 0;
+    }
     char *path = resolve(c, it->valuestring);
     if (!path) {
         snprintf(err, errcap, "out of memory");
@@ -172,17 +190,26 @@ int sim_config_load_file(sim_config *c, const char *path, char *err, size_t errc
         snprintf(err, errcap, "cannot read config %s: %s", path, strerror(errno));
         return -1;
     }
-    cJSON *root = cJSON_ParseWithLength(buf, len);
+    int rc = sim_config_load_text(c, buf, len, path, 0, err, errcap);
     sim_wipe(buf, len); /* it holds private keys */
     free(buf);
+    return rc;
+}
+
+int sim_config_load_text(sim_config *c, const char *text, size_t len, const char *name, int builtin,
+                         char *err, size_t errcap) {
+    cJSON *root = cJSON_ParseWithLength(text, len);
     if (!cJSON_IsObject(root)) {
         sim_cjson_wipe_delete(root);
-        snprintf(err, errcap, "config %s: not a JSON object", path);
+        snprintf(err, errcap, "config %s: not a JSON object", name);
         return -1;
     }
-    sim_set_str(&c->config_path, path);
-    {
-        char *tmp = strdup(path);
+    sim_set_str(&c->config_path, name);
+    free(c->config_dir);
+    c->config_dir = NULL;
+    c->config_builtin = builtin;
+    if (!builtin) {
+        char *tmp = strdup(name);
         if (tmp) sim_set_str(&c->config_dir, dirname(tmp));
         free(tmp);
     }

@@ -30,6 +30,7 @@ FUZZ_CFLAGS = $(filter-out -O% -g -MMD -MP,$(CFLAGS_BASE)) -O1 -g -fno-omit-fram
 FUZZ_LIB_OBJS := $(patsubst %.c,$(FUZZ_B)/obj/%.o,$(LIB_SRCS))
 FUZZ_SIM_OBJS := $(patsubst %.c,$(FUZZ_B)/obj/%.o,$(filter-out simulator/main.c,$(wildcard simulator/*.c)))
 FUZZ_SIM_OBJS += $(FUZZ_B)/obj/$(SIM_DASHBOARD_C:%.c=%.o) # the dashboard page (simulator/simulator.mk)
+FUZZ_SIM_OBJS += $(SIM_BUILTIN_C:%.c=$(FUZZ_B)/obj/%.o) # the built-in identity (the same)
 FUZZ_VF_OBJS := $(patsubst %.c,$(FUZZ_B)/obj/%.o,$(FUZZ_VF_SRCS))
 FUZZ_LIBA := $(FUZZ_B)/lib/libdstack.a
 FUZZ_SIMA := $(FUZZ_B)/lib/libsim.a

@@ -12,29 +12,12 @@ import crypto from 'node:crypto';
 
 import { DstackClient, TappdClient, getComposeHash } from '@phala/dstack-sdk';
 import { secp256k1 } from '@noble/curves/secp256k1';
-import { keccak_256 } from '@noble/hashes/sha3';
 import dcap from '@phala/dcap-qvl';
 
+import { address, chainRoot } from './chain.mjs';
 import { startSimulator, rawRequest } from './simulator.mjs';
 
 const hex = (b) => Buffer.from(b).toString('hex');
-const utf8 = (s) => new TextEncoder().encode(s);
-
-function recover(digest, sig65) {
-  return secp256k1.Signature.fromCompact(sig65.slice(0, 64)).addRecoveryBit(sig65[64])
-    .recoverPublicKey(digest);
-}
-function address(point) {
-  return '0x' + hex(keccak_256(point.toRawBytes(false).slice(1)).slice(12));
-}
-// dstack's chain: app link over keccak(purpose ":" hex(pub)), KMS link over
-// keccak("dstack-kms-issued:" app_id(20) app_pub(33)). Returns the recovered root address.
-function chainRoot(derivedPub, purpose, chain, appIdHex) {
-  const app = recover(keccak_256(utf8(`${purpose}:${hex(derivedPub)}`)), chain[0]);
-  const msg = Buffer.concat([Buffer.from('dstack-kms-issued:'), Buffer.from(appIdHex, 'hex'),
-    Buffer.from(app.toRawBytes(true))]);
-  return address(recover(keccak_256(msg), chain[1]));
-}
 
 // rt_mr0..3 of a TDX v4 quote (attestation.md §1).
 function quoteRtmrs(quoteHex) {
