@@ -196,7 +196,7 @@ static int place_app(hx_chain *c, hx_state *s, const hx_bootinfo *bi, const uint
     if (r != 0) return -1;
     uint8_t word[32] = {0};
     memcpy(word + 12, s->app_impl, 20);
-    HX_SET(params, "[\"%s\",\"%s\",\"0x%s\"]", a1, IMPL_SLOT, hx_hex(word, 32));
+    HX_SET(params, "[\"%s\",\"%s\",\"%s\"]", a1, IMPL_SLOT, hx_hex(word, 32));
     if (anvil_rpc(c, "anvil_setStorageAt", params) != 0) return -1;
     ds_abi_value init[6] = {ds_abi_address(s->owner),
                             ds_abi_bool(0),
