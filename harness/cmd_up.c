@@ -98,21 +98,20 @@ static int send_or_fail(hx_chain *c, const uint8_t from[20], const uint8_t to[20
 }
 
 /* Deploys the contracts and mints tokens; fills s. 0 or -1 (reason printed). */
-static int deploy(hx_chain *c, hx_state *s, int nodes, const ds_meta_result *meta,
-                  const hx_bootinfo *bi, const uint8_t *app_at) {
+static int deploy(hx_chain *c, hx_state *s, int nodes, const ds_meta_result *meta, const hx_bootinfo *bi,
+                  const uint8_t *app_at) {
     uint8_t accts[HX_ANVIL_ACCOUNTS][20];
     size_t nacct = 0;
     char a1[43];
     ds_abi_value pool[16];
     if (hx_accounts(c, accts, HX_ANVIL_ACCOUNTS, &nacct) != 0 || nacct < (size_t)nodes + 1) {
-        hx_fail("the chain has %zu unlocked accounts; %d are needed (Anvil's defaults give 10)%s%s",
-                nacct, nodes + 1, c->err[0] ? ": " : "", c->err);
+        hx_fail("the chain has %zu unlocked accounts; %d are needed (Anvil's defaults give 10)%s%s", nacct,
+                nodes + 1, c->err[0] ? ": " : "", c->err);
         return -1;
     }
     memcpy(s->owner, accts[0], 20);
     ds_abi_value a = ds_abi_address(meta->k256_address);
-    hx_progress("deploying DstackMembershipNFT(initialKmsRoot = %s)",
-                hx_addr(meta->k256_address, a1));
+    hx_progress("deploying DstackMembershipNFT(initialKmsRoot = %s)", hx_addr(meta->k256_address, a1));
     if (hx_deploy(c, HX_NFT, s->owner, &a, 1, s->nft, &s->deploy_block) != 0) goto fail;
     if (hx_gov_deploy_kms(c, s, meta->k256_pubkey, bi->os_image_hash) != 0) return -1;
     if (hx_gov_create_app(c, s, bi, app_at) != 0) return -1;
@@ -121,8 +120,7 @@ static int deploy(hx_chain *c, hx_state *s, int nodes, const ds_meta_result *met
     hx_pad32(s->app_id, app32);
     ds_abi_value appid = ds_abi_fbytes(app32, 32);
     hx_progress("DstackMembershipNFT.setClusterAppId(%s)", hx_hex(app32, 32));
-    if (send_or_fail(c, s->owner, s->nft, "setClusterAppId", "setClusterAppId(bytes32)", &appid, 1,
-                     NULL))
+    if (send_or_fail(c, s->owner, s->nft, "setClusterAppId", "setClusterAppId(bytes32)", &appid, 1, NULL))
         return -1;
     uint8_t minted_topic[32];
     ds_abi_topic("NodeAccessMinted(address,uint256,string)", minted_topic);
@@ -131,13 +129,11 @@ static int deploy(hx_chain *c, hx_state *s, int nodes, const ds_meta_result *met
         ds_rpc_receipt rc;
         HX_SET(name, "node-%d", i);
         ds_abi_value margs[2] = {ds_abi_address(accts[i]), ds_abi_string(name)};
-        if (send_or_fail(c, s->owner, s->nft, "mintNodeAccess", "mintNodeAccess(address,string)",
-                         margs, 2, &rc))
+        if (send_or_fail(c, s->owner, s->nft, "mintNodeAccess", "mintNodeAccess(address,string)", margs, 2, &rc))
             return -1;
         for (size_t k = 0; k < rc.logs.n; k++) {
             const ds_rpc_log *l = &rc.logs.v[k];
-            if (l->ntopics == 3 && memcmp(l->topics[0], minted_topic, 32) == 0 &&
-                s->ntokens < HX_MAX_TOKENS) {
+            if (l->ntopics == 3 && memcmp(l->topics[0], minted_topic, 32) == 0 && s->ntokens < HX_MAX_TOKENS) {
                 ds_abi_value tok = ds_abi_uint_be(l->topics[2], 32);
                 ds_abi_get_u64(&tok, &s->tokens[s->ntokens].id);
                 memcpy(s->tokens[s->ntokens].owner, accts[i], 20);
@@ -145,20 +141,17 @@ static int deploy(hx_chain *c, hx_state *s, int nodes, const ds_meta_result *met
             }
         }
         ds_rpc_receipt_free(&rc);
-        hx_progress("minted membership token #%llu to %s",
-                    (unsigned long long)s->tokens[s->ntokens - 1].id, hx_addr(accts[i], a1));
+        hx_progress("minted membership token #%llu to %s", (unsigned long long)s->tokens[s->ntokens - 1].id,
+                    hx_addr(accts[i], a1));
     }
     /* on-chain checks: both contracts name the simulator's root */
-    const struct {
-        const uint8_t *addr;
-        const char *name;
-    } roots[2] = {{s->nft, "DstackMembershipNFT"}, {s->kms, "DstackKms"}};
+    const struct { const uint8_t *addr; const char *name; } roots[2] = {{s->nft, "DstackMembershipNFT"},
+                                                                       {s->kms, "DstackKms"}};
     for (int i = 0; i < 2; i++) {
         int r = hx_call(c, NULL, roots[i].addr, "kmsRootAddress()", NULL, 0, "(address)", pool, 16);
         if (r != 0 || memcmp(ds_abi_get_address(&pool[0].items[0]), meta->k256_address, 20) != 0) {
-            hx_fail("%s.kmsRootAddress() does not return the simulator's root %s%s%s",
-                    roots[i].name, hx_addr(meta->k256_address, a1), r ? ": " : "",
-                    r == 1 ? c->revert : c->err);
+            hx_fail("%s.kmsRootAddress() does not return the simulator's root %s%s%s", roots[i].name,
+                    hx_addr(meta->k256_address, a1), r ? ": " : "", r == 1 ? c->revert : c->err);
             return -1;
         }
     }
@@ -174,10 +167,10 @@ static void print_state(const hx_state *s, const char *title) {
     hx_table t;
     static const char *const head[] = {"component", "value"};
     hx_table_init(&t, 2, head);
-#define ROW(k, v)                                                                                  \
-    do {                                                                                           \
-        const char *cells_[2] = {(k), (v)};                                                        \
-        hx_table_row(&t, cells_);                                                                  \
+#define ROW(k, v)                                 \
+    do {                                          \
+        const char *cells_[2] = {(k), (v)};       \
+        hx_table_row(&t, cells_);                 \
     } while (0)
     HX_SET(buf[0], "%s (chain id %llu)", s->rpc_url, (unsigned long long)s->chain_id);
     ROW("chain", buf[0]);
@@ -194,8 +187,7 @@ static void print_state(const hx_state *s, const char *title) {
     ROW("app id", hx_hex(s->app_id, 20));
     if (s->fork_url[0]) {
         HX_SET(buf[0], "%s at %s", s->fork_url, s->fork_block ? "" : "the latest block");
-        if (s->fork_block)
-            HX_SET(buf[0], "%s at block %llu", s->fork_url, (unsigned long long)s->fork_block);
+        if (s->fork_block) HX_SET(buf[0], "%s at block %llu", s->fork_url, (unsigned long long)s->fork_block);
         ROW("fork of", buf[0]);
     }
     if (s->sim_kms_auth[0]) ROW("simulator --kms-auth", s->sim_kms_auth);
@@ -259,8 +251,7 @@ static int parse_up(int argc, char **argv, up_opts *o) {
                                          {"fork", required_argument, 0, 'f'},
                                          {"fork-block", required_argument, 0, 'b'},
                                          {"kms-contract", required_argument, 0, 'k'},
-                                         HX_COMMON_LONGOPTS,
-                                         {0, 0, 0, 0}};
+                                         HX_COMMON_LONGOPTS, {0, 0, 0, 0}};
     int ch;
     char *end;
     memset(o, 0, sizeof *o);
@@ -273,25 +264,21 @@ static int parse_up(int argc, char **argv, up_opts *o) {
         case 'h': fputs(UP_USAGE, stdout); return 1;
         case 'n':
             o->nodes = atoi(optarg);
-            if (o->nodes < 1 || o->nodes > HX_MAX_NODES)
-                return hx_usage_error("up", "--nodes must be 1..100");
+            if (o->nodes < 1 || o->nodes > HX_MAX_NODES) return hx_usage_error("up", "--nodes must be 1..100");
             break;
         case 'p':
             o->port = atoi(optarg);
-            if (o->port < 1 || o->port > 65535)
-                return hx_usage_error("up", "--port must be 1..65535");
+            if (o->port < 1 || o->port > 65535) return hx_usage_error("up", "--port must be 1..65535");
             break;
         case 'r': HX_SET(o->rpc, "%s", optarg); break;
         case 's': HX_SET(o->sock, "%s", optarg); break;
         case 'c': HX_SET(o->config, "%s", optarg); break;
         case 'i':
-            if (parse_addr(optarg, o->app_id))
-                return hx_usage_error("up", "--app-id wants 20 bytes of hex");
+            if (parse_addr(optarg, o->app_id)) return hx_usage_error("up", "--app-id wants 20 bytes of hex");
             o->have_app_id = 1;
             break;
         case 'k':
-            if (parse_addr(optarg, o->kms))
-                return hx_usage_error("up", "--kms-contract wants a 20-byte address");
+            if (parse_addr(optarg, o->kms)) return hx_usage_error("up", "--kms-contract wants a 20-byte address");
             o->have_kms = 1;
             break;
         case 'f':
@@ -309,13 +296,11 @@ static int parse_up(int argc, char **argv, up_opts *o) {
     }
     if (optind < argc) return hx_usage_error("up", "unexpected argument");
     if (o->fork[0] && (!o->have_kms || !o->have_app_id))
-        return hx_usage_error(
-            "up", "--fork needs --kms-contract ADDR and --app-id HEX (the chain's KMS and app)");
+        return hx_usage_error("up", "--fork needs --kms-contract ADDR and --app-id HEX (the chain's KMS and app)");
     if (!o->fork[0] && (o->have_kms || o->fork_block >= 0))
         return hx_usage_error("up", "--kms-contract and --fork-block go with --fork");
     if (o->fork[0] && (o->rpc[0] || o->sock[0]))
-        return hx_usage_error("up",
-                              "--fork starts its own Anvil and simulator: drop --rpc / --socket");
+        return hx_usage_error("up", "--fork starts its own Anvil and simulator: drop --rpc / --socket");
     return 0;
 }
 
@@ -325,8 +310,8 @@ static int attach_fork(hx_chain *c, hx_state *s) {
     ds_abi_value pool[4];
     size_t code = 0;
     if (ds_rpc_code_size(&c->rpc, s->kms, &code) != DS_OK || code == 0) {
-        hx_fail("no contract at --kms-contract %s on the fork of %s%s%s (wrong chain or block?)",
-                hx_addr(s->kms, a1), s->fork_url, code ? "" : "", ds_rpc_error(&c->rpc));
+        hx_fail("no contract at --kms-contract %s on the fork of %s%s%s (wrong chain or block?)", hx_addr(s->kms, a1),
+                s->fork_url, code ? "" : "", ds_rpc_error(&c->rpc));
         return -1;
     }
     int r = hx_call(c, NULL, s->kms, "owner()", NULL, 0, "(address)", pool, 4);
@@ -351,8 +336,8 @@ int hx_cmd_up(int argc, char **argv) {
     hx_state s, old;
     if (hx_state_load(hx_state_path, &old, err, sizeof err) == 0) {
         if (already_up(&old)) {
-            hx_fail("a deployment is already up (%s, chain %s): run `dstack-harness down` first",
-                    hx_state_path, old.rpc_url);
+            hx_fail("a deployment is already up (%s, chain %s): run `dstack-harness down` first", hx_state_path,
+                    old.rpc_url);
             return 1;
         }
         hx_progress("removing a stale deployment file (its processes are gone): %s", hx_state_path);
@@ -400,8 +385,7 @@ int hx_cmd_up(int argc, char **argv) {
         HX_SET(s.anvil_log, "%s/anvil.log", dir);
         unlink(s.anvil_log);
         if (o.fork[0])
-            hx_progress("starting anvil forking %s at %s", o.fork,
-                        o.fork_block >= 0 ? blk : "the latest block");
+            hx_progress("starting anvil forking %s at %s", o.fork, o.fork_block >= 0 ? blk : "the latest block");
         else if (o.port)
             hx_progress("starting anvil on 127.0.0.1:%d", o.port);
         else
@@ -465,20 +449,17 @@ int hx_cmd_up(int argc, char **argv) {
         goto out;
     }
     if (!meta.have_root) {
-        hx_fail("the simulator publishes no KMS root (it runs on a static k256_signature): give it "
-                "a config with "
+        hx_fail("the simulator publishes no KMS root (it runs on a static k256_signature): give it a config with "
                 "kms_root_key (like the repository's appkeys.json)");
         goto out;
     }
     char a1[43];
-    hx_progress(
-        "GetMeta: KMS root %s (public key %s); BootInfo: compose hash %s, device %s, OS image %s",
-        hx_addr(meta.k256_address, a1), hx_hex(meta.k256_pubkey, 33), hx_hex(bi.compose_hash, 32),
-        hx_hex(bi.device_id, 32), hx_hex(bi.os_image_hash, 32));
+    hx_progress("GetMeta: KMS root %s (public key %s); BootInfo: compose hash %s, device %s, OS image %s",
+                hx_addr(meta.k256_address, a1), hx_hex(meta.k256_pubkey, 33), hx_hex(bi.compose_hash, 32),
+                hx_hex(bi.device_id, 32), hx_hex(bi.os_image_hash, 32));
     /* the published address must belong to the published key: check it ourselves */
     uint8_t derived[20];
-    if (ds_secp_address(meta.k256_pubkey, 33, derived) != DS_OK ||
-        memcmp(derived, meta.k256_address, 20) != 0) {
+    if (ds_secp_address(meta.k256_pubkey, 33, derived) != DS_OK || memcmp(derived, meta.k256_address, 20) != 0) {
         hx_fail("GetMeta's k256_address is not the address of its k256_pubkey");
         goto out;
     }
@@ -489,8 +470,8 @@ int hx_cmd_up(int argc, char **argv) {
         const uint8_t *at = o.have_app_id ? o.app_id : NULL;
         if (o.sock[0]) { /* a simulator we cannot restart: the app goes where its app id is */
             if (o.have_app_id && memcmp(o.app_id, bi.app_id, 20) != 0) {
-                hx_fail("--app-id %s, but the simulator on %s runs as app %s", hx_hex(o.app_id, 20),
-                        o.sock, hx_hex(bi.app_id, 20));
+                hx_fail("--app-id %s, but the simulator on %s runs as app %s", hx_hex(o.app_id, 20), o.sock,
+                        hx_hex(bi.app_id, 20));
                 goto out;
             }
             at = bi.app_id;
@@ -500,8 +481,8 @@ int hx_cmd_up(int argc, char **argv) {
     if (sim.pid && !o.fork[0]) { /* boot again as the app, asking the chain */
         s.sim_app_id = 1;
         HX_SET(s.sim_kms_auth, "contract:%s", hx_hex(s.kms, 20));
-        hx_progress("restarting the simulator as app %s with --kms-auth %s --rpc %s",
-                    hx_hex(s.app_id, 20), s.sim_kms_auth, s.rpc_url);
+        hx_progress("restarting the simulator as app %s with --kms-auth %s --rpc %s", hx_hex(s.app_id, 20),
+                    s.sim_kms_auth, s.rpc_url);
         hx_sim_stop(&sim);
         s.sim_pid = 0;
         if (hx_gov_sim_start(&sim, simdir, &s, err, sizeof err) != 0) {
@@ -516,14 +497,12 @@ int hx_cmd_up(int argc, char **argv) {
         }
     }
     if (memcmp(bi.app_id, s.app_id, 20) != 0) {
-        hx_fail("the simulator runs as app %s, not %s", hx_hex(bi.app_id, 20),
-                hx_hex(s.app_id, 20));
+        hx_fail("the simulator runs as app %s, not %s", hx_hex(bi.app_id, 20), hx_hex(s.app_id, 20));
         goto out;
     }
     if (bi.reason[0])
-        hx_progress(
-            "the simulator's KMS auth (%s): %s — %s; `dstack-harness boot-check` explains it",
-            bi.mode, bi.decision, bi.reason);
+        hx_progress("the simulator's KMS auth (%s): %s — %s; `dstack-harness boot-check` explains it", bi.mode,
+                    bi.decision, bi.reason);
     else
         hx_progress("the simulator's KMS auth (%s): %s", bi.mode, bi.decision);
     if (!o.fork[0] && strcmp(bi.decision, "allowed") != 0) {
@@ -609,10 +588,8 @@ int hx_cmd_down(int argc, char **argv) {
         unlink(s.anvil_log);
     }
     /* check: nothing left */
-    int sim_left = s.sim_pid && hx_proc_alive(s.sim_pid) &&
-                   hx_proc_matches(s.sim_pid, "dstack-simulator", NULL);
-    int anvil_left =
-        s.anvil_pid && hx_proc_alive(s.anvil_pid) && hx_proc_matches(s.anvil_pid, "anvil", NULL);
+    int sim_left = s.sim_pid && hx_proc_alive(s.sim_pid) && hx_proc_matches(s.sim_pid, "dstack-simulator", NULL);
+    int anvil_left = s.anvil_pid && hx_proc_alive(s.anvil_pid) && hx_proc_matches(s.anvil_pid, "anvil", NULL);
     int port_left = s.anvil_pid && hx_port_open_after(s.anvil_port, 2000);
     int sock_left = s.sim_pid && access(s.sim_sock, F_OK) == 0;
     if (sim_left || anvil_left || port_left || sock_left) problems++;
@@ -626,10 +603,8 @@ int hx_cmd_down(int argc, char **argv) {
         cJSON_AddBoolToObject(doc, "socket_left", sock_left);
         hx_json_emit(doc);
     } else if (problems == 0) {
-        printf("dstack-harness down: stopped anvil%s and the simulator%s; no process, port or "
-               "socket left\n",
-               s.anvil_pid ? "" : " (not ours: left running)",
-               s.sim_pid ? "" : " (not ours: left running)");
+        printf("dstack-harness down: stopped anvil%s and the simulator%s; no process, port or socket left\n",
+               s.anvil_pid ? "" : " (not ours: left running)", s.sim_pid ? "" : " (not ours: left running)");
     } else {
         hx_fail("down: something is still running (anvil %s, port %s, simulator %s, socket %s)",
                 anvil_left ? "running" : "stopped", port_left ? "open" : "closed",
@@ -646,10 +621,9 @@ int hx_cmd_status(int argc, char **argv) {
     while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         if (hx_common_opt(ch, optarg)) continue;
         if (ch == 'h') {
-            fputs(
-                "usage: dstack-harness status [--state FILE] [--json]\n\nShows the deployment and "
-                "whether its chain and simulator are running (exit 0 when both are).\n",
-                stdout);
+            fputs("usage: dstack-harness status [--state FILE] [--json]\n\nShows the deployment and "
+                  "whether its chain and simulator are running (exit 0 when both are).\n",
+                  stdout);
             return 0;
         }
         return hx_usage_error("status", "unknown option");

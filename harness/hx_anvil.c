@@ -33,11 +33,9 @@ static int start_once(hx_anvil *a, int port, const char *const *extra, char *err
     HX_SET(portstr, "%d", port);
     char accounts[16];
     snprintf(accounts, sizeof accounts, "%d", HX_ANVIL_ACCOUNTS); /* owner + one per node */
-    char *argv[18] = {a->bin,  "--host",     "127.0.0.1", "--port",
-                      portstr, "--accounts", accounts,    "--silent"};
+    char *argv[18] = {a->bin, "--host", "127.0.0.1", "--port", portstr, "--accounts", accounts, "--silent"};
     int ac = 8;
-    for (int i = 0; extra != NULL && extra[i] != NULL && ac < 16; i++)
-        argv[ac++] = (char *)extra[i];
+    for (int i = 0; extra != NULL && extra[i] != NULL && ac < 16; i++) argv[ac++] = (char *)extra[i];
     argv[ac] = NULL;
     a->port = port;
     HX_SET(a->url, "http://127.0.0.1:%d", port);
@@ -47,7 +45,7 @@ static int start_once(hx_anvil *a, int port, const char *const *extra, char *err
     while (hx_now_ms() < end) {
         if (!hx_proc_alive(a->pid)) {
             hx_setf(err, errcap, "anvil exited during start-up (port %d)%s%s", port,
-                    a->log[0] ? ": " : "", a->log[0] ? hx_log_tail(a->log, tail, 400) : "");
+                     a->log[0] ? ": " : "", a->log[0] ? hx_log_tail(a->log, tail, 400) : "");
             a->pid = 0;
             return 1; /* maybe the port was taken: the caller may retry */
         }
@@ -64,8 +62,8 @@ int hx_anvil_start(hx_anvil *a, int port, const char *log_path, char *err, size_
     return hx_anvil_start_args(a, port, log_path, NULL, err, errcap);
 }
 
-int hx_anvil_start_args(hx_anvil *a, int port, const char *log_path, const char *const *extra,
-                        char *err, size_t errcap) {
+int hx_anvil_start_args(hx_anvil *a, int port, const char *log_path, const char *const *extra, char *err,
+                        size_t errcap) {
     memset(a, 0, sizeof *a);
     if (hx_find_tool("anvil", "ANVIL", a->bin, sizeof a->bin) != 0) {
         hx_setf(err, errcap, HX_ANVIL_MISSING);

@@ -127,10 +127,8 @@ int hx_state_save(const hx_state *s, char *err, size_t errcap) {
 
 static int get_hex(const cJSON *o, const char *k, uint8_t *out, size_t n) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-    return cJSON_IsString(v) &&
-                   ds_hex_decode_exact(v->valuestring, strlen(v->valuestring), out, n) == DS_OK
-               ? 0
-               : -1;
+    return cJSON_IsString(v) && ds_hex_decode_exact(v->valuestring, strlen(v->valuestring), out, n) == DS_OK
+               ? 0 : -1;
 }
 
 static void get_str(const cJSON *o, const char *k, char *out, size_t cap) {
@@ -171,10 +169,8 @@ int hx_state_load(const char *path, hx_state *s, char *err, size_t errcap) {
         get_hex(o, "compose_hash", s->compose_hash, 32) || get_hex(o, "owner", s->owner, 20) ||
         get_hex(c, "DstackMembershipNFT", s->nft, 20) || get_hex(c, "DstackKms", s->kms, 20) ||
         get_hex(c, "DstackApp", s->app, 20) || !cJSON_IsArray(t)) {
-        hx_setf(
-            err, errcap,
-            "%s is not a dstack-harness deployment file (delete it, then run `dstack-harness up`)",
-            path);
+        hx_setf(err, errcap, "%s is not a dstack-harness deployment file (delete it, then run `dstack-harness up`)",
+                 path);
         cJSON_Delete(o);
         return -1;
     }
