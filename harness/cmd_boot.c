@@ -190,7 +190,7 @@ static void fix(bc_ctx *x, const uint8_t to[20], const char *sig, const char *ar
         HX_SET(note, "anyone may send it");
     } else if (unlocked) {
         HX_SET(how, "--unlocked --from %s", hx_addr(owner, a1));
-        HX_SET(note, "only the %s owner %s can send it (unlocked on this chain)", whose, a1);
+        HX_SET(note, "only the %s owner %s can send it; it is unlocked on this chain", whose, a1);
     } else if (x->is_anvil) {
         HX_SET(how, "--unlocked --from %s", hx_addr(owner, a1));
         HX_SET(note,
@@ -201,7 +201,7 @@ static void fix(bc_ctx *x, const uint8_t to[20], const char *sig, const char *ar
         HX_SET(how, "--private-key <key of %s>", hx_addr(owner, a1));
         HX_SET(note, "only the %s owner %s can send it", whose, a1);
     }
-    HX_SET(x->fixes[x->nfix], "cast send --rpc-url %s %s %s \"%s\" %s\n    (%s)", x->rpc, how,
+    HX_SET(x->fixes[x->nfix], "cast send --rpc-url %s %s %s \"%s\" %s\n    # %s", x->rpc, how,
            hx_addr(to, a2), sig, args, note);
     x->nfix++;
 }

@@ -306,12 +306,13 @@ static int parse_up(int argc, char **argv, up_opts *o) {
 
 /* The forked chain's KMS: code there, its owner into s->owner. 0 or -1 (printed). */
 static int attach_fork(hx_chain *c, hx_state *s) {
-    char a1[43];
+    char a1[43], a2[43];
     ds_abi_value pool[4];
     size_t code = 0;
+    hx_addr(s->kms, a1);
     if (ds_rpc_code_size(&c->rpc, s->kms, &code) != DS_OK || code == 0) {
-        hx_fail("no contract at --kms-contract %s on the fork of %s%s%s (wrong chain or block?)", hx_addr(s->kms, a1),
-                s->fork_url, code ? "" : "", ds_rpc_error(&c->rpc));
+        hx_fail("no contract at --kms-contract %s on the fork of %s (wrong chain or block?)%s%s", a1,
+                s->fork_url, ds_rpc_error(&c->rpc)[0] ? ": " : "", ds_rpc_error(&c->rpc));
         return -1;
     }
     int r = hx_call(c, NULL, s->kms, "owner()", NULL, 0, "(address)", pool, 4);
@@ -320,8 +321,8 @@ static int attach_fork(hx_chain *c, hx_state *s) {
         return -1;
     }
     memcpy(s->owner, ds_abi_get_address(&pool[0].items[0]), 20);
-    hx_progress("fork: DstackKms %s (owner %s), app id %s; nothing deployed", a1,
-                hx_addr(s->owner, a1), hx_hex(s->app_id, 20));
+    hx_progress("fork: DstackKms %s (owner %s), app id %s; nothing deployed", a1, hx_addr(s->owner, a2),
+                hx_hex(s->app_id, 20));
     return 0;
 }
 
