@@ -201,7 +201,7 @@ static int place_app(hx_chain *c, hx_state *s, const hx_bootinfo *bi, const uint
     ds_abi_value init[6] = {ds_abi_address(s->owner),
                             ds_abi_bool(0),
                             ds_abi_bool(0),
-                            ds_abi_bool(0),
+                            ds_abi_bool(1),
                             ds_abi_fbytes(bi->device_id, 32),
                             ds_abi_fbytes(bi->compose_hash, 32)};
     if (sent(c, at, "DstackApp.initialize", "initialize(address,bool,bool,bool,bytes32,bytes32)",
@@ -217,18 +217,18 @@ static int place_app(hx_chain *c, hx_state *s, const hx_bootinfo *bi, const uint
 int hx_gov_create_app(hx_chain *c, hx_state *s, const hx_bootinfo *bi, const uint8_t *at) {
     char a1[43];
     if (at != NULL) {
-        hx_progress(
-            "placing the app at %s: a DstackApp proxy allowing compose hash %s on device %s",
-            hx_addr(at, a1), hx_hex(bi->compose_hash, 32), hx_hex(bi->device_id, 32));
+        hx_progress("placing the app at %s: a DstackApp proxy allowing compose hash %s, any device "
+                    "(listed: %s)",
+                    hx_addr(at, a1), hx_hex(bi->compose_hash, 32), hx_hex(bi->device_id, 32));
         return place_app(c, s, bi, at);
     }
     ds_abi_value args[6] = {ds_abi_address(s->owner),
                             ds_abi_bool(0),
                             ds_abi_bool(0),
-                            ds_abi_bool(0),
+                            ds_abi_bool(1),
                             ds_abi_fbytes(bi->device_id, 32),
                             ds_abi_fbytes(bi->compose_hash, 32)};
-    hx_progress("DstackKms.deployAndRegisterApp(owner %s, compose hash %s, device %s)",
+    hx_progress("DstackKms.deployAndRegisterApp(owner %s, compose hash %s, any device; listed: %s)",
                 hx_addr(s->owner, a1), hx_hex(bi->compose_hash, 32), hx_hex(bi->device_id, 32));
     ds_rpc_receipt rc;
     if (sent(c, s->kms, "deployAndRegisterApp",

@@ -130,6 +130,8 @@ has "  the fix is the KMS owner's" "\"addOsImageHash(bytes32)\" $OS" "$OUT"
 has "  … and says so" "only the DstackKms owner $OWNER can send it" "$OUT"
 sim "$SOCK" GetKey '{}'; OUT=$BODY; check "  GetKey: Boot denied: OS image is not allowed" "d.error === 'Boot denied: OS image is not allowed'"
 send "$KMS" 'addOsImageHash(bytes32)' "$OS"
+eq "  up allowed any device, the simulator's listed" "$("$CAST" call --rpc-url "$RPC" "$APP" 'allowAnyDevice()(bool)') $("$CAST" call --rpc-url "$RPC" "$APP" 'allowedDeviceIds(bytes32)(bool)' "$DEV")" "true true"
+send "$APP" 'setAllowAnyDevice(bool)' false
 send "$APP" 'removeDevice(bytes32)' "$DEV"
 "$H" --state "$A" --quiet reboot >/dev/null
 expect "boot-check after removeDevice" 1 "$H" --state "$A" --json boot-check
