@@ -44,5 +44,7 @@ int hx_cmd_status(int argc, char **argv);
 int hx_cmd_cluster(int argc, char **argv);
 int hx_cmd_matrix(int argc, char **argv);
 int hx_cmd_diagnose(int argc, char **argv);
+int hx_cmd_reboot(int argc, char **argv);
+int hx_cmd_boot_check(int argc, char **argv);
 
 #endif
