@@ -1,7 +1,8 @@
 /* bench_kmsauth.c — GetKey/new with `--kms-auth contract:` against dev mode: the boot
  * decision is taken once (then cached), so a key request should cost what it costs without
- * governance. A local Anvil gets the compiled DstackKms and DstackApp (contracts/out), the
- * app allowed for the simulator's compose hash and OS image; then the same closed-loop load
+ * governance. A local Anvil gets the compiled DstackKms and DstackApp (contracts/out) behind
+ * UUPS proxies as upstream deploys them, the app allowed for the simulator's compose hash
+ * and OS image; then the same closed-loop load
  * (GetKey/new, 64 clients, keep-alive, all workers) alternates between a dev simulator and
  * a contract-mode one, three rounds each (the order swapped every round), and the best of
  * each is compared.
@@ -81,32 +82,43 @@ static uint8_t *bytecode(const char *name, size_t *len) {
     return out;
 }
 
-/* Creates NAME with ABI-encoded constructor args; 0 with its address, or -1. */
+/* Creates NAME (constructor arguments: the encoded tuple args, or none when NULL); 0 with
+ * its address, or -1. */
 static int create(ds_rpc *rpc, const uint8_t from[20], const char *name, const ds_abi_value *args,
                   uint8_t addr[20]) {
-    size_t code_len, alen = 0;
+    size_t code_len, alen = args ? ds_abi_encoded_size(args) : 0, used = 0;
     uint8_t *code = bytecode(name, &code_len);
     if (!code) return -1;
-    ds_abi_value tuple = *args;
-    alen = ds_abi_encoded_size(&tuple);
-    uint8_t *data = malloc(code_len + alen);
-    size_t used = 0;
+    uint8_t *data = malloc(code_len + alen + 1);
     int rc = -1;
     if (data) {
         memcpy(data, code, code_len);
-        if (ds_abi_encode(&tuple, data + code_len, alen, &used) == DS_OK) {
+        if (!args || ds_abi_encode(args, data + code_len, alen, &used) == DS_OK) {
             ds_rpc_tx tx = {.from = from, .data = data, .len = code_len + used};
             ds_rpc_receipt r;
-            if (ds_rpc_transact(rpc, &tx, &r) == DS_OK && r.has_contract) {
-                memcpy(addr, r.contract, 20);
-                rc = 0;
+            if (ds_rpc_transact(rpc, &tx, &r) == DS_OK) {
+                if (r.has_contract) {
+                    memcpy(addr, r.contract, 20);
+                    rc = 0;
+                }
+                ds_rpc_receipt_free(&r);
             }
-            if (rc == 0) ds_rpc_receipt_free(&r);
         }
     }
     free(data);
     free(code);
     return rc;
+}
+
+/* An ERC1967 (UUPS) proxy of impl, initialised by init(args), as upstream deploys. */
+static int proxy(ds_rpc *rpc, const uint8_t from[20], const uint8_t impl[20], const char *init,
+                 const ds_abi_value *args, size_t nargs, uint8_t addr[20]) {
+    uint8_t call[512];
+    size_t len = 0;
+    if (ds_abi_encode_call(init, args, nargs, call, sizeof call, &len) != DS_OK) return -1;
+    ds_abi_value pa[2] = {ds_abi_address(impl), ds_abi_bytes(call, len)};
+    ds_abi_value t = ds_abi_tuple(pa, 2);
+    return create(rpc, from, "ERC1967Proxy", &t, addr);
 }
 
 static int send_call(ds_rpc *rpc, const uint8_t from[20], const uint8_t to[20], const char *sig,
@@ -169,7 +181,7 @@ void bench_kmsauth_run(bench_kmsauth *k, const char *sim_bin, const char *config
     snprintf(url, sizeof url, "http://127.0.0.1:%d", port);
     snprintf(w, sizeof w, "%d", workers);
     ds_rpc rpc;
-    uint8_t acct[1][20], kms[20], app[20], zero[32] = {0}, os[32], ch[32];
+    uint8_t acct[1][20] = {{0}}, kms[20], app[20], zero[32] = {0}, os[32], ch[32];
     size_t n = 0;
     bench_sim dev, gov;
     memset(&dev, 0, sizeof dev);
@@ -178,14 +190,23 @@ void bench_kmsauth_run(bench_kmsauth *k, const char *sim_bin, const char *config
     for (int i = 0; ok && i < 100 && ds_rpc_accounts(&rpc, acct, 1, &n) != DS_OK; i++)
         usleep(50000);
     ds_abi_value owner = ds_abi_address(acct[0]);
-    ds_abi_value app_args[5] = {owner, ds_abi_bool(1), ds_abi_bool(0), ds_abi_fbytes(zero, 32),
-                                ds_abi_fbytes(zero, 32)};
-    ds_abi_value kt = ds_abi_tuple(&owner, 1), at = ds_abi_tuple(app_args, 5);
-    if (!ok || n == 0 || create(&rpc, acct[0], "DstackKms", &kt, kms) ||
-        create(&rpc, acct[0], "DstackApp", &at, app)) {
+    uint8_t kms_impl[20], app_impl[20];
+    int deployed = ok && n > 0 && create(&rpc, acct[0], "DstackApp", NULL, app_impl) == 0 &&
+                   create(&rpc, acct[0], "DstackKms", NULL, kms_impl) == 0;
+    if (deployed) { /* the proxies, once the implementations' addresses are known */
+        ds_abi_value kms_init[2] = {owner, ds_abi_address(app_impl)};
+        ds_abi_value app_init[6] = {
+            owner,          ds_abi_bool(0),          ds_abi_bool(0),
+            ds_abi_bool(1), ds_abi_fbytes(zero, 32), ds_abi_fbytes(zero, 32)};
+        deployed =
+            proxy(&rpc, acct[0], kms_impl, "initialize(address,address)", kms_init, 2, kms) == 0 &&
+            proxy(&rpc, acct[0], app_impl, "initialize(address,bool,bool,bool,bytes32,bytes32)",
+                  app_init, 6, app) == 0;
+    }
+    if (!deployed) {
         snprintf(k->note, sizeof k->note,
-                 "deploying DstackKms and DstackApp failed (%s; are "
-                 "contracts/out built? make contracts)",
+                 "deploying DstackKms and DstackApp failed (%s; are contracts/out built? make "
+                 "contracts)",
                  ds_rpc_error(&rpc));
         goto out;
     }

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # tests/kmsauth/chain.sh — `dstack-simulator --kms-auth contract:ADDRESS --rpc URL` against a
-# real Anvil and the compiled DstackKms and DstackApp: every denial reason of both contracts
+# real Anvil and the compiled DstackKms and DstackApp, deployed as upstream deploys them
+# (implementations behind UUPS proxies): every denial reason of both contracts
 # in the contracts' order (kms-governance.md §3), each answered by GetKey as
 # `Boot denied: <reason>`, each fixed on chain with `cast send` and picked up by the next
 # key request after a second without a restart; an allowed boot that stays allowed when the
-# chain changes; the TCB status and advisories the BootInfo carries; a KMS address without
-# a contract and a chain that is down. Usage: chain.sh [SIMULATOR…] (default: both builds).
+# chain changes; the TCB status and advisories the BootInfo carries; an app created by anyone
+# through deployAndRegisterApp, allowed at once; a KMS address without a contract and a
+# chain that is down. Usage: chain.sh [SIMULATOR…] (default: both builds).
 #
 # Everything started is stopped on exit (trap), also when a check fails.
 set -uo pipefail
@@ -16,12 +18,13 @@ ANVIL=node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil
 CAST=node_modules/@foundry-rs/cast-linux-amd64/bin/cast
 KMS_ART=contracts/out/DstackKms.sol/DstackKms.json
 APP_ART=contracts/out/DstackApp.sol/DstackApp.json
+PROXY_ART=contracts/out/ERC1967Proxy.sol/ERC1967Proxy.json
 KEY0=0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80
 OWNER=0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266
 ZERO32=0x0000000000000000000000000000000000000000000000000000000000000000
 for b in "${SIMS[@]}"; do [ -x "$b" ] || { echo "chain.sh: $b not built (run make)" >&2; exit 1; }; done
 for t in "$ANVIL" "$CAST"; do [ -x "$t" ] || { echo "chain.sh: $t missing (run scripts/setup.sh)" >&2; exit 1; }; done
-if [ ! -f "$KMS_ART" ] || [ ! -f "$APP_ART" ]; then
+if [ ! -f "$KMS_ART" ] || [ ! -f "$APP_ART" ] || [ ! -f "$PROXY_ART" ]; then
   make --no-print-directory contracts >/dev/null || { echo "chain.sh: make contracts failed" >&2; exit 1; }
 fi
 
@@ -54,19 +57,28 @@ RPC=http://127.0.0.1:$PORT
 for _ in $(seq 200); do "$CAST" chain-id --rpc-url "$RPC" >/dev/null 2>&1 && break; sleep 0.05; done
 
 send() { "$CAST" send --rpc-url "$RPC" --private-key "$KEY0" "$@" >/dev/null || die "cast send $*"; }
-# create ARTIFACT SIGNATURE ARGS… → the new contract's address
+# create ARTIFACT [HEX_ARGS] → the new contract's address
 create() {
-  local art=$1 sig=$2 a code; shift 2
-  code=$(node -e "process.stdout.write(require('./$art').bytecode.object)")
-  a=$("$CAST" abi-encode "$sig" "$@") || return 1
-  "$CAST" send --rpc-url "$RPC" --private-key "$KEY0" --json --create "$code${a#0x}" |
+  local code
+  code=$(node -e "process.stdout.write(require('./$1').bytecode.object)")
+  "$CAST" send --rpc-url "$RPC" --private-key "$KEY0" --json --create "$code${2:+${2#0x}}" |
     node -e "const r=JSON.parse(require('fs').readFileSync(0,'utf8')); if (r.status !== '0x1') process.exit(1); process.stdout.write(r.contractAddress)"
 }
+# proxy IMPLEMENTATION INIT_SIGNATURE ARGS… → an ERC1967 (UUPS) proxy initialised with them
+proxy() {
+  local impl=$1 init; shift
+  init=$("$CAST" calldata "$@") || return 1
+  create "$PROXY_ART" "$("$CAST" abi-encode "constructor(address,bytes)" "$impl" "$init")"
+}
 
-# The deployment: a DstackKms, and a DstackApp that allows nothing yet and wants an
-# up-to-date TCB and a listed device.
-KMS=$(create "$KMS_ART" "constructor(address)" "$OWNER") || die "deploying DstackKms failed"
-APP=$(create "$APP_ART" "constructor(address,bool,bool,bytes32,bytes32)" "$OWNER" false true "$ZERO32" "$ZERO32") ||
+# The deployment, as upstream's: implementations behind UUPS proxies. The DstackKms knows
+# the DstackApp implementation; the app is a proxy created directly (not by the factory,
+# so that it starts unregistered), allowing nothing yet, wanting an up-to-date TCB and a
+# listed device.
+APP_IMPL=$(create "$APP_ART") || die "deploying the DstackApp implementation failed"
+KMS_IMPL=$(create "$KMS_ART") || die "deploying the DstackKms implementation failed"
+KMS=$(proxy "$KMS_IMPL" "initialize(address,address)" "$OWNER" "$APP_IMPL") || die "deploying DstackKms failed"
+APP=$(proxy "$APP_IMPL" "initialize(address,bool,bool,bool,bytes32,bytes32)" "$OWNER" false true false "$ZERO32" "$ZERO32") ||
   die "deploying DstackApp failed"
 register() { send "$KMS" "registerApp(address)" "$1"; }
 
@@ -142,6 +154,17 @@ for SIM in "${SIMS[@]}"; do
   start "$N" "$SIM" --kms-auth "contract:$KMS" --rpc "$RPC" --app-id "${NOAPP#0x}"
   getkey_is "$N" "Boot denied: App not deployed or invalid address" "DstackKms 3: App not deployed or invalid address"
 
+  # the production path: anyone creates an app through the factory; its address is the app id
+  KEY1=0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d
+  USER1=0x70997970C51812dc3A010C7d01b50e0d17dc79C8
+  FSIG="deployAndRegisterApp(address,bool,bool,bool,bytes32,bytes32)"
+  FAPP=$("$CAST" call --rpc-url "$RPC" --from "$USER1" "$KMS" "$FSIG(address)" "$USER1" false false true "$ZERO32" "$H")
+  "$CAST" send --rpc-url "$RPC" --private-key "$KEY1" "$KMS" "$FSIG" "$USER1" false false true "$ZERO32" "$H" >/dev/null ||
+    die "deployAndRegisterApp failed"
+  F=factory-$tag
+  start "$F" "$SIM" --kms-auth "contract:$KMS" --rpc "$RPC" --app-id "${FAPP#0x}"
+  getkey_is "$F" "" "an app made by deployAndRegisterApp (app id = its address): allowed at start"
+
   # a KMS address with no contract, and a chain that is down
   X=nokms-$tag
   start "$X" "$SIM" --kms-auth "contract:0x000000000000000000000000000000000000beef" --rpc "$RPC"
@@ -153,7 +176,7 @@ for SIM in "${SIMS[@]}"; do
   getkey_is "$D" "App not allowed: DstackKms.isAppAllowed at $(tr 'A-F' 'a-f' <<<"$KMS"): cannot reach the chain at http://127.0.0.1:$DEAD: is Anvil running? \`dstack-harness up\` starts one" \
     "chain down: the error names the chain"
   post "$D" Info | grep -q '"app_id"' && ok "Info answers while keys are withheld" || bad "Info while denied"
-  for n in "$A" "$T" "$N" "$X" "$D"; do
+  for n in "$A" "$T" "$N" "$F" "$X" "$D"; do
     if grep -q "Sanitizer\|runtime error" "$WORK/$n/log"; then bad "$n: sanitizer report" "$(cat "$WORK/$n/log")"; fi
   done
   "$CAST" rpc --rpc-url "$RPC" evm_revert "$SNAP" >/dev/null
