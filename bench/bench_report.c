@@ -229,8 +229,8 @@ static int write_json(const bench_report *r, const char *path) {
             ",\n  \"kms_auth\":{\"method\":\"GetKey/new\",\"workers\":%d,\"dev_rps\":%.1f,"
             "\"contract_rps\":%.1f,\"dev_per_core\":%.1f,\"contract_per_core\":%.1f,"
             "\"ratio\":%.4f,\"measured\":%s,\"note\":",
-            ka->workers, ka->dev_rps, ka->contract_rps, ka->dev_core, ka->contract_core,
-            ka->ratio, ka->measured ? "true" : "false");
+            ka->workers, ka->dev_rps, ka->contract_rps, ka->dev_core, ka->contract_core, ka->ratio,
+            ka->measured ? "true" : "false");
     json_str(f, ka->note);
     fprintf(f, "}");
     fprintf(f, ",\n  \"targets\":[");
