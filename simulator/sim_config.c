@@ -108,8 +108,10 @@ int sim_parse_kms_auth(const char *s, sim_config *c, char *err, size_t errcap) {
         size_t n = strlen(url);
         if ((strncmp(url, "http://", 7) && strncmp(url, "https://", 8)) || n > 400 ||
             strcspn(url, " \t\r\n\"") != n || n <= 8) {
-            snprintf(err, errcap, "webhook:URL: expected an http:// or https:// URL of at most 400 "
-                                  "characters (got \"%.80s\")", url);
+            snprintf(err, errcap,
+                     "webhook:URL: expected an http:// or https:// URL of at most 400 "
+                     "characters (got \"%.80s\")",
+                     url);
             return -1;
         }
         sim_set_str(&c->kms_auth_url, url);
@@ -120,8 +122,10 @@ int sim_parse_kms_auth(const char *s, sim_config *c, char *err, size_t errcap) {
         const char *a = s + 9;
         if (!strncmp(a, "0x", 2) || !strncmp(a, "0X", 2)) a += 2;
         if (ds_hex_decode_exact(a, strlen(a), c->kms_contract, 20) != DS_OK) {
-            snprintf(err, errcap, "contract:ADDRESS: expected the DstackKms address, 20 bytes of "
-                                  "hex (got \"%.80s\")", s + 9);
+            snprintf(err, errcap,
+                     "contract:ADDRESS: expected the DstackKms address, 20 bytes of "
+                     "hex (got \"%.80s\")",
+                     s + 9);
             return -1;
         }
         c->kms_auth = SIM_KMS_AUTH_CONTRACT;
@@ -399,8 +403,9 @@ int sim_config_from_args(sim_config *c, int argc, char **argv) {
     }
     if (c->kms_auth == SIM_KMS_AUTH_CONTRACT &&
         (!c->rpc_url || strncmp(c->rpc_url, "http://", 7) || strlen(c->rpc_url) > 250)) {
-        fprintf(stderr, "dstack-simulator: --kms-auth contract: needs --rpc http://HOST:PORT, the "
-                        "chain that holds the DstackKms (e.g. a local Anvil or a fork of it)%s\n",
+        fprintf(stderr,
+                "dstack-simulator: --kms-auth contract: needs --rpc http://HOST:PORT, the "
+                "chain that holds the DstackKms (e.g. a local Anvil or a fork of it)%s\n",
                 c->rpc_url ? "" : "; no --rpc given");
         return -1;
     }
