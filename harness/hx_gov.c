@@ -45,6 +45,13 @@ int hx_bootinfo_read(const char *sock, hx_bootinfo *bi, char *err, size_t errcap
     const cJSON *ka = cJSON_GetObjectItemCaseSensitive(meta, "kms_auth");
     const cJSON *b = cJSON_GetObjectItemCaseSensitive(ka, "boot_info");
     const cJSON *adv = cJSON_GetObjectItemCaseSensitive(b, "advisoryIds"), *e;
+    const cJSON *why = cJSON_GetObjectItemCaseSensitive(ka, "info");
+    if (cJSON_IsObject(ka) && cJSON_IsNull(b)) { /* dev mode, and its BootInfo could not be built */
+        hx_setf(err, errcap, "the simulator on %s could not build the BootInfo its KMS would send: %s", sock,
+                cJSON_IsString(why) ? why->valuestring : "no reason given");
+        cJSON_Delete(meta);
+        return -1;
+    }
     if (!cJSON_IsObject(b) || hex_member(b, "appId", bi->app_id, 20, 0) ||
         hex_member(b, "composeHash", bi->compose_hash, 32, 0) ||
         hex_member(b, "instanceId", bi->instance_id, 20, 1) ||
