@@ -10,7 +10,8 @@
 #                 printed → the same key again, without another reboot
 #   reboot --compose  a new app-compose → denied until its hash is added
 #   OS image / device  the other refusals, each named by boot-check with who may fix it;
-#                 an unregistered app id without a contract (registerApp, deployAndRegisterApp)
+#                 an unregistered app id without a contract (registerApp, deployAndRegisterApp);
+#                 an out-of-date TCB on an app requiring UpToDate
 #   up --app-id   the app placed at a chosen id: Info.app_id, code and registration there
 #   up --fork     a fork of that chain (a local Anvil holding the stack): nothing deployed,
 #                 its contracts decide; --fork-block before a change; boot-check against
@@ -159,6 +160,17 @@ sim "$SOCK" Info; OUT=$BODY; check "  Info.app_id is the id" "d.app_id === '${ID
 eq "  cast: registered" "$("$CAST" call --rpc-url "$RPC" "$KMS" 'registeredApps(address)(bool)' "$ID")" true
 eq "  cast: version() through the proxy" "$("$CAST" call --rpc-url "$RPC" "$ID" 'version()(uint256)')" 2
 sim "$SOCK" GetKey '{}'; eq "  GetKey 200" "$CODE" 200
+# the same app on a platform whose TCB is out of date, with the app requiring UpToDate
+"$SIMBIN" --config appkeys.json --dstack-sock "$WORK/plain/t.sock" --tappd-sock "" --quiet --tcb-status OutOfDate \
+  --app-id "$ID" >"$WORK/plain/tlog" 2>&1 &
+OOD=$!
+for _ in $(seq 200); do [ -S "$WORK/plain/t.sock" ] && break; sleep 0.05; done
+send "$ID" 'setRequireTcbUpToDate(bool)' true
+expect "boot-check of an out-of-date TCB" 1 "$H" --state "$A" --json boot-check --socket "$WORK/plain/t.sock"
+check "  check 4 fails first, with the advisories in the BootInfo; fix setRequireTcbUpToDate(false)" "d.reason === 'TCB status is not up to date' && d.checks[3].ok === false && d.checks.slice(0, 3).every(c => c.ok) && d.boot_info.tcbStatus === 'OutOfDate' && d.boot_info.advisoryIds.length > 0 && d.fixes[0].includes('setRequireTcbUpToDate(bool)\" false')"
+send "$ID" 'setRequireTcbUpToDate(bool)' false
+expect "boot-check once the app no longer requires UpToDate" 0 "$H" --state "$A" boot-check --socket "$WORK/plain/t.sock"
+kill "$OOD"; wait "$OOD" 2>/dev/null
 BEFORE=$("$CAST" block-number --rpc-url "$RPC")
 COMPOSE=$(st "$A" d.compose_hash)
 send "$ID" 'removeComposeHash(bytes32)' "$COMPOSE"
