@@ -181,6 +181,20 @@ typedef struct {
 
 void bench_verify_run(bench_verify *v, double seconds);
 
+/* GetKey/new under `--kms-auth contract:` (the app allowed on a local Anvil) against dev
+ * mode, same load (bench_kmsauth.c). */
+typedef struct {
+    int measured;
+    int workers;
+    double dev_rps, contract_rps;   /* req/s (wall clock: noisy on a shared machine) */
+    double dev_core, contract_core; /* requests per second of the simulator's own CPU */
+    double ratio;                   /* contract_core / dev_core */
+    char note[256];
+} bench_kmsauth;
+
+void bench_kmsauth_run(bench_kmsauth *k, const char *sim_bin, const char *config, int workers,
+                       double seconds);
+
 typedef struct {
     char host[128];
     int cpus;
@@ -217,6 +231,7 @@ typedef struct {
     char memo_check[160];
     char summary_sample[2048]; /* the simulator's shutdown summary, from the soak run */
     bench_verify verify;
+    bench_kmsauth kmsauth;
 } bench_report;
 
 bench_point *bench_report_add(bench_report *r);

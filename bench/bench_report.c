@@ -224,6 +224,15 @@ static int write_json(const bench_report *r, const char *path) {
             v->measured ? "true" : "false");
     json_str(f, v->note);
     fprintf(f, "}");
+    const bench_kmsauth *ka = &r->kmsauth;
+    fprintf(f,
+            ",\n  \"kms_auth\":{\"method\":\"GetKey/new\",\"workers\":%d,\"dev_rps\":%.1f,"
+            "\"contract_rps\":%.1f,\"dev_per_core\":%.1f,\"contract_per_core\":%.1f,"
+            "\"ratio\":%.4f,\"measured\":%s,\"note\":",
+            ka->workers, ka->dev_rps, ka->contract_rps, ka->dev_core, ka->contract_core, ka->ratio,
+            ka->measured ? "true" : "false");
+    json_str(f, ka->note);
+    fprintf(f, "}");
     fprintf(f, ",\n  \"targets\":[");
     for (int i = 0; i < r->ntargets; i++) {
         const bench_target *t = &r->targets[i];

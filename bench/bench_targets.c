@@ -166,6 +166,15 @@ void bench_evaluate(bench_report *r) {
         target(r, "verify warm vs dcap-qvl", ">= 30x",
                v->dcap_qvl_us > 0 ? v->ratio_warm >= 30 : -1, m);
     }
+    {
+        const bench_kmsauth *k = &r->kmsauth;
+        char m[96] = "not measured";
+        if (k->measured)
+            snprintf(m, sizeof m, "%.0f vs %.0f req/core-s (%+.1f %%)", k->contract_core,
+                     k->dev_core, (k->ratio - 1) * 100);
+        target(r, "GetKey/new per core, --kms-auth contract: vs dev", "within 5 %",
+               k->measured ? k->ratio >= 0.95 : -1, m);
+    }
     if (r->npoints == 0) return; /* --verify-only: nothing else was measured */
     char m[96];
     ratios(r);

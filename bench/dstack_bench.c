@@ -15,7 +15,9 @@
  *      capacity (open loop): the p99 a fleet sees when it is not saturating the simulator
  *   6. cost growth: GetQuote and Info after 10, 1k and 10k emitted events
  *   7. soak: 1M requests, RSS before and after; /metrics counts checked against them
- *   8. dstack-harness: `cluster 100` (after `up`) and `matrix` wall times (bench_harness.c)
+ *   8. GetKey/new with `--kms-auth contract:` (the app allowed on Anvil) against dev mode
+ *      (bench_kmsauth.c)
+ *   9. dstack-harness: `cluster 100` (after `up`) and `matrix` wall times (bench_harness.c)
  * Prints a table, writes build/bench/results.json and chart.svg. Never pass/fail: the
  * exit status is 0 whenever the measurements could be taken.
  */
@@ -34,6 +36,7 @@ typedef struct {
     uint64_t soak;  /* requests */
     int quick, no_harness, workers_max;
     int verify_only;             /* --verify-only: the quote-verification comparison alone */
+    int kms_auth_only;           /* --kms-auth-only: the --kms-auth contract: comparison alone */
     const char *attach, *method; /* --attach SOCK --method M: one load, no simulator of ours */
     pid_t pid;                   /* --pid: the attached simulator's, for its CPU time */
     int clients, per_request, spin;
@@ -324,6 +327,7 @@ static void usage(FILE *f) {
         "usage: dstack-bench [--sim BIN] [--config FILE] [--harness BIN] [--out DIR]\n"
         "                    [--seconds S] [--soak N] [--quick] [--no-harness]\n"
         "                    [--verify-only]  (quote verification: C cold/warm vs dcap-qvl)\n"
+        "                    [--kms-auth-only]  (GetKey/new, --kms-auth contract: vs dev)\n"
         "       dstack-bench --attach SOCK --method M [--clients N] [--per-request]\n"
         "                    [--seconds S] [--rate REQ/S] [--pid PID]\n"
         "                    (one load on a running simulator, e.g.\n"
@@ -405,6 +409,8 @@ int main(int argc, char **argv) {
             o.quick = 1;
         else if (!strcmp(a, "--verify-only"))
             o.verify_only = 1;
+        else if (!strcmp(a, "--kms-auth-only"))
+            o.kms_auth_only = 1;
         else if (!strcmp(a, "--no-harness"))
             o.no_harness = 1;
         else if (!strcmp(a, "--attach") && v)
@@ -464,6 +470,7 @@ int main(int argc, char **argv) {
         fprintf(stderr, "dstack-bench: %s\n", err);
         return 1;
     }
+    if (o.kms_auth_only) goto kms_auth;
     fprintf(stderr, "quote verification (C cold, C warm, dcap-qvl)…\n");
     bench_verify_run(&r.verify, o.quick ? 0.5 : 2.0);
     fprintf(stderr, "  cold %.1f us, warm %.1f us, dcap-qvl %.1f us: warm %.1fx faster %s\n",
@@ -511,6 +518,15 @@ int main(int argc, char **argv) {
     run_growth(&r, &o);
     fprintf(stderr, "soak (%llu requests)…\n", (unsigned long long)o.soak);
     run_soak(&r, &o);
+kms_auth:
+    fprintf(stderr, "GetKey/new with --kms-auth contract: against dev…\n");
+    bench_kmsauth_run(&r.kmsauth, o.sim_bin, o.config, o.workers_max, o.seconds);
+    fprintf(stderr,
+            "  dev %.0f req/s (%.0f per core-second), contract %.0f req/s (%.0f per core-second): "
+            "%.3f (%s)\n",
+            r.kmsauth.dev_rps, r.kmsauth.dev_core, r.kmsauth.contract_rps, r.kmsauth.contract_core,
+            r.kmsauth.ratio, r.kmsauth.note);
+    if (o.kms_auth_only) goto report;
     fprintf(stderr, "dstack-harness…\n");
     bench_harness_run(&r, o.harness_bin, o.no_harness);
 report:

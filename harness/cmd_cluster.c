@@ -232,7 +232,11 @@ static int start_node(cluster *cl, node *nd, const char *config) {
     HX_SET(label, "dstack-harness node %d", nd->index);
     ds_keccak256((const uint8_t *)label, strlen(label), h);
     ds_hex_encode(h, 20, seed_hex);
-    const char *extra[] = {"--instance-seed", seed_hex, "--mismatch", ds_variant_name(nd->mode), NULL};
+    /* every node runs as the cluster's app: the app id `up` deployed (its DstackApp) */
+    char appid[41];
+    ds_hex_encode(cl->x->st.app_id, 20, appid);
+    const char *extra[] = {"--instance-seed", seed_hex, "--mismatch", ds_variant_name(nd->mode), "--app-id", appid,
+                           NULL};
     if (hx_sim_start(&nd->sim, NULL, config, extra, err, sizeof err) != 0) {
         hx_fail("node %d: %s", nd->index, err);
         return -1;

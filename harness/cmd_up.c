@@ -1,14 +1,17 @@
-/* cmd_up.c — `dstack-harness up`, `down` and `status`.
+/* cmd_up.c — `dstack-harness up`.
  *
- * up:   start Anvil (detached) and a dstack-simulator (detached), read the KMS root the
- *       simulator publishes (GetMeta over its socket: a public key and its address, never
- *       a private key), deploy DstackMembershipNFT(root), DstackKms (with the root public
- *       key as kmsInfo) and DstackApp (with the simulator's compose hash), register the
- *       app, set the NFT's cluster app id, mint one membership token per node, check on
- *       chain that both contracts report the simulator's root, and write the deployment
- *       file. If any step fails, everything started so far is stopped.
- * down: stop what `up` started (checking each pid is still that process), remove the
- *       socket and the deployment file, and check that no process, port or socket is left.
+ * up:   start Anvil (detached) and a dstack-simulator, read the KMS root and the BootInfo
+ *       the simulator publishes (GetMeta: public values only), deploy production's shape —
+ *       DstackMembershipNFT(root), DstackKms behind an ERC-1967 proxy with the DstackApp
+ *       implementation, kmsInfo = the root, the simulator's OS image allowed, the app
+ *       created by deployAndRegisterApp with the simulator's compose hash and device (or
+ *       placed at --app-id) — set the NFT's cluster app id to the app id, mint one
+ *       membership token per node, check both contracts report the simulator's root, then
+ *       start the simulator again as the app: --app-id <app> --kms-auth contract:<kms>.
+ *       With --fork, Anvil forks a chain and nothing is deployed: the chain's contracts
+ *       decide. The deployment file records how to start the simulator again (`reboot`).
+ *       If any step fails, everything started so far is stopped.
+ * (`down` and `status` are in cmd_down.c.)
  */
 #include <errno.h>
 #include <stdio.h>
@@ -23,6 +26,7 @@
 #include "ds_secp.h"
 #include "hx_anvil.h"
 #include "hx_cmd.h"
+#include "hx_gov.h"
 #include "hx_out.h"
 #include "hx_proc.h"
 #include "hx_sim.h"
@@ -30,11 +34,19 @@
 static const char UP_USAGE[] =
     "usage: dstack-harness up [options]\n"
     "\n"
-    "Starts a local chain (Anvil) and a dstack-simulator, deploys the contracts with the\n"
-    "simulator's published KMS root as the trusted root, mints membership NFTs, and writes\n"
-    "the deployment file that the other subcommands read. Both processes keep running\n"
-    "after `up` returns; `dstack-harness down` stops them.\n"
+    "Starts a local chain (Anvil) and a dstack-simulator and deploys dstack's on-chain KMS as\n"
+    "production runs it: DstackKms behind a UUPS proxy (kmsInfo = the simulator's KMS root,\n"
+    "its OS image allowed), the app created by deployAndRegisterApp with the simulator's\n"
+    "compose hash and device, so the app id is the DstackApp's address; then the simulator\n"
+    "runs as that app and asks DstackKms.isAppAllowed before it releases keys\n"
+    "(--kms-auth contract:). Also mints membership NFTs and writes the deployment file the\n"
+    "other subcommands read. Both processes keep running; `dstack-harness down` stops them.\n"
     "\n"
+    "  --app-id HEX     put the app at this address (a production app id reproduced)\n"
+    "  --fork URL       fork this chain (Anvil --fork-url) and deploy nothing: the chain's\n"
+    "                   DstackKms (--kms-contract) and the app at --app-id decide\n"
+    "  --fork-block N   fork at block N (default: latest)\n"
+    "  --kms-contract ADDR  the forked chain's DstackKms (with --fork)\n"
     "  --nodes N        membership tokens to mint, one per Anvil account 1..N (default 3)\n"
     "  --port N         Anvil port on 127.0.0.1 (default: a free port)\n"
     "  --rpc URL        use this running chain instead of starting Anvil (not stopped by down)\n"
@@ -43,12 +55,6 @@ static const char UP_USAGE[] =
     "  --state FILE     deployment file (default build/harness/deployment.json)\n"
     "  --json           print the deployment as JSON\n"
     "  --quiet          no progress lines\n";
-
-static const char DOWN_USAGE[] =
-    "usage: dstack-harness down [--state FILE] [--json] [--quiet]\n"
-    "\n"
-    "Stops the Anvil and the simulator that `up` started, removes the simulator socket and\n"
-    "the deployment file, and checks that no process, port or socket is left behind.\n";
 
 static void state_dir(const char *state, char *out, size_t cap) {
     hx_setf(out, cap, "%s", state);
@@ -85,8 +91,8 @@ static int send_or_fail(hx_chain *c, const uint8_t from[20], const uint8_t to[20
 }
 
 /* Deploys the contracts and mints tokens; fills s. 0 or -1 (reason printed). */
-static int deploy(hx_chain *c, hx_state *s, int nodes, const ds_meta_result *meta,
-                  const ds_info_result *info) {
+static int deploy(hx_chain *c, hx_state *s, int nodes, const ds_meta_result *meta, const hx_bootinfo *bi,
+                  const uint8_t *app_at) {
     uint8_t accts[HX_ANVIL_ACCOUNTS][20];
     size_t nacct = 0;
     char a1[43];
@@ -100,24 +106,11 @@ static int deploy(hx_chain *c, hx_state *s, int nodes, const ds_meta_result *met
     ds_abi_value a = ds_abi_address(meta->k256_address);
     hx_progress("deploying DstackMembershipNFT(initialKmsRoot = %s)", hx_addr(meta->k256_address, a1));
     if (hx_deploy(c, HX_NFT, s->owner, &a, 1, s->nft, &s->deploy_block) != 0) goto fail;
-    ds_abi_value owner = ds_abi_address(s->owner);
-    hx_progress("deploying DstackKms(owner = %s)", hx_addr(s->owner, a1));
-    if (hx_deploy(c, HX_KMS, s->owner, &owner, 1, s->kms, NULL) != 0) goto fail;
-    ds_abi_value info4[4] = {ds_abi_bytes(meta->k256_pubkey, 33), ds_abi_bytes(NULL, 0),
-                             ds_abi_bytes(NULL, 0), ds_abi_bytes(NULL, 0)};
-    ds_abi_value kmsinfo = ds_abi_tuple(info4, 4);
-    hx_progress("DstackKms.setKmsInfo(k256Pubkey = %s)", hx_hex(meta->k256_pubkey, 33));
-    if (send_or_fail(c, s->owner, s->kms, "setKmsInfo", "setKmsInfo((bytes,bytes,bytes,bytes))", &kmsinfo, 1, NULL))
-        return -1;
-    uint8_t zero[32] = {0};
-    ds_abi_value app_args[5] = {owner, ds_abi_bool(1), ds_abi_bool(0), ds_abi_fbytes(zero, 32),
-                                ds_abi_fbytes(info->compose_hash, 32)};
-    hx_progress("deploying DstackApp(compose hash %s allowed, any device)", hx_hex(info->compose_hash, 32));
-    if (hx_deploy(c, HX_APP, s->owner, app_args, 5, s->app, NULL) != 0) goto fail;
-    ds_abi_value app = ds_abi_address(s->app);
-    if (send_or_fail(c, s->owner, s->kms, "registerApp", "registerApp(address)", &app, 1, NULL)) return -1;
+    if (hx_gov_deploy_kms(c, s, meta->k256_pubkey, bi->os_image_hash) != 0) return -1;
+    if (hx_gov_create_app(c, s, bi, app_at) != 0) return -1;
+    memcpy(s->app_id, s->app, 20);
     uint8_t app32[32];
-    hx_pad32(meta->app_id, app32);
+    hx_pad32(s->app_id, app32);
     ds_abi_value appid = ds_abi_fbytes(app32, 32);
     hx_progress("DstackMembershipNFT.setClusterAppId(%s)", hx_hex(app32, 32));
     if (send_or_fail(c, s->owner, s->nft, "setClusterAppId", "setClusterAppId(bytes32)", &appid, 1, NULL))
@@ -161,7 +154,7 @@ fail:
     return -1;
 }
 
-static void print_state(const hx_state *s, const char *title) {
+void hx_state_print(const hx_state *s, const char *title) {
     char a[43];
     char buf[2][512];
     hx_table t;
@@ -185,9 +178,18 @@ static void print_state(const hx_state *s, const char *title) {
     }
     ROW("KMS root (GetMeta)", hx_addr(s->kms_root, a));
     ROW("app id", hx_hex(s->app_id, 20));
+    if (s->fork_url[0]) {
+        HX_SET(buf[0], "%s at %s", s->fork_url, s->fork_block ? "" : "the latest block");
+        if (s->fork_block) HX_SET(buf[0], "%s at block %llu", s->fork_url, (unsigned long long)s->fork_block);
+        ROW("fork of", buf[0]);
+    }
+    if (s->sim_kms_auth[0]) ROW("simulator --kms-auth", s->sim_kms_auth);
+    if (s->sim_compose[0]) ROW("simulator --compose", s->sim_compose);
     ROW("DstackMembershipNFT", hx_addr(s->nft, a));
-    ROW("DstackKms", hx_addr(s->kms, a));
-    ROW("DstackApp", hx_addr(s->app, a));
+    HX_SET(buf[0], "%s (proxy)", hx_addr(s->kms, a));
+    ROW("DstackKms", buf[0]);
+    HX_SET(buf[0], "%s (proxy = the app id)", hx_addr(s->app, a));
+    ROW("DstackApp", buf[0]);
     for (int i = 0; i < s->ntokens; i++) {
         HX_SET(buf[0], "token #%llu", (unsigned long long)s->tokens[i].id);
         ROW(buf[0], hx_addr(s->tokens[i].owner, a));
@@ -199,7 +201,7 @@ static void print_state(const hx_state *s, const char *title) {
     hx_table_free(&t);
 }
 
-static void emit_state_json(const hx_state *s, int ok) {
+void hx_state_emit_json(const hx_state *s, int ok) {
     char err[256];
     FILE *f = fopen(s->path, "r");
     cJSON *doc = NULL;
@@ -217,37 +219,113 @@ static void emit_state_json(const hx_state *s, int ok) {
     hx_json_emit(doc);
 }
 
-int hx_cmd_up(int argc, char **argv) {
+/* Parses a 20-byte address option (0x optional). 0 or -1. */
+static int parse_addr(const char *v, uint8_t out[20]) {
+    if (v[0] == '0' && (v[1] == 'x' || v[1] == 'X')) v += 2;
+    return ds_hex_decode_exact(v, strlen(v), out, 20) == DS_OK ? 0 : -1;
+}
+
+typedef struct {
+    int nodes, port;
+    char rpc[128], sock[PATH_MAX], config[PATH_MAX];
+    int have_app_id, have_kms;
+    uint8_t app_id[20], kms[20];
+    char fork[256];
+    long long fork_block; /* -1: latest */
+} up_opts;
+
+static int parse_up(int argc, char **argv, up_opts *o) {
     static const struct option opts[] = {{"nodes", required_argument, 0, 'n'},
                                          {"port", required_argument, 0, 'p'},
                                          {"rpc", required_argument, 0, 'r'},
                                          {"socket", required_argument, 0, 's'},
                                          {"config", required_argument, 0, 'c'},
+                                         {"app-id", required_argument, 0, 'i'},
+                                         {"fork", required_argument, 0, 'f'},
+                                         {"fork-block", required_argument, 0, 'b'},
+                                         {"kms-contract", required_argument, 0, 'k'},
                                          HX_COMMON_LONGOPTS, {0, 0, 0, 0}};
-    int nodes = 3, port = 0, ch;
-    char rpc[128] = "", sock[PATH_MAX] = "", config[PATH_MAX] = "", err[1024], dir[PATH_MAX];
+    int ch;
+    char *end;
+    memset(o, 0, sizeof *o);
+    o->nodes = 3;
+    o->fork_block = -1;
     optind = 1;
     while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         if (hx_common_opt(ch, optarg)) continue;
         switch (ch) {
-        case 'h': fputs(UP_USAGE, stdout); return 0;
+        case 'h': fputs(UP_USAGE, stdout); return 1;
         case 'n':
-            nodes = atoi(optarg);
-            if (nodes < 1 || nodes > HX_MAX_NODES) return hx_usage_error("up", "--nodes must be 1..100");
+            o->nodes = atoi(optarg);
+            if (o->nodes < 1 || o->nodes > HX_MAX_NODES) return hx_usage_error("up", "--nodes must be 1..100");
             break;
         case 'p':
-            port = atoi(optarg);
-            if (port < 1 || port > 65535) return hx_usage_error("up", "--port must be 1..65535");
+            o->port = atoi(optarg);
+            if (o->port < 1 || o->port > 65535) return hx_usage_error("up", "--port must be 1..65535");
             break;
-        case 'r': HX_SET(rpc, "%s", optarg); break;
-        case 's': HX_SET(sock, "%s", optarg); break;
-        case 'c': HX_SET(config, "%s", optarg); break;
+        case 'r': HX_SET(o->rpc, "%s", optarg); break;
+        case 's': HX_SET(o->sock, "%s", optarg); break;
+        case 'c': HX_SET(o->config, "%s", optarg); break;
+        case 'i':
+            if (parse_addr(optarg, o->app_id)) return hx_usage_error("up", "--app-id wants 20 bytes of hex");
+            o->have_app_id = 1;
+            break;
+        case 'k':
+            if (parse_addr(optarg, o->kms)) return hx_usage_error("up", "--kms-contract wants a 20-byte address");
+            o->have_kms = 1;
+            break;
+        case 'f':
+            if (strncmp(optarg, "http://", 7) != 0 && strncmp(optarg, "https://", 8) != 0)
+                return hx_usage_error("up", "--fork wants an http:// or https:// JSON-RPC URL");
+            HX_SET(o->fork, "%s", optarg);
+            break;
+        case 'b':
+            o->fork_block = strtoll(optarg, &end, 10);
+            if (*optarg == '\0' || *end != '\0' || o->fork_block < 0)
+                return hx_usage_error("up", "--fork-block wants a block number");
+            break;
         default: return hx_usage_error("up", "unknown option");
         }
     }
     if (optind < argc) return hx_usage_error("up", "unexpected argument");
+    if (o->fork[0] && (!o->have_kms || !o->have_app_id))
+        return hx_usage_error("up", "--fork needs --kms-contract ADDR and --app-id HEX (the chain's KMS and app)");
+    if (!o->fork[0] && (o->have_kms || o->fork_block >= 0))
+        return hx_usage_error("up", "--kms-contract and --fork-block go with --fork");
+    if (o->fork[0] && (o->rpc[0] || o->sock[0]))
+        return hx_usage_error("up", "--fork starts its own Anvil and simulator: drop --rpc / --socket");
+    return 0;
+}
+
+/* The forked chain's KMS: code there, its owner into s->owner. 0 or -1 (printed). */
+static int attach_fork(hx_chain *c, hx_state *s) {
+    char a1[43], a2[43];
+    ds_abi_value pool[4];
+    size_t code = 0;
+    hx_addr(s->kms, a1);
+    if (ds_rpc_code_size(&c->rpc, s->kms, &code) != DS_OK || code == 0) {
+        hx_fail("no contract at --kms-contract %s on the fork of %s (wrong chain or block?)%s%s", a1,
+                s->fork_url, ds_rpc_error(&c->rpc)[0] ? ": " : "", ds_rpc_error(&c->rpc));
+        return -1;
+    }
+    int r = hx_call(c, NULL, s->kms, "owner()", NULL, 0, "(address)", pool, 4);
+    if (r != 0) {
+        hx_fail("%s.owner(): %s (is it a DstackKms?)", a1, r == 1 ? c->revert : c->err);
+        return -1;
+    }
+    memcpy(s->owner, ds_abi_get_address(&pool[0].items[0]), 20);
+    hx_progress("fork: DstackKms %s (owner %s), app id %s; nothing deployed", a1, hx_addr(s->owner, a2),
+                hx_hex(s->app_id, 20));
+    return 0;
+}
+
+int hx_cmd_up(int argc, char **argv) {
+    up_opts o;
+    char err[1024], dir[PATH_MAX];
+    int pr = parse_up(argc, argv, &o);
+    if (pr != 0) return pr == 1 ? 0 : pr;
     if (hx_state_path[0] == '\0') hx_state_default_path(hx_state_path, sizeof hx_state_path);
-    if (config[0] == '\0') hx_sim_default_config(config, sizeof config);
+    if (o.config[0] == '\0') hx_sim_default_config(o.config, sizeof o.config);
 
     hx_state s, old;
     if (hx_state_load(hx_state_path, &old, err, sizeof err) == 0) {
@@ -271,26 +349,42 @@ int hx_cmd_up(int argc, char **argv) {
     hx_sim sim;
     memset(&anvil, 0, sizeof anvil);
     memset(&sim, 0, sizeof sim);
-    ds_info_result info;
-    memset(&info, 0, sizeof info);
     int ok = 0;
     hx_chain c;
     int chain_open = 0;
-    if (rpc[0]) {
-        if (hx_chain_ping(rpc, &s.chain_id, err, sizeof err) != 0) {
+    hx_bootinfo bi;
+    char simdir[PATH_MAX + 8];
+    HX_SET(simdir, "%s/sim", dir);
+    if (o.rpc[0]) {
+        if (hx_chain_ping(o.rpc, &s.chain_id, err, sizeof err) != 0) {
             hx_fail("%s", err);
             return 1;
         }
-        HX_SET(s.rpc_url, "%s", rpc);
-        hx_progress("using the chain at %s (chain id %llu)", rpc, (unsigned long long)s.chain_id);
+        HX_SET(s.rpc_url, "%s", o.rpc);
+        hx_progress("using the chain at %s (chain id %llu)", o.rpc, (unsigned long long)s.chain_id);
     } else {
+        char blk[32];
+        const char *extra[5] = {NULL};
+        if (o.fork[0]) {
+            extra[0] = "--fork-url";
+            extra[1] = o.fork;
+            if (o.fork_block >= 0) {
+                HX_SET(blk, "%lld", o.fork_block);
+                extra[2] = "--fork-block-number";
+                extra[3] = blk;
+            }
+            HX_SET(s.fork_url, "%s", o.fork);
+            s.fork_block = o.fork_block > 0 ? (uint64_t)o.fork_block : 0;
+        }
         HX_SET(s.anvil_log, "%s/anvil.log", dir);
         unlink(s.anvil_log);
-        if (port)
-            hx_progress("starting anvil on 127.0.0.1:%d", port);
+        if (o.fork[0])
+            hx_progress("starting anvil forking %s at %s", o.fork, o.fork_block >= 0 ? blk : "the latest block");
+        else if (o.port)
+            hx_progress("starting anvil on 127.0.0.1:%d", o.port);
         else
             hx_progress("starting anvil on a free port of 127.0.0.1");
-        if (hx_anvil_start(&anvil, port, s.anvil_log, err, sizeof err) != 0) {
+        if (hx_anvil_start_args(&anvil, o.port, s.anvil_log, extra, err, sizeof err) != 0) {
             hx_fail("%s", err);
             return 1;
         }
@@ -301,49 +395,6 @@ int hx_cmd_up(int argc, char **argv) {
         hx_progress("anvil pid %d answers on %s (chain id %llu)", (int)anvil.pid, anvil.url,
                     (unsigned long long)anvil.chain_id);
     }
-    ds_client *cl = NULL;
-    ds_meta_result meta;
-    if (sock[0]) {
-        HX_SET(s.sim_sock, "%s", sock);
-    } else {
-        char simdir[PATH_MAX + 8];
-        HX_SET(simdir, "%s/sim", dir);
-        mkdir(simdir, 0755);
-        hx_progress("starting dstack-simulator (config %s)", config);
-        if (hx_sim_start(&sim, simdir, config, NULL, err, sizeof err) != 0) {
-            hx_fail("%s", err);
-            goto out;
-        }
-        s.sim_pid = sim.pid;
-        HX_SET(s.sim_sock, "%s", sim.sock);
-        HX_SET(s.sim_log, "%s", sim.log);
-        HX_SET(s.sim_config, "%s", config);
-        hx_progress("simulator pid %d listens on %s", (int)sim.pid, sim.sock);
-    }
-    cl = hx_sim_client(s.sim_sock);
-    if (cl == NULL || ds_client_get_meta(cl, &meta) != DS_OK || ds_client_info(cl, &info) != DS_OK) {
-        hx_fail("GetMeta/Info on %s: %s", s.sim_sock, cl ? ds_client_last_error(cl) : "out of memory");
-        goto out;
-    }
-    if (!meta.have_root) {
-        hx_fail("the simulator publishes no KMS root (it runs on a static k256_signature): give it a config with "
-                "kms_root_key (like the repository's appkeys.json)");
-        goto out;
-    }
-    char a1[43];
-    hx_progress("GetMeta: KMS root %s (public key %s), app id %s", hx_addr(meta.k256_address, a1),
-                hx_hex(meta.k256_pubkey, 33), hx_hex(meta.app_id, 20));
-    /* the published address must belong to the published key: check it ourselves */
-    uint8_t derived[20];
-    if (ds_secp_address(meta.k256_pubkey, 33, derived) != DS_OK || memcmp(derived, meta.k256_address, 20) != 0) {
-        hx_fail("GetMeta's k256_address is not the address of its k256_pubkey");
-        goto out;
-    }
-    memcpy(s.kms_root, meta.k256_address, 20);
-    memcpy(s.kms_root_pub, meta.k256_pubkey, 33);
-    memcpy(s.app_id, meta.app_id, 20);
-    memcpy(s.compose_hash, info.compose_hash, 32);
-
     if (hx_chain_open(&c, s.rpc_url) != 0) {
         hx_fail("%s", c.err);
         goto out;
@@ -353,15 +404,111 @@ int hx_cmd_up(int argc, char **argv) {
         hx_fail("%s", c.err);
         goto out;
     }
-    if (deploy(&c, &s, nodes, &meta, &info) != 0) goto out;
+    HX_SET(s.sim_config, "%s", o.config);
+    if (o.fork[0]) {
+        memcpy(s.kms, o.kms, 20);
+        memcpy(s.app, o.app_id, 20);
+        memcpy(s.app_id, o.app_id, 20);
+        if (attach_fork(&c, &s) != 0) goto out;
+    }
+    if (o.sock[0]) {
+        HX_SET(s.sim_sock, "%s", o.sock);
+        s.sim_config[0] = '\0';
+    } else {
+        mkdir(simdir, 0755);
+        if (o.fork[0]) { /* the app id and KMS are known: start it as the app at once */
+            s.sim_app_id = 1;
+            HX_SET(s.sim_kms_auth, "contract:%s", hx_hex(s.kms, 20));
+        }
+        hx_progress("starting dstack-simulator (config %s)", o.config);
+        if (hx_gov_sim_start(&sim, simdir, &s, err, sizeof err) != 0) {
+            hx_fail("%s", err);
+            goto out;
+        }
+        s.sim_pid = sim.pid;
+        HX_SET(s.sim_sock, "%s", sim.sock);
+        HX_SET(s.sim_log, "%s", sim.log);
+        hx_progress("simulator pid %d listens on %s", (int)sim.pid, sim.sock);
+    }
+    ds_client *cl = hx_sim_client(s.sim_sock);
+    ds_meta_result meta;
+    if (cl == NULL || ds_client_get_meta(cl, &meta) != DS_OK) {
+        hx_fail("GetMeta on %s: %s", s.sim_sock, cl ? ds_client_last_error(cl) : "out of memory");
+        ds_client_free(cl);
+        goto out;
+    }
+    ds_client_free(cl);
+    if (hx_bootinfo_read(s.sim_sock, &bi, err, sizeof err) != 0) {
+        hx_fail("%s", err);
+        goto out;
+    }
+    if (!meta.have_root) {
+        hx_fail("the simulator publishes no KMS root (it runs on a static k256_signature): give it a config with "
+                "kms_root_key (like the repository's appkeys.json)");
+        goto out;
+    }
+    char a1[43];
+    hx_progress("GetMeta: KMS root %s (public key %s); BootInfo: compose hash %s, device %s, OS image %s",
+                hx_addr(meta.k256_address, a1), hx_hex(meta.k256_pubkey, 33), hx_hex(bi.compose_hash, 32),
+                hx_hex(bi.device_id, 32), hx_hex(bi.os_image_hash, 32));
+    /* the published address must belong to the published key: check it ourselves */
+    uint8_t derived[20];
+    if (ds_secp_address(meta.k256_pubkey, 33, derived) != DS_OK || memcmp(derived, meta.k256_address, 20) != 0) {
+        hx_fail("GetMeta's k256_address is not the address of its k256_pubkey");
+        goto out;
+    }
+    memcpy(s.kms_root, meta.k256_address, 20);
+    memcpy(s.kms_root_pub, meta.k256_pubkey, 33);
+    memcpy(s.compose_hash, bi.compose_hash, 32);
+    if (!o.fork[0]) {
+        const uint8_t *at = o.have_app_id ? o.app_id : NULL;
+        if (o.sock[0]) { /* a simulator we cannot restart: the app goes where its app id is */
+            if (o.have_app_id && memcmp(o.app_id, bi.app_id, 20) != 0) {
+                hx_fail("--app-id %s, but the simulator on %s runs as app %s", hx_hex(o.app_id, 20), o.sock,
+                        hx_hex(bi.app_id, 20));
+                goto out;
+            }
+            at = bi.app_id;
+        }
+        if (deploy(&c, &s, o.nodes, &meta, &bi, at) != 0) goto out;
+    }
+    if (sim.pid && !o.fork[0]) { /* boot again as the app, asking the chain */
+        s.sim_app_id = 1;
+        HX_SET(s.sim_kms_auth, "contract:%s", hx_hex(s.kms, 20));
+        hx_progress("restarting the simulator as app %s with --kms-auth %s --rpc %s", hx_hex(s.app_id, 20),
+                    s.sim_kms_auth, s.rpc_url);
+        hx_sim_stop(&sim);
+        s.sim_pid = 0;
+        if (hx_gov_sim_start(&sim, simdir, &s, err, sizeof err) != 0) {
+            hx_fail("%s", err);
+            goto out;
+        }
+        s.sim_pid = sim.pid;
+        HX_SET(s.sim_log, "%s", sim.log);
+        if (hx_bootinfo_read(s.sim_sock, &bi, err, sizeof err) != 0) {
+            hx_fail("%s", err);
+            goto out;
+        }
+    }
+    if (memcmp(bi.app_id, s.app_id, 20) != 0) {
+        hx_fail("the simulator runs as app %s, not %s", hx_hex(bi.app_id, 20), hx_hex(s.app_id, 20));
+        goto out;
+    }
+    if (bi.reason[0])
+        hx_progress("the simulator's KMS auth (%s): %s — %s; `dstack-harness boot-check` explains it", bi.mode,
+                    bi.decision, bi.reason);
+    else
+        hx_progress("the simulator's KMS auth (%s): %s", bi.mode, bi.decision);
+    if (!o.fork[0] && strcmp(bi.decision, "allowed") != 0) {
+        hx_fail("the freshly deployed KMS refused the simulator: %s", bi.reason);
+        goto out;
+    }
     if (hx_state_save(&s, err, sizeof err) != 0) {
         hx_fail("%s", err);
         goto out;
     }
     ok = 1;
 out:
-    if (cl) ds_client_free(cl);
-    ds_info_result_free(&info);
     if (chain_open) hx_chain_close(&c);
     if (!ok) {
         hx_progress("stopping what was started");
@@ -372,126 +519,8 @@ out:
     hx_proc_forget(anvil.pid); /* both keep running after we exit */
     hx_proc_forget(sim.pid);
     if (hx_ui_g.json)
-        emit_state_json(&s, 1);
+        hx_state_emit_json(&s, 1);
     else
-        print_state(&s, "dstack-harness up: deployment ready");
+        hx_state_print(&s, "dstack-harness up: deployment ready");
     return 0;
-}
-
-int hx_cmd_down(int argc, char **argv) {
-    static const struct option opts[] = {HX_COMMON_LONGOPTS, {0, 0, 0, 0}};
-    int ch;
-    char err[1024];
-    optind = 1;
-    while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        if (hx_common_opt(ch, optarg)) continue;
-        if (ch == 'h') {
-            fputs(DOWN_USAGE, stdout);
-            return 0;
-        }
-        return hx_usage_error("down", "unknown option");
-    }
-    if (optind < argc) return hx_usage_error("down", "unexpected argument");
-    if (hx_state_path[0] == '\0') hx_state_default_path(hx_state_path, sizeof hx_state_path);
-    hx_state s;
-    int r = hx_state_load(hx_state_path, &s, err, sizeof err);
-    if (r == 1) {
-        if (hx_ui_g.json) {
-            cJSON *doc = cJSON_CreateObject();
-            cJSON_AddBoolToObject(doc, "ok", 1);
-            cJSON_AddStringToObject(doc, "note", "nothing to stop");
-            hx_json_emit(doc);
-        } else {
-            printf("dstack-harness down: nothing to stop (no deployment at %s)\n", hx_state_path);
-        }
-        return 0;
-    }
-    if (r < 0) {
-        hx_fail("%s", err);
-        return 1;
-    }
-    int problems = 0;
-    if (s.sim_pid) {
-        hx_progress("stopping dstack-simulator pid %d", (int)s.sim_pid);
-        if (hx_sim_stop_recorded(s.sim_pid, s.sim_sock) != 0) problems++;
-        char simdir[PATH_MAX];
-        HX_SET(simdir, "%s", s.sim_sock);
-        char *slash = strrchr(simdir, '/');
-        if (slash) {
-            *slash = '\0';
-            char logp[PATH_MAX + 16];
-            HX_SET(logp, "%s/simulator.log", simdir);
-            unlink(logp);
-            rmdir(simdir);
-        }
-    }
-    if (s.anvil_pid) {
-        hx_anvil a;
-        memset(&a, 0, sizeof a);
-        a.pid = s.anvil_pid;
-        a.port = s.anvil_port;
-        hx_progress("stopping anvil pid %d (port %d)", (int)s.anvil_pid, s.anvil_port);
-        if (hx_anvil_stop(&a) != 0) problems++;
-        unlink(s.anvil_log);
-    }
-    /* check: nothing left */
-    int sim_left = s.sim_pid && hx_proc_alive(s.sim_pid) && hx_proc_matches(s.sim_pid, "dstack-simulator", NULL);
-    int anvil_left = s.anvil_pid && hx_proc_alive(s.anvil_pid) && hx_proc_matches(s.anvil_pid, "anvil", NULL);
-    int port_left = s.anvil_pid && hx_port_open_after(s.anvil_port, 2000);
-    int sock_left = s.sim_pid && access(s.sim_sock, F_OK) == 0;
-    if (sim_left || anvil_left || port_left || sock_left) problems++;
-    if (problems == 0) unlink(s.path);
-    if (hx_ui_g.json) {
-        cJSON *doc = cJSON_CreateObject();
-        cJSON_AddBoolToObject(doc, "ok", problems == 0);
-        cJSON_AddBoolToObject(doc, "anvil_running", anvil_left);
-        cJSON_AddBoolToObject(doc, "port_open", port_left);
-        cJSON_AddBoolToObject(doc, "simulator_running", sim_left);
-        cJSON_AddBoolToObject(doc, "socket_left", sock_left);
-        hx_json_emit(doc);
-    } else if (problems == 0) {
-        printf("dstack-harness down: stopped anvil%s and the simulator%s; no process, port or socket left\n",
-               s.anvil_pid ? "" : " (not ours: left running)", s.sim_pid ? "" : " (not ours: left running)");
-    } else {
-        hx_fail("down: something is still running (anvil %s, port %s, simulator %s, socket %s)",
-                anvil_left ? "running" : "stopped", port_left ? "open" : "closed",
-                sim_left ? "running" : "stopped", sock_left ? "present" : "removed");
-    }
-    return problems == 0 ? 0 : 1;
-}
-
-int hx_cmd_status(int argc, char **argv) {
-    static const struct option opts[] = {HX_COMMON_LONGOPTS, {0, 0, 0, 0}};
-    int ch;
-    char err[1024];
-    optind = 1;
-    while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        if (hx_common_opt(ch, optarg)) continue;
-        if (ch == 'h') {
-            fputs("usage: dstack-harness status [--state FILE] [--json]\n\nShows the deployment and "
-                  "whether its chain and simulator are running (exit 0 when both are).\n",
-                  stdout);
-            return 0;
-        }
-        return hx_usage_error("status", "unknown option");
-    }
-    if (hx_state_path[0] == '\0') hx_state_default_path(hx_state_path, sizeof hx_state_path);
-    hx_state s;
-    if (hx_state_load(hx_state_path, &s, err, sizeof err) != 0) {
-        hx_fail("%s", err);
-        return 1;
-    }
-    int chain_ok = hx_chain_ping(s.rpc_url, NULL, err, sizeof err) == 0;
-    ds_client *cl = hx_sim_client(s.sim_sock);
-    ds_meta_result m;
-    int sim_ok = cl != NULL && ds_client_get_meta(cl, &m) == DS_OK;
-    ds_client_free(cl);
-    if (hx_ui_g.json) {
-        emit_state_json(&s, chain_ok && sim_ok);
-    } else {
-        print_state(&s, "dstack-harness status");
-        printf("\nchain: %s\nsimulator: %s\n", chain_ok ? "answering" : err,
-               sim_ok ? "answering" : "not answering");
-    }
-    return chain_ok && sim_ok ? 0 : 1;
 }

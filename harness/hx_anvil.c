@@ -28,13 +28,15 @@ int hx_chain_ping(const char *url, uint64_t *id, char *err, size_t errcap) {
     return rc;
 }
 
-static int start_once(hx_anvil *a, int port, char *err, size_t errcap) {
+static int start_once(hx_anvil *a, int port, const char *const *extra, char *err, size_t errcap) {
     char portstr[16], tail[1024], perr[512];
     HX_SET(portstr, "%d", port);
     char accounts[16];
     snprintf(accounts, sizeof accounts, "%d", HX_ANVIL_ACCOUNTS); /* owner + one per node */
-    char *argv[] = {a->bin, "--host", "127.0.0.1", "--port", portstr, "--accounts", accounts,
-                    "--silent", NULL};
+    char *argv[18] = {a->bin, "--host", "127.0.0.1", "--port", portstr, "--accounts", accounts, "--silent"};
+    int ac = 8;
+    for (int i = 0; extra != NULL && extra[i] != NULL && ac < 16; i++) argv[ac++] = (char *)extra[i];
+    argv[ac] = NULL;
     a->port = port;
     HX_SET(a->url, "http://127.0.0.1:%d", port);
     a->pid = hx_spawn(argv, a->log[0] ? a->log : NULL, err, errcap);
@@ -57,6 +59,11 @@ static int start_once(hx_anvil *a, int port, char *err, size_t errcap) {
 }
 
 int hx_anvil_start(hx_anvil *a, int port, const char *log_path, char *err, size_t errcap) {
+    return hx_anvil_start_args(a, port, log_path, NULL, err, errcap);
+}
+
+int hx_anvil_start_args(hx_anvil *a, int port, const char *log_path, const char *const *extra, char *err,
+                        size_t errcap) {
     memset(a, 0, sizeof *a);
     if (hx_find_tool("anvil", "ANVIL", a->bin, sizeof a->bin) != 0) {
         hx_setf(err, errcap, HX_ANVIL_MISSING);
@@ -73,7 +80,7 @@ int hx_anvil_start(hx_anvil *a, int port, const char *log_path, char *err, size_
             hx_setf(err, errcap, "port %d on 127.0.0.1 is already in use", p);
             return -1;
         }
-        int rc = start_once(a, p, err, errcap);
+        int rc = start_once(a, p, extra, err, errcap);
         if (rc <= 0 || port) return rc == 0 ? 0 : -1;
     }
     return -1;

@@ -29,6 +29,11 @@ typedef struct {
  * early with its log's last lines, never answered). */
 int hx_anvil_start(hx_anvil *a, int port, const char *log_path, char *err, size_t errcap);
 
+/* hx_anvil_start with extra Anvil arguments (NULL-terminated, at most 8; e.g.
+ * "--fork-url", URL, "--fork-block-number", N). Same returns. */
+int hx_anvil_start_args(hx_anvil *a, int port, const char *log_path, const char *const *extra, char *err,
+                        size_t errcap);
+
 /* Stops it (SIGTERM, wait, SIGKILL) if a->pid is set and is still that Anvil.
  * Returns 0 when no Anvil of ours is left running. */
 int hx_anvil_stop(hx_anvil *a);

@@ -16,7 +16,7 @@
 #include "hx_out.h"
 #include "hx_proc.h"
 
-static const char *NAMES[HX_NART] = {"DstackMembershipNFT", "DstackKms", "DstackApp"};
+static const char *NAMES[HX_NART] = {"DstackMembershipNFT", "DstackKms", "DstackApp", "ERC1967Proxy"};
 
 const char *hx_artifact_name(hx_artifact_id id) { return id < HX_NART ? NAMES[id] : "?"; }
 

@@ -15,7 +15,8 @@
 #include "ds_abi.h"
 #include "ds_rpc.h"
 
-typedef enum { HX_NFT = 0, HX_KMS, HX_APP, HX_NART } hx_artifact_id;
+/* HX_PROXY: OpenZeppelin's ERC1967Proxy, which DstackKms and every DstackApp sit behind. */
+typedef enum { HX_NFT = 0, HX_KMS, HX_APP, HX_PROXY, HX_NART } hx_artifact_id;
 
 typedef struct {
     ds_rpc rpc;
@@ -29,14 +30,15 @@ typedef struct {
     char err[1024];               /* message of the last failure (not a revert) */
 } hx_chain;
 
-/* Contract name of an artifact id ("DstackMembershipNFT", "DstackKms", "DstackApp"). */
+/* Contract name of an artifact id ("DstackMembershipNFT", "DstackKms", "DstackApp",
+ * "ERC1967Proxy"). */
 const char *hx_artifact_name(hx_artifact_id id);
 
 /* Opens the RPC client for url and finds the repository (for artifacts). 0 or -1. */
 int hx_chain_open(hx_chain *c, const char *url);
 void hx_chain_close(hx_chain *c);
 
-/* Loads the three artifacts; when one is missing and build is set, runs `forge build`
+/* Loads the artifacts; when one is missing and build is set, runs `forge build`
  * in contracts/ first (output in build/harness/forge.log). 0 or -1 (c->err). */
 int hx_chain_load_artifacts(hx_chain *c, int build);
 

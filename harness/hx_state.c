@@ -77,6 +77,15 @@ int hx_state_save(const hx_state *s, char *err, size_t errcap) {
     cJSON_AddStringToObject(p, "socket", s->sim_sock);
     cJSON_AddStringToObject(p, "log", s->sim_log);
     cJSON_AddStringToObject(p, "config", s->sim_config);
+    cJSON_AddStringToObject(p, "compose", s->sim_compose);
+    cJSON_AddStringToObject(p, "kms_auth", s->sim_kms_auth);
+    cJSON_AddBoolToObject(p, "app_id_flag", s->sim_app_id);
+    if (s->fork_url[0]) {
+        cJSON *fk;
+        cJSON_AddItemToObject(o, "fork", fk = cJSON_CreateObject());
+        cJSON_AddStringToObject(fk, "url", s->fork_url);
+        cJSON_AddNumberToObject(fk, "block", (double)s->fork_block);
+    }
     cJSON_AddItemToObject(o, "kms_root", p = cJSON_CreateObject());
     put_addr(p, "address", s->kms_root);
     put_hex(p, "pubkey", s->kms_root_pub, 33);
@@ -87,6 +96,8 @@ int hx_state_save(const hx_state *s, char *err, size_t errcap) {
     put_addr(c, "DstackMembershipNFT", s->nft);
     put_addr(c, "DstackKms", s->kms);
     put_addr(c, "DstackApp", s->app);
+    put_addr(c, "DstackKmsImplementation", s->kms_impl);
+    put_addr(c, "DstackAppImplementation", s->app_impl);
     cJSON_AddNumberToObject(o, "deploy_block", (double)s->deploy_block);
     cJSON_AddItemToObject(o, "tokens", t = cJSON_CreateArray());
     for (int i = 0; i < s->ntokens; i++) {
@@ -172,6 +183,14 @@ int hx_state_load(const char *path, hx_state *s, char *err, size_t errcap) {
     get_str(p, "socket", s->sim_sock, sizeof s->sim_sock);
     get_str(p, "log", s->sim_log, sizeof s->sim_log);
     get_str(p, "config", s->sim_config, sizeof s->sim_config);
+    get_str(p, "compose", s->sim_compose, sizeof s->sim_compose);
+    get_str(p, "kms_auth", s->sim_kms_auth, sizeof s->sim_kms_auth);
+    s->sim_app_id = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p, "app_id_flag"));
+    const cJSON *fk = cJSON_GetObjectItemCaseSensitive(o, "fork");
+    get_str(fk, "url", s->fork_url, sizeof s->fork_url);
+    s->fork_block = (uint64_t)get_num(fk, "block");
+    get_hex(c, "DstackKmsImplementation", s->kms_impl, 20);
+    get_hex(c, "DstackAppImplementation", s->app_impl, 20);
     s->deploy_block = (uint64_t)get_num(o, "deploy_block");
     cJSON_ArrayForEach(e, t) {
         if (s->ntokens >= HX_MAX_TOKENS) break;

@@ -1,7 +1,8 @@
 /* hx_state.h — the deployment file that `up` writes and every other subcommand reads
  * (default build/harness/deployment.json, or --state FILE / $DSTACK_HARNESS_STATE):
  * where the chain is, which processes `up` started (pid, port, socket, log), the KMS root
- * the contracts trust, the contract addresses and the minted tokens.
+ * the contracts trust, the contract addresses and the minted tokens, and how the simulator
+ * was started (its app id, --kms-auth, app-compose) so that `reboot` can start it again.
  */
 #ifndef HX_STATE_H
 #define HX_STATE_H
@@ -31,12 +32,18 @@ typedef struct {
     char sim_sock[PATH_MAX];
     char sim_log[PATH_MAX];
     char sim_config[PATH_MAX];
+    char sim_compose[PATH_MAX]; /* --compose given to the simulator ("" = its config's) */
+    char sim_kms_auth[96];     /* --kms-auth it runs with ("" = dev) */
+    int sim_app_id;            /* started with --app-id <app_id> */
+    char fork_url[256];        /* up --fork: the chain Anvil forked ("" = none) */
+    uint64_t fork_block;       /* up --fork-block (0 = latest) */
     uint8_t kms_root[20];      /* as published by the simulator (GetMeta) */
     uint8_t kms_root_pub[33];
     uint8_t app_id[20];
     uint8_t compose_hash[32];
     uint8_t owner[20];         /* deployer: Anvil account 0 */
-    uint8_t nft[20], kms[20], app[20];
+    uint8_t nft[20], kms[20], app[20]; /* kms, app: the proxies (app = the app id) */
+    uint8_t kms_impl[20], app_impl[20]; /* their implementations (zero on a fork) */
     uint64_t deploy_block;
     int ntokens;
     hx_token tokens[HX_MAX_TOKENS];

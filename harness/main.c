@@ -21,6 +21,8 @@ static const char USAGE[] =
     "commands:\n"
     "  up         start Anvil and a simulator, deploy the contracts, mint NFTs\n"
     "  down       stop everything `up` started\n"
+    "  reboot     restart the simulated CVM with its current app-compose.json\n"
+    "  boot-check would this CVM boot: the KMS's checks on chain, the verdict, the fix\n"
     "  status     show the deployment and whether it is running\n"
     "  cluster N  N simulated nodes register on chain with proofs; one mismatched node\n"
     "             falls back to basic registration\n"
@@ -68,7 +70,8 @@ int main(int argc, char **argv) {
         const char *name;
         int (*fn)(int, char **);
     } cmds[] = {{"up", hx_cmd_up},           {"down", hx_cmd_down},       {"status", hx_cmd_status},
-                {"cluster", hx_cmd_cluster}, {"matrix", hx_cmd_matrix}, {"diagnose", hx_cmd_diagnose}};
+                {"cluster", hx_cmd_cluster}, {"matrix", hx_cmd_matrix}, {"diagnose", hx_cmd_diagnose},
+                {"reboot", hx_cmd_reboot},   {"boot-check", hx_cmd_boot_check}};
     for (size_t k = 0; k < sizeof cmds / sizeof cmds[0]; k++) {
         if (strcmp(argv[i], cmds[k].name) == 0) {
             int rc = cmds[k].fn(argc - i, argv + i);

@@ -23,6 +23,7 @@
 #include "sim_drain.h"
 #include "sim_http.h"
 #include "sim_journal.h"
+#include "sim_kmsauth.h"
 #include "sim_keymemo.h"
 #include "sim_limits.h"
 #include "sim_methods.h"
@@ -114,6 +115,9 @@ static void banner(const sim_app *app) {
     } else {
         printf("  KMS root         (unknown: the static k256_signature does not recover for this app id)\n");
     }
+    char kms_auth[1400];
+    sim_kmsauth_describe(st->kmsauth, kms_auth, sizeof kms_auth);
+    printf("  kms auth         %s\n", kms_auth);
     if (c->quote_upstream) {
         printf("  quotes           upstream v0.5.11 canned quote (--quote-mode upstream: unverifiable)\n");
     } else {
@@ -197,10 +201,18 @@ int main(int argc, char **argv) {
         sim_config_free(&app.cfg);
         return wrc == 0 ? 0 : 1;
     }
+    /* the BootInfo is of the boot: before the journal's runtime events are replayed */
+    if (!(app.st.kmsauth = sim_kmsauth_new(&app.st, &app.cfg, err, sizeof err))) {
+        fprintf(stderr, "dstack-simulator: --kms-auth: %s\n", err);
+        sim_state_free(&app.st);
+        sim_config_free(&app.cfg);
+        return 2;
+    }
     if (app.cfg.journal_path) { /* replay before serving: RTMR3 as it was */
         if (sim_journal_open(app.cfg.journal_path, &app.st, app.cfg.journal_recover, &app.journal,
                              &app.journal_rep, err, sizeof err) != 0) {
             fprintf(stderr, "dstack-simulator: %s\n", err);
+            sim_kmsauth_free(app.st.kmsauth);
             sim_state_free(&app.st);
             sim_config_free(&app.cfg);
             return 2;
@@ -248,6 +260,7 @@ int main(int argc, char **argv) {
     app.sigterm = evsignal_new(app.base, SIGTERM, on_signal, &app);
     if (!app.sigint || !app.sigterm || event_add(app.sigint, NULL) || event_add(app.sigterm, NULL))
         goto out;
+    sim_kmsauth_start(app.st.kmsauth); /* the KMS asks before the app's keys exist */
     if (open_listeners(&app) != 0) goto out;
     if (!app.cfg.quiet) banner(&app);
     event_base_dispatch(app.base);
@@ -267,6 +280,8 @@ out:
     app.st.recent = NULL;
     sim_keymemo_free(app.st.keymemo);
     app.st.keymemo = NULL;
+    sim_kmsauth_free(app.st.kmsauth);
+    app.st.kmsauth = NULL;
     sim_metrics_free(&app.metrics);
     sim_sockfile_remove(&app.dstack_file);
     sim_sockfile_remove(&app.tappd_file);

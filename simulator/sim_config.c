@@ -41,6 +41,8 @@ void sim_config_init(sim_config *c) {
     c->log_style = DS_EVENTLOG_FULL;
     c->tcb_status = DS_TCB_UP_TO_DATE;
     c->mismatch = DS_VARIANT_CANONICAL;
+    c->kms_auth = SIM_KMS_AUTH_DEV;
+    c->kms_auth_timeout_sec = 5;
     /* Default os_image_hash: the upstream v0.5.11 simulator's vm_config value. */
     ds_hex_decode_exact("64f0d1545cd510a8dfed7ad609d105b5d41f0cb2afcfdda8867ede00c88add7a", 64,
                         c->os_image_hash, 32);
@@ -63,6 +65,8 @@ void sim_config_free(sim_config *c) {
     free(c->cloud_product);
     free(c->version);
     free(c->write_pki_dir);
+    free(c->kms_auth_url);
+    free(c->rpc_url);
     sim_wipe(c->kms_root_key, sizeof c->kms_root_key);
     sim_wipe(c->k256_key, sizeof c->k256_key);
     sim_wipe(c->quote_seed, sizeof c->quote_seed);
@@ -92,6 +96,43 @@ int sim_parse_emit(const char *s, int *refuse) {
     else if (!strcmp(s, "refuse")) *refuse = 1;
     else return -1;
     return 0;
+}
+
+int sim_parse_kms_auth(const char *s, sim_config *c, char *err, size_t errcap) {
+    if (!strcmp(s, "dev")) {
+        c->kms_auth = SIM_KMS_AUTH_DEV;
+        return 0;
+    }
+    if (!strncmp(s, "webhook:", 8)) {
+        const char *url = s + 8;
+        size_t n = strlen(url);
+        if ((strncmp(url, "http://", 7) && strncmp(url, "https://", 8)) || n > 400 ||
+            strcspn(url, " \t\r\n\"") != n || n <= 8) {
+            snprintf(err, errcap,
+                     "webhook:URL: expected an http:// or https:// URL of at most 400 "
+                     "characters (got \"%.80s\")",
+                     url);
+            return -1;
+        }
+        sim_set_str(&c->kms_auth_url, url);
+        c->kms_auth = SIM_KMS_AUTH_WEBHOOK;
+        return 0;
+    }
+    if (!strncmp(s, "contract:", 9)) {
+        const char *a = s + 9;
+        if (!strncmp(a, "0x", 2) || !strncmp(a, "0X", 2)) a += 2;
+        if (ds_hex_decode_exact(a, strlen(a), c->kms_contract, 20) != DS_OK) {
+            snprintf(err, errcap,
+                     "contract:ADDRESS: expected the DstackKms address, 20 bytes of "
+                     "hex (got \"%.80s\")",
+                     s + 9);
+            return -1;
+        }
+        c->kms_auth = SIM_KMS_AUTH_CONTRACT;
+        return 0;
+    }
+    snprintf(err, errcap, "expected dev, webhook:URL or contract:ADDRESS (got \"%.80s\")", s);
+    return -1;
 }
 
 void sim_set_str(char **dst, const char *s) {
@@ -147,7 +188,8 @@ int sim_config_from_args(sim_config *c, int argc, char **argv) {
     enum { O_CONFIG = 1000, O_DSOCK, O_TSOCK, O_LISTEN, O_MODE, O_COMPOSE, O_APPID, O_SEED,
            O_ROOT, O_MISMATCH, O_LOG, O_QUIET, O_HELP, O_VERSION, O_TCB, O_QMODE, O_WRITE_PKI, O_QSEED,
            O_WORKERS, O_NO_STATS, O_MAX_CONNS, O_IDLE_TO, O_REQ_TO, O_DRAIN_TO, O_ANY_ADDR,
-           O_JOURNAL, O_JOURNAL_RECOVER, O_KEY_CACHE, O_XSOCK, O_AGENT, O_EMIT };
+           O_JOURNAL, O_JOURNAL_RECOVER, O_KEY_CACHE, O_XSOCK, O_AGENT, O_EMIT, O_KMS_AUTH, O_RPC,
+           O_KMS_AUTH_TO };
     static const struct option opts[] = {
         {"config", required_argument, 0, O_CONFIG},
         {"dstack-sock", required_argument, 0, O_DSOCK},
@@ -178,6 +220,9 @@ int sim_config_from_args(sim_config *c, int argc, char **argv) {
         {"journal", required_argument, 0, O_JOURNAL},
         {"journal-recover", no_argument, 0, O_JOURNAL_RECOVER},
         {"key-cache", required_argument, 0, O_KEY_CACHE},
+        {"kms-auth", required_argument, 0, O_KMS_AUTH},
+        {"rpc", required_argument, 0, O_RPC},
+        {"kms-auth-timeout", required_argument, 0, O_KMS_AUTH_TO},
         {"help", no_argument, 0, O_HELP},
         {"version", no_argument, 0, O_VERSION},
         {0, 0, 0, 0}};
@@ -320,6 +365,17 @@ int sim_config_from_args(sim_config *c, int argc, char **argv) {
         case O_KEY_CACHE:
             if (parse_int_arg("--key-cache", optarg, 0, SIM_KEYMEMO_MAX, &c->key_cache)) return -1;
             break;
+        case O_KMS_AUTH:
+            if (sim_parse_kms_auth(optarg, c, err, sizeof err)) {
+                fprintf(stderr, "dstack-simulator: --kms-auth: %s\n", err);
+                return -1;
+            }
+            break;
+        case O_RPC: sim_set_str(&c->rpc_url, optarg); break;
+        case O_KMS_AUTH_TO:
+            if (parse_int_arg("--kms-auth-timeout", optarg, 1, 300, &c->kms_auth_timeout_sec))
+                return -1;
+            break;
         case O_WORKERS: {
             char *end;
             long w = strtol(optarg, &end, 10);
@@ -341,6 +397,14 @@ int sim_config_from_args(sim_config *c, int argc, char **argv) {
     if (c->emit_refuse && c->agent != SIM_AGENT_0_5_11) {
         fprintf(stderr, "dstack-simulator: --emit-event refuse is a 0.5.11 policy: at 0.6.0 "
                         "EmitEvent is always refused (0.6's own 400)\n");
+        return -1;
+    }
+    if (c->kms_auth == SIM_KMS_AUTH_CONTRACT &&
+        (!c->rpc_url || strncmp(c->rpc_url, "http://", 7) || strlen(c->rpc_url) > 250)) {
+        fprintf(stderr,
+                "dstack-simulator: --kms-auth contract: needs --rpc http://HOST:PORT, the "
+                "chain that holds the DstackKms (e.g. a local Anvil or a fork of it)%s\n",
+                c->rpc_url ? "" : "; no --rpc given");
         return -1;
     }
     if (!c->cloud_vendor) sim_set_str(&c->cloud_vendor, "");

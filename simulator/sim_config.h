@@ -89,7 +89,21 @@ typedef struct {
     ds_eventlog_style log_style; /* "event_log_format" / --event-log: full|stripped */
     char *cloud_vendor, *cloud_product;
     char *version;               /* "version" reported by /Version (default: the agent's) */
+
+    /* KMS boot authorization (sim_kmsauth.h; docs/simulator.md, "Governance") */
+    int kms_auth;                /* sim_kms_auth_mode: --kms-auth / "kms_auth" (dev) */
+    char *kms_auth_url;          /* webhook: the auth api's base URL */
+    uint8_t kms_contract[20];    /* contract: the DstackKms address */
+    char *rpc_url;               /* --rpc / "rpc_url": the chain for contract mode */
+    int kms_auth_timeout_sec;    /* --kms-auth-timeout / "kms_auth_timeout" (5) */
 } sim_config;
+
+/* --kms-auth modes. */
+typedef enum {
+    SIM_KMS_AUTH_DEV = 0,  /* allow every boot (the default) */
+    SIM_KMS_AUTH_WEBHOOK,  /* POST <url>/bootAuth/app, the KMS's auth-api protocol */
+    SIM_KMS_AUTH_CONTRACT, /* eth_call DstackKms.isAppAllowed on --rpc */
+} sim_kms_auth_mode;
 
 void sim_config_init(sim_config *c);
 /* Prints --help to f. */
@@ -128,6 +142,10 @@ int sim_read_file(const char *path, size_t max, char **out, size_t *out_len);
 int sim_parse_quote_mode(const char *name, int *upstream);
 int sim_parse_agent(const char *s, sim_agent_version *v);
 int sim_parse_emit(const char *s, int *refuse);
+/* --kms-auth / "kms_auth": "dev", "webhook:URL" (http:// or https://) or
+ * "contract:ADDRESS" (20 bytes of hex, 0x optional) into c->kms_auth, c->kms_auth_url,
+ * c->kms_contract. Returns 0, or -1 with a message in err (c unchanged). */
+int sim_parse_kms_auth(const char *s, sim_config *c, char *err, size_t errcap);
 
 /* Replaces *dst with a copy of s (the old value is freed); exits with a message when out
  * of memory. */

@@ -278,6 +278,29 @@ int sim_config_load_text(sim_config *c, const char *text, size_t len, const char
         snprintf(err, errcap, "mismatch: unknown variant \"%s\"", it->valuestring);
         goto out;
     }
+    it = cJSON_GetObjectItemCaseSensitive(root, "kms_auth");
+    if (it) {
+        char why[300] = "expected a string: \"dev\", \"webhook:URL\" or \"contract:ADDRESS\"";
+        if (!cJSON_IsString(it) || sim_parse_kms_auth(it->valuestring, c, why, sizeof why)) {
+            snprintf(err, errcap, "kms_auth: %s", why);
+            goto out;
+        }
+    }
+    it = cJSON_GetObjectItemCaseSensitive(root, "rpc_url");
+    if (it) {
+        if (!cJSON_IsString(it)) {
+            snprintf(err, errcap, "rpc_url: expected a string such as \"http://127.0.0.1:8545\"");
+            goto out;
+        }
+        sim_set_str(&c->rpc_url, it->valuestring);
+    }
+    it = cJSON_GetObjectItemCaseSensitive(root, "kms_auth_timeout");
+    if (it && (!cJSON_IsNumber(it) || it->valuedouble < 1 || it->valuedouble > 300 ||
+               it->valuedouble != (int)it->valuedouble)) {
+        snprintf(err, errcap, "kms_auth_timeout: expected whole seconds from 1 to 300");
+        goto out;
+    }
+    if (it) c->kms_auth_timeout_sec = it->valueint;
     c->config_public = sim_identity_is_public(c); /* before flags override the keys */
     rc = 0;
 out:

@@ -15,6 +15,7 @@
 #include "ds_hash.h"
 #include "ds_quote.h"
 #include "ds_secp.h"
+#include "sim_kmsauth.h"
 #include "sim_methods.h"
 #include "sim_metrics.h"
 #include "sim_recent.h"
@@ -246,6 +247,10 @@ int sim_dashboard_json(sim_state *st, size_t events_from, uint64_t keys_after, d
     identity_json(st, out);
     if (events_json(st, events_from, out) || quote_json(st, out) || keys_json(st, keys_after, out))
         return -1;
+    if (st->kmsauth) { /* the boot decision (--kms-auth) */
+        ds_buf_puts(out, ",\"kms_auth\":");
+        sim_kmsauth_json(st->kmsauth, out);
+    }
     ds_buf_putc(out, '}');
     return out->oom ? -1 : 0;
 }

@@ -31,7 +31,10 @@ typedef struct {
     const char *name;
     sim_method_fn fn;
     int metric; /* sim_mx_method */
+    int keys;   /* SIM_KEYS: hands out or uses the app's keys, so only once the boot is
+                   allowed (--kms-auth, sim_kmsauth.h) */
 } sim_method;
+#define SIM_KEYS 1
 
 /* dstack socket (sim_methods_dstack.c) */
 int sim_m_get_key(sim_call *c);

@@ -12,6 +12,7 @@
 #include "ds_secp.h"
 #include "sim_attest.h"
 #include "sim_keymemo.h"
+#include "sim_kmsauth.h"
 #include "sim_methods.h"
 #include "sim_recent.h"
 #include "sim_tls.h"
@@ -341,6 +342,10 @@ int sim_m_get_meta(sim_call *c) {
     ds_pki_att_pub(st->pki, att_pub);
     sim_kv_hex(o, "quote_attestation_pubkey", att_pub, 64, 1);
     sim_kv_str(o, "version", st->cfg->version, 1);
+    if (st->kmsauth) {
+        ds_buf_puts(o, ",\"kms_auth\":");
+        sim_kmsauth_json(st->kmsauth, o);
+    }
     ds_buf_putc(o, '}');
     return 0;
 }

@@ -19,6 +19,7 @@
 #include "sim_args.h"
 #include "sim_dashboard.h"
 #include "sim_keymemo.h"
+#include "sim_kmsauth.h"
 #include "sim_methods.h"
 #include "sim_metrics.h"
 #include "sim_pcs.h"
@@ -33,51 +34,52 @@ enum {
 
 /* dstack.sock, unversioned (0.5.11) = the frozen v0 surface (0.6.0). guest-agent-api.md §2. */
 static const sim_method V0_METHODS[] = {
-    {"GetKey", sim_m_get_key, SIM_MX_GET_KEY},
-    {"GetQuote", sim_m_get_quote, SIM_MX_GET_QUOTE},
-    {"Attest", sim_m_attest, SIM_MX_ATTEST},
-    {"Info", sim_m_info, SIM_MX_INFO},
-    {"EmitEvent", sim_m_emit_event, SIM_MX_EMIT_EVENT},
-    {"GetTlsKey", sim_m_get_tls_key, SIM_MX_GET_TLS_KEY},
-    {"Sign", sim_m_sign, SIM_MX_SIGN},
-    {"Verify", sim_m_verify, SIM_MX_VERIFY},
-    {"Version", sim_m_version, SIM_MX_VERSION},
-    {"GetMeta", sim_m_get_meta, SIM_MX_GET_META}, /* the simulator's own: KMS root, mode */
-    {NULL, NULL, 0}};
+    {"GetKey", sim_m_get_key, SIM_MX_GET_KEY, SIM_KEYS},
+    {"GetQuote", sim_m_get_quote, SIM_MX_GET_QUOTE, 0},
+    {"Attest", sim_m_attest, SIM_MX_ATTEST, 0},
+    {"Info", sim_m_info, SIM_MX_INFO, 0},
+    {"EmitEvent", sim_m_emit_event, SIM_MX_EMIT_EVENT, 0},
+    {"GetTlsKey", sim_m_get_tls_key, SIM_MX_GET_TLS_KEY, SIM_KEYS},
+    {"Sign", sim_m_sign, SIM_MX_SIGN, SIM_KEYS},
+    {"Verify", sim_m_verify, SIM_MX_VERIFY, 0},
+    {"Version", sim_m_version, SIM_MX_VERSION, 0},
+    {"GetMeta", sim_m_get_meta, SIM_MX_GET_META, 0}, /* the simulator's own: KMS root, mode */
+    {NULL, NULL, 0, 0}};
 
 /* dstack.sock /v1 (0.6.0). guest-api-0.6.md §2.4; Sign, Verify, GetQuote, EmitEvent and
  * GetTlsKey are absent by design. */
-static const sim_method V1_METHODS[] = {{"GetKey", sim_m_v1_get_key, SIM_MX_V1_GET_KEY},
-                                        {"Attest", sim_m_v1_attest, SIM_MX_V1_ATTEST},
-                                        {"AttestGpu", sim_m_v1_attest_gpu, SIM_MX_V1_ATTEST_GPU},
-                                        {"Info", sim_m_v1_info, SIM_MX_V1_INFO},
-                                        {"Version", sim_m_version, SIM_MX_V1_VERSION},
-                                        {"IssueCert", sim_m_v1_issue_cert, SIM_MX_V1_ISSUE_CERT},
-                                        {NULL, NULL, 0}};
+static const sim_method V1_METHODS[] = {
+    {"GetKey", sim_m_v1_get_key, SIM_MX_V1_GET_KEY, SIM_KEYS},
+    {"Attest", sim_m_v1_attest, SIM_MX_V1_ATTEST, 0},
+    {"AttestGpu", sim_m_v1_attest_gpu, SIM_MX_V1_ATTEST_GPU, 0},
+    {"Info", sim_m_v1_info, SIM_MX_V1_INFO, 0},
+    {"Version", sim_m_version, SIM_MX_V1_VERSION, 0},
+    {"IssueCert", sim_m_v1_issue_cert, SIM_MX_V1_ISSUE_CERT, SIM_KEYS},
+    {NULL, NULL, 0, 0}};
 
 /* tappd.sock. guest-agent-api.md §3. */
 static const sim_method TAPPD_METHODS[] = {
-    {"DeriveKey", sim_m_tappd_derive_key, SIM_MX_DERIVE_KEY},
-    {"DeriveK256Key", sim_m_tappd_derive_k256_key, SIM_MX_DERIVE_K256_KEY},
-    {"TdxQuote", sim_m_tappd_tdx_quote, SIM_MX_TDX_QUOTE},
-    {"RawQuote", sim_m_tappd_raw_quote, SIM_MX_RAW_QUOTE},
-    {"Info", sim_m_info, SIM_MX_INFO},
-    {"Version", sim_m_version, SIM_MX_VERSION},
-    {NULL, NULL, 0}};
+    {"DeriveKey", sim_m_tappd_derive_key, SIM_MX_DERIVE_KEY, SIM_KEYS},
+    {"DeriveK256Key", sim_m_tappd_derive_k256_key, SIM_MX_DERIVE_K256_KEY, SIM_KEYS},
+    {"TdxQuote", sim_m_tappd_tdx_quote, SIM_MX_TDX_QUOTE, 0},
+    {"RawQuote", sim_m_tappd_raw_quote, SIM_MX_RAW_QUOTE, 0},
+    {"Info", sim_m_info, SIM_MX_INFO, 0},
+    {"Version", sim_m_version, SIM_MX_VERSION, 0},
+    {NULL, NULL, 0, 0}};
 
 /* The external Worker API (frozen at 0.6.0). guest-agent-external.md §2. */
-static const sim_method WORKER_METHODS[] = {
-    {"Info", sim_m_worker_info, SIM_MX_WORKER_INFO},
-    {"Version", sim_m_version, SIM_MX_WORKER_VERSION},
-    {"GetAttestationForAppKey", sim_m_worker_attest_app_key, SIM_MX_WORKER_ATTEST_APP_KEY},
-    {NULL, NULL, 0}};
+static const sim_method WORKER_METHODS[] = {{"Info", sim_m_worker_info, SIM_MX_WORKER_INFO, 0},
+                                            {"Version", sim_m_version, SIM_MX_WORKER_VERSION, 0},
+                                            {"GetAttestationForAppKey", sim_m_worker_attest_app_key,
+                                             SIM_MX_WORKER_ATTEST_APP_KEY, SIM_KEYS},
+                                            {NULL, NULL, 0, 0}};
 
 /* Worker v1 (0.6.0). guest-agent-external.md §5. */
 static const sim_method WORKER_V1_METHODS[] = {
-    {"Info", sim_m_worker_v1_info, SIM_MX_WORKER_V1_INFO},
-    {"Version", sim_m_version, SIM_MX_WORKER_V1_VERSION},
-    {"Health", sim_m_worker_v1_health, SIM_MX_WORKER_V1_HEALTH},
-    {NULL, NULL, 0}};
+    {"Info", sim_m_worker_v1_info, SIM_MX_WORKER_V1_INFO, 0},
+    {"Version", sim_m_version, SIM_MX_WORKER_V1_VERSION, 0},
+    {"Health", sim_m_worker_v1_health, SIM_MX_WORKER_V1_HEALTH, 0},
+    {NULL, NULL, 0, 0}};
 
 /* Serves a whole path, or returns 0 to let later rows try. */
 typedef int (*sim_raw_fn)(sim_state *st, const sim_http_request *req, int *status, ds_buf *body);
@@ -119,7 +121,7 @@ static void fail(ds_buf *body, int *status, int code, const char *msg) {
 
 static void call_method(sim_state *st, const sim_method *table, const char *name,
                         const sim_http_request *req, int *status, ds_buf *body) {
-    char msg[600];
+    char msg[1200];
     const sim_method *m = NULL;
     for (const sim_method *t = table; t->name; t++)
         if (!strcmp(t->name, name)) m = t;
@@ -132,6 +134,10 @@ static void call_method(sim_state *st, const sim_method *table, const char *name
     if (!m) { /* ra-rpc: 400 until 0.6.0 (PR #1105), then 404 */
         snprintf(msg, sizeof msg, "Service not found: %.200s", name);
         fail(body, status, st->cfg->agent == SIM_AGENT_0_6_0 ? 404 : 400, msg);
+        return;
+    }
+    if (m->keys && sim_kmsauth_gate(st->kmsauth, msg, sizeof msg)) { /* before the args */
+        fail(body, status, 400, msg);
         return;
     }
     cJSON *args = sim_args_parse(req, msg, sizeof msg);
@@ -214,6 +220,7 @@ static int metrics_route(sim_state *st, const sim_http_request *req, int *status
     pthread_mutex_unlock(&st->lock);
     sim_metrics_prometheus(st->metrics, events, sim_agent_name(st->cfg->agent), body);
     sim_keymemo_prometheus(st->keymemo, body);
+    sim_kmsauth_prometheus(st->kmsauth, body);
     *req->reply_content_type = "text/plain; version=0.0.4; charset=utf-8";
     *status = 200;
     return 1;

@@ -50,6 +50,7 @@ struct sim_metrics;
 struct sim_journal;
 struct sim_keymemo;
 struct sim_recent;
+struct sim_kmsauth;
 
 typedef struct {
     const sim_config *cfg;
@@ -103,6 +104,7 @@ typedef struct {
     struct sim_journal *journal; /* --journal: EmitEvent is durable first (sim_journal.h) */
     struct sim_keymemo *keymemo; /* --key-cache: per-worker GetKey memo, or NULL (off) */
     struct sim_recent *recent;   /* --listen: what the dashboard shows (sim_recent.h), or NULL */
+    struct sim_kmsauth *kmsauth; /* --kms-auth: the boot decision (sim_kmsauth.h), or NULL */
 } sim_state;
 
 /* Builds the state from a finished config. Returns 0, or -1 with a message in err. */

@@ -8,7 +8,10 @@
 #                 tests/harness/e2e.sh: up, cluster 3 with one mismatched node, matrix,
 #                 matrix --target against tests/harness/contracts deployed with known
 #                 deviations, diagnose on vectors C/D/E, the v1 vector and the v0.5.5
-#                 appkeys, down — against the real Anvil, simulator and contracts
+#                 appkeys, down — against the real Anvil, simulator and contracts;
+#                 tests/harness/gov.sh: on-chain KMS governance — up's production shape,
+#                 reboot, boot-check on every refusal, up --app-id, up --fork of a local
+#                 Anvil holding a deployed stack
 # `make test` builds both trees first; run alone, these build what they need.
 HX_TEST_SRCS := $(wildcard tests/harness/test_*.c)
 HX_TEST_BINS := $(HX_TEST_SRCS:tests/harness/%.c=$(BUILD)/tests/harness/%)
@@ -31,7 +34,7 @@ define run-hx-unit
 	@set -e; for b in build/tests/harness/$(1) build/asan/tests/harness/$(1); do echo "--- $$b"; $$b; done
 endef
 
-.PHONY: test-abi test-rpc test-variant test-target test-harness-e2e test-harness
+.PHONY: test-abi test-rpc test-variant test-target test-harness-e2e test-harness-gov test-harness
 test-abi:
 	$(call run-hx-unit,test_abi)
 	$(call run-hx-unit,test_abi_hostile)
@@ -48,6 +51,11 @@ test-harness-e2e:
 	@$(MAKE) --no-print-directory -s SANITIZE=1 build/asan/bin/dstack-harness build/asan/bin/dstack-simulator
 	@tests/harness/e2e.sh build/bin/dstack-harness
 	@tests/harness/e2e.sh build/asan/bin/dstack-harness
-test-harness: test-rpc test-variant test-target test-harness-e2e
+test-harness-gov:
+	@$(MAKE) --no-print-directory -s build/bin/dstack-harness build/bin/dstack-simulator
+	@$(MAKE) --no-print-directory -s SANITIZE=1 build/asan/bin/dstack-harness build/asan/bin/dstack-simulator
+	@tests/harness/gov.sh build/bin/dstack-harness
+	@tests/harness/gov.sh build/asan/bin/dstack-harness
+test-harness: test-rpc test-variant test-target test-harness-e2e test-harness-gov
 
 TEST_TARGETS += test-abi test-harness

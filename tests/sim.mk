@@ -47,3 +47,6 @@ test-sim-curl: $(BIN)/dstack-simulator
 	@$(MAKE) --no-print-directory SANITIZE=1 build/asan/bin/dstack-simulator
 	tests/curl/run-doc-examples.sh $(BIN)/dstack-simulator
 	tests/curl/run-doc-examples.sh build/asan/bin/dstack-simulator
+
+# The auth-api suite links its in-process webhook (tests/sim/hook_server.c).
+$(BIN)/tests/test_sim_kmsauth: $(BUILD)/obj/tests/sim/hook_server.o

@@ -48,8 +48,10 @@ A1=0x70997970C51812dc3A010C7d01b50e0d17dc79C8
 K2=0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a
 A2=0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC
 
+COMPOSE=0x$(printf 'compose' | sha256sum | cut -c1-64)
+OS_IMAGE=0x$(printf 'os-image' | sha256sum | cut -c1-64)
 out="$(RPC_URL="$rpc" KMS_ROOT="$ROOT" KMS_ROOT_PUBKEY="$ROOT_PUB" CLUSTER_APP_ID="$APP_ID" \
-        MINT_TO="$A1,$A2" "$here/script/deploy.sh")"
+        COMPOSE_HASH="$COMPOSE" OS_IMAGE_HASH="$OS_IMAGE" MINT_TO="$A1,$A2" "$here/script/deploy.sh")"
 echo "deploy-smoke: deploy.sh printed $out"
 field() { printf '%s' "$out" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s)[process.argv[1]]))' "$1"; }
 nft="$(field DstackMembershipNFT)"
@@ -60,6 +62,23 @@ call() { "$CAST" call --rpc-url "$rpc" "$@"; }
 send() { "$CAST" send --rpc-url "$rpc" "$@" >/dev/null; }
 
 [ "$(call "$kms" 'kmsRootAddress()(address)')" = "$ROOT" ] || fail "DstackKms.kmsRootAddress"
+
+# Governance in upstream's shape: the app id is the factory's proxy, and the KMS proxy
+# answers the boot question as auth-eth asks it.
+app="$(field DstackApp)"
+[ "$(call "$kms" 'registeredApps(address)(bool)' "$app")" = true ] || fail "app $app not registered"
+[ "$(call "$kms" 'appImplementation()(address)')" = "$(field DstackAppImplementation)" ] || fail "appImplementation"
+impl_slot=0x360894a13ba1a3210667c828492db98dca3e2076cc3735a920a3ca505d382bbc
+impl="$("$CAST" storage --rpc-url "$rpc" "$app" "$impl_slot")"
+[ "0x${impl: -40}" = "$(field DstackAppImplementation | tr 'A-F' 'a-f')" ] || fail "app proxy implementation $impl"
+boot='isAppAllowed((address,bytes32,address,bytes32,bytes32,bytes32,bytes32,string,string[]))(bool,string)'
+Z=0x0000000000000000000000000000000000000000000000000000000000000000
+bi() { echo "($1,$2,0x0000000000000000000000000000000000000000,$Z,$Z,$Z,$3,UpToDate,[])"; }
+[ "$(call "$kms" "$boot" "$(bi "$app" "$COMPOSE" "$OS_IMAGE")" | tr '\n' ' ')" = 'true "" ' ] || fail "boot allowed"
+[ "$(call "$kms" "$boot" "$(bi "$app" "$Z" "$OS_IMAGE")" | tail -n 1)" = '"Compose hash not allowed"' ] \
+  || fail "compose refusal"
+[ "$(call "$kms" "$boot" "$(bi "$app" "$COMPOSE" "$Z")" | tail -n 1)" = '"OS image is not allowed"' ] \
+  || fail "OS image refusal"
 [ "$(call "$nft" 'verifySignatureChain(bytes32,bytes,bytes,bytes,string)(bool)' \
       "$APP_ID32" "$DERIVED_PUB" "$APP_SIG" "$KMS_SIG" signing)" = true ] || fail "verifySignatureChain(C)"
 [ "$(call "$nft" 'verifySignatureChain(bytes32,bytes,bytes,bytes,string)(bool)' \

@@ -16,12 +16,14 @@
 #   KMS_ROOT_PUBKEY  33-byte compressed KMS root key (hex) stored in DstackKms.kmsInfo
 #   CLUSTER_APP_ID   20-byte dstack app id (hex) nodes must run; stored right-padded
 #   COMPOSE_HASH     bytes32 compose hash to allow in DstackApp (default none)
+#   DEVICE_ID        bytes32 device id to allow in DstackApp (default: any device)
 #   OS_IMAGE_HASH    bytes32 OS image hash to allow in DstackKms (default none)
 #   MINT_TO          comma-separated addresses that each get one membership NFT
 #   ONLY_NFT=1       deploy only DstackMembershipNFT
 #
 # Output (stdout): {"chainId":31337,"deployer":"0x…","kmsRoot":"0x…",
-#   "DstackMembershipNFT":"0x…","DstackKms":"0x…","DstackApp":"0x…","minted":[…]}
+#   "DstackMembershipNFT":"0x…","DstackKms":"0x…" (the proxy),"DstackApp":"0x…" (the app id),
+#   "DstackKmsImplementation":"0x…","DstackAppImplementation":"0x…","minted":[…]}
 # Progress goes to stderr. Exit status is non-zero on any failure.
 set -euo pipefail
 
@@ -106,15 +108,28 @@ if [ -n "${MINT_TO:-}" ]; then
   done
 fi
 
-kms="" app=""
+kms="" app="" kms_impl="" app_impl=""
 if [ "${ONLY_NFT:-0}" != 1 ]; then
-  kms="$(create src/DstackKms.sol:DstackKms "$deployer")"
-  log "DstackKms $kms"
+  # Upstream's shape: implementations, the KMS behind an ERC-1967 (UUPS) proxy
+  # initialised with (owner, app implementation), and the app created by the KMS's
+  # factory, so the app id is the app proxy's address.
+  app_impl="$(create src/DstackApp.sol:DstackApp)"
+  kms_impl="$(create src/DstackKms.sol:DstackKms)"
+  init="$("$CAST" calldata "initialize(address,address)" "$deployer" "$app_impl")"
+  kms="$(create ../node_modules/@openzeppelin/contracts/proxy/ERC1967/ERC1967Proxy.sol:ERC1967Proxy "$kms_impl" "$init")"
+  log "DstackKms $kms (proxy of $kms_impl; DstackApp implementation $app_impl)"
   compose="${COMPOSE_HASH:-$ZERO32}"
-  # owner, allowAnyDevice = true, requireTcbUpToDate = false, no initial device
-  app="$(create src/DstackApp.sol:DstackApp "$deployer" true false "$ZERO32" "$compose")"
-  log "DstackApp $app"
-  send "$kms" "registerApp(address)" "$app"
+  device="${DEVICE_ID:-$ZERO32}"
+  any_device=true
+  if [ -n "${DEVICE_ID:-}" ]; then any_device=false; fi
+  factory="deployAndRegisterApp(address,bool,bool,bool,bytes32,bytes32)"
+  # owner, disableUpgrades = false, requireTcbUpToDate = false, allowAnyDevice, device, compose
+  args=("$deployer" false false "$any_device" "$device" "$compose")
+  app="$("$CAST" call --rpc-url "$RPC_URL" --from "$deployer" "$kms" "$factory(address)" "${args[@]}")"
+  send "$kms" "$factory" "${args[@]}"
+  [ "$("$CAST" call --rpc-url "$RPC_URL" "$kms" "registeredApps(address)(bool)" "$app")" = true ] \
+    || { echo "deploy.sh: deployAndRegisterApp did not register $app" >&2; exit 1; }
+  log "DstackApp $app (app id; created by deployAndRegisterApp)"
   if [ -n "${OS_IMAGE_HASH:-}" ]; then send "$kms" "addOsImageHash(bytes32)" "$OS_IMAGE_HASH"; fi
   if [ -n "${KMS_ROOT_PUBKEY:-}" ]; then
     send "$kms" "setKmsInfo((bytes,bytes,bytes,bytes))" "(0x$(hex_body "$KMS_ROOT_PUBKEY"),0x,0x,0x)"
@@ -123,5 +138,5 @@ if [ "${ONLY_NFT:-0}" != 1 ]; then
 fi
 
 json_list() { local IFS=,; local q=(); for a in "$@"; do q+=("\"$a\""); done; echo "[${q[*]}]"; }
-printf '{"chainId":%s,"rpcUrl":"%s","deployer":"%s","kmsRoot":"%s","DstackMembershipNFT":"%s","DstackKms":"%s","DstackApp":"%s","minted":%s}\n' \
-  "$chain_id" "$RPC_URL" "$deployer" "$KMS_ROOT" "$nft" "$kms" "$app" "$(json_list ${minted[@]+"${minted[@]}"})"
+printf '{"chainId":%s,"rpcUrl":"%s","deployer":"%s","kmsRoot":"%s","DstackMembershipNFT":"%s","DstackKms":"%s","DstackApp":"%s","DstackKmsImplementation":"%s","DstackAppImplementation":"%s","minted":%s}\n' \
+  "$chain_id" "$RPC_URL" "$deployer" "$KMS_ROOT" "$nft" "$kms" "$app" "$kms_impl" "$app_impl" "$(json_list ${minted[@]+"${minted[@]}"})"

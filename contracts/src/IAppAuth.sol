@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
+import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
+
 /// @title IAppAuth
 /// @notice dstack's app-authorisation interface (kms/auth-eth), ERC-165 id 0x1e079198.
 ///         The KMS asks `isAppAllowed` before releasing an app's keys.
-interface IAppAuth {
+interface IAppAuth is IERC165 {
     /// @notice Boot facts the KMS gathered from the app's attestation.
     /// @param appId the app id; on chain it is the DstackApp contract address
     /// @param composeHash sha256 of app-compose.json

@@ -95,6 +95,13 @@ test('dashboard: identity, replay, live events, key requests, no key material', 
   assert.equal((await text('#id-agent-version')).split(' ')[0], version.version);
   assert.equal(await text('#id-mismatch'), 'none');
   assert.equal(await text('#id-tcb-status'), 'UpToDate');
+  // The boot decision (--kms-auth, dev by default) as GetMeta reports it.
+  assert.equal(await text('#ka-mode'), 'dev: every boot allowed');
+  assert.equal(await text('#ka-decision'), meta.kms_auth.decision);
+  assert.equal(meta.kms_auth.decision, 'allowed');
+  assert.equal((await text('#ka-decided-at')).split(' ')[0], meta.kms_auth.decided_at);
+  assert.deepEqual(JSON.parse(await text('#ka-boot-info')), meta.kms_auth.boot_info);
+  assert.equal(await text('#hdr-kmsauth'), 'keys allowed');
   assert.equal(await text('#id-kms-root-pubkey'), meta.k256_pubkey);
   assert.equal(await text('#id-kms-root-address'), meta.k256_address);
   const der = await httpGet(port, '/sim/pki/root.der');

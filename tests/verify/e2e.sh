@@ -30,6 +30,7 @@ ANVIL=node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil
 CAST=node_modules/@foundry-rs/cast-linux-amd64/bin/cast
 SIM=${DSTACK_SIMULATOR_BIN:-build/bin/dstack-simulator}
 ART=contracts/out/DstackApp.sol/DstackApp.json
+PROXY_ART=contracts/out/ERC1967Proxy.sol/ERC1967Proxy.json
 KEY0=0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80
 OWNER=0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266
 ZERO32=0x0000000000000000000000000000000000000000000000000000000000000000
@@ -119,11 +120,17 @@ meta=$(curl -s --unix-socket "$WORK/main/d.sock" -X POST -d '{}' http://localhos
 has "simulator's compose hash is sha256(app-compose.json)" "\"compose_hash\":\"${H_MAIN#0x}\"" "$meta"
 
 BYTECODE=$(node -e "process.stdout.write(require('./$ART').bytecode.object)")
-deploy_app() { # deploy_app ALLOW_ANY_DEVICE REQUIRE_TCB_UP_TO_DATE COMPOSE_HASH → address
-  local a
-  a=$("$CAST" abi-encode "constructor(address,bool,bool,bytes32,bytes32)" "$OWNER" "$1" "$2" "$ZERO32" "$3") || return 1
-  "$CAST" send --rpc-url "$RPC" --private-key "$KEY0" --json --create "$BYTECODE${a#0x}" |
+PROXY_CODE=$(node -e "process.stdout.write(require('./$PROXY_ART').bytecode.object)")
+create() { # create BYTECODE+ARGS → address
+  "$CAST" send --rpc-url "$RPC" --private-key "$KEY0" --json --create "$1" |
     node -e "const r=JSON.parse(require('fs').readFileSync(0,'utf8')); if (r.status !== '0x1') process.exit(1); process.stdout.write(r.contractAddress)"
+}
+APP_IMPL=$(create "$BYTECODE") || die "deploying the DstackApp implementation failed"
+deploy_app() { # deploy_app ALLOW_ANY_DEVICE REQUIRE_TCB_UP_TO_DATE COMPOSE_HASH → address (a UUPS proxy, as upstream)
+  local init a
+  init=$("$CAST" calldata "initialize(address,bool,bool,bool,bytes32,bytes32)" "$OWNER" false "$2" "$1" "$ZERO32" "$3") || return 1
+  a=$("$CAST" abi-encode "constructor(address,bytes)" "$APP_IMPL" "$init") || return 1
+  create "$PROXY_CODE${a#0x}"
 }
 send() { "$CAST" send --rpc-url "$RPC" --private-key "$KEY0" "$@" >/dev/null; }
 APP=$(deploy_app true false "$H_MAIN") || die "deploying DstackApp failed"

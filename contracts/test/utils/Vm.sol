@@ -36,4 +36,10 @@ interface Vm {
     function assume(bool condition) external pure;
     function snapshotState() external returns (uint256);
     function revertToState(uint256 snapshotId) external returns (bool);
+    function toString(uint256 value) external pure returns (string memory);
+    function load(address target, bytes32 slot) external view returns (bytes32);
+    function readFile(string calldata path) external view returns (string memory);
+    function keyExistsJson(string calldata json, string calldata key) external view returns (bool);
+    function parseJsonString(string calldata json, string calldata key) external pure returns (string memory);
+    function parseJsonBool(string calldata json, string calldata key) external pure returns (bool);
 }
