@@ -223,7 +223,14 @@ static int write_json(const bench_report *r, const char *path) {
             v->cold_us, v->warm_us, v->dcap_qvl_us, v->ratio_warm, v->quote_bytes,
             v->measured ? "true" : "false");
     json_str(f, v->note);
-    fprintf(f, "}");
+    fprintf(f,
+            ",\"http\":{\"measured\":%s,\"server_verify_us\":%.2f,\"server_attestations_us\":%.2f,"
+            "\"rtt_verify_us\":%.2f,\"rtt_attestations_us\":%.2f,\"added_us\":%.2f,"
+            "\"ratio_to_warm\":%.3f,\"goal_added_us\":100,\"note\":",
+            v->http_measured ? "true" : "false", v->http_verify_us, v->http_pc_us, v->rtt_verify_us,
+            v->rtt_pc_us, v->http_added_us, v->http_ratio);
+    json_str(f, v->http_note);
+    fprintf(f, "}}");
     fprintf(f, ",\n  \"targets\":[");
     for (int i = 0; i < r->ntargets; i++) {
         const bench_target *t = &r->targets[i];

@@ -2,7 +2,8 @@
  * collateral from the simulated PKI: our C verifier cold (a fresh context per quote:
  * ds_qverify, the whole collateral checked every time) and warm (one reused
  * ds_qverify_ctx: the quote's own checks only), and @phala/dcap-qvl (node, the pinned
- * version in node_modules, QuoteVerifier.newWithRootCa) on the same bytes. */
+ * version in node_modules, QuoteVerifier.newWithRootCa) on the same bytes; then the same
+ * quote through `dstack-verify serve` over HTTP (bench_verify_http.c). */
 #include "bench.h"
 
 #include <stdio.h>
@@ -135,6 +136,7 @@ void bench_verify_run(bench_verify *v, double seconds) {
         v->measured = ok_cold && ok_warm;
         if (!v->measured) snprintf(v->note, sizeof v->note, "the quote did not verify");
         v->quote_bytes = q.len;
+        if (v->measured) bench_verify_http_run(v, qb, q.len, root, rl, p, seconds);
     }
     ds_buf_free(&q);
     ds_pki_free(p);

@@ -22,6 +22,20 @@ void vf_pc_reply_init(vf_pc_reply *r) {
 
 void vf_pc_reply_free(vf_pc_reply *r) { ds_buf_free(&r->body); }
 
+void vf_pc_api_free(vf_pc_api *api) {
+    vf_pc_store_free(&api->store);
+    ds_buf_free(&api->col_json);
+}
+
+/* The service's collateral as JSON, written on first use. Returns it, or NULL (OOM). */
+static const ds_buf *collateral_json(vf_pc_api *api) {
+    if (!api->col_json.len && ds_collateral_to_json(&api->v->col, &api->col_json) != DS_OK) {
+        ds_buf_free(&api->col_json);
+        return NULL;
+    }
+    return &api->col_json;
+}
+
 static void add_header(vf_pc_reply *r, const char *name, const char *value) {
     if (r->n_hdr >= VF_PC_MAX_HEADERS) return;
     r->hdr[r->n_hdr][0] = name;
@@ -86,7 +100,8 @@ static void h_verify(vf_pc_api *api, const char *arg, const char *query, const c
                 if (ppid) memcpy(tmp.ppid, ppid, 16);
             }
             r->status = 200;
-            vf_pc_verification_json(&r->body, ent ? ent : &tmp, &q, &v->col, ent != NULL);
+            vf_pc_verification_json(&r->body, ent ? ent : &tmp, &q, collateral_json(api),
+                                    ent != NULL);
         }
     }
     ds_qverify_result_free(&res);
@@ -148,11 +163,13 @@ static void h_collateral(vf_pc_api *api, const char *arg, const char *query, con
         r->content_type = NULL;
         return;
     }
-    if (ds_collateral_to_json(&api->v->col, &r->body) != DS_OK) {
+    const ds_buf *cj = collateral_json(api);
+    if (!cj) {
         r->n_hdr = 0;
         detail(r, 400, "Unable to retrieve collateral data");
         return;
     }
+    ds_buf_append(&r->body, cj->data, cj->len);
     r->status = 200;
 }
 

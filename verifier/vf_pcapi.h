@@ -27,9 +27,14 @@
 typedef enum { VF_PC_GET, VF_PC_HEAD, VF_PC_POST, VF_PC_OTHER } vf_pc_method;
 
 typedef struct {
-    vf_verifier *v; /* trust and the warm context (borrowed) */
+    vf_verifier *v; /* trust and the warm context (borrowed; its collateral fixed for the
+                       api's life) */
     vf_pc_store store;
+    ds_buf col_json; /* v->col as QuoteCollateralV3 JSON, written once (zeroed: not yet) */
 } vf_pc_api;
+
+/* Frees the store and the cached collateral JSON (not v). */
+void vf_pc_api_free(vf_pc_api *api);
 
 typedef struct {
     int status;

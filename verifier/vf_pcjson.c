@@ -72,7 +72,7 @@ void vf_pc_quote_json(ds_buf *out, const ds_quote *q, int verified, int open) {
 }
 
 void vf_pc_verification_json(ds_buf *out, const vf_pc_entry *e, const ds_quote *q,
-                             const ds_collateral *col, int can_download) {
+                             const ds_buf *col_json, int can_download) {
     char up[32], ver[32];
     vf_pc_iso8601(e->uploaded_at, up);
     vf_pc_iso8601(e->verified_at, ver);
@@ -83,7 +83,10 @@ void vf_pc_verification_json(ds_buf *out, const vf_pc_entry *e, const ds_quote *
                   ",\"checksum\":\"%s\",\"can_download\":%s,\"uploaded_at\":\"%s\","
                   "\"verified_at\":\"%s\",\"quote_collateral\":",
                   e->checksum_hex, can_download ? "true" : "false", up, ver);
-    if (ds_collateral_to_json(col, out) != DS_OK && !out->oom) ds_buf_puts(out, "null");
+    if (col_json && !col_json->oom)
+        ds_buf_append(out, col_json->data, col_json->len);
+    else
+        ds_buf_puts(out, "null");
     ds_buf_puts(out, ",\"node_provider\":{\"proof_of_cloud\":false,\"provider\":null,\"ppid\":");
     if (e->have_ppid) {
         ds_buf_putc(out, '"');

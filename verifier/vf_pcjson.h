@@ -24,12 +24,13 @@ void vf_pc_iso8601(int64_t unix_s, char out[32]);
  * closing brace when `open` is set (so callers may add members), appended to out. */
 void vf_pc_quote_json(ds_buf *out, const ds_quote *q, int verified, int open);
 
-/* The VerificationResponse of a stored entry (q = its parsed quote, col = the collateral
- * the service verified it with), keys: id, success, proof_of_cloud, quote, checksum,
- * can_download, uploaded_at, verified_at, quote_collateral, node_provider. can_download
- * is 0 when the quote could not be kept (larger than the store's byte cap). */
+/* The VerificationResponse of a stored entry (q = its parsed quote, col_json = the
+ * collateral the service verified it with, as QuoteCollateralV3 JSON, or NULL for null),
+ * keys: id, success, proof_of_cloud, quote, checksum, can_download, uploaded_at,
+ * verified_at, quote_collateral, node_provider. can_download is 0 when the quote could not
+ * be kept (larger than the store's byte cap). */
 void vf_pc_verification_json(ds_buf *out, const vf_pc_entry *e, const ds_quote *q,
-                             const ds_collateral *col, int can_download);
+                             const ds_buf *col_json, int can_download);
 
 /* GET view/{checksum}: the Quote object plus uploaded_at, verified_at, checksum,
  * can_download. */

@@ -405,7 +405,7 @@ static ds_err load_trust(vf_service *s, const serve_opts *o, char *err, size_t c
 
 static void service_free(vf_service *s) {
     free(s->conn);
-    vf_pc_store_free(&s->pc.store);
+    vf_pc_api_free(&s->pc);
     free(s->v.root_der);
     ds_collateral_free(&s->v.col);
     ds_qverify_ctx_free(s->v.qctx);

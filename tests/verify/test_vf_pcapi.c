@@ -214,7 +214,7 @@ static void verify_simulator_quote(void **state) {
     vf_pc_reply_free(&r);
     ds_info_result_free(&info);
     ds_quote_result_free(&q);
-    vf_pc_store_free(&api.store);
+    vf_pc_api_free(&api);
 }
 
 static void input_forms(void **state) {
@@ -262,7 +262,7 @@ static void input_forms(void **state) {
     assert_int_equal(api.store.n, 1);
     free(hex);
     ds_quote_result_free(&q);
-    vf_pc_store_free(&api.store);
+    vf_pc_api_free(&api);
 }
 
 static void errors(void **state) {
@@ -344,7 +344,7 @@ static void errors(void **state) {
     expect_detail(&r, 405, "Method Not Allowed");
     vf_pc_reply_free(&r);
     ds_quote_result_free(&q);
-    vf_pc_store_free(&api.store);
+    vf_pc_api_free(&api);
 }
 
 /* The value of header name in r, or NULL. */
@@ -430,7 +430,7 @@ static void get_routes(void **state) {
     assert_int_equal(r.status, 200);
     vf_pc_reply_free(&r);
     ds_quote_result_free(&q);
-    vf_pc_store_free(&api.store);
+    vf_pc_api_free(&api);
 }
 
 /* Five distinct quotes into api; sums[i] = checksum of the i-th (0 = first). */
@@ -498,7 +498,7 @@ static void recent_and_eviction(void **state) {
         cJSON_Delete(j);
         vf_pc_reply_free(&r);
     }
-    vf_pc_store_free(&api.store);
+    vf_pc_api_free(&api);
 
     /* count cap 3: the two oldest leave */
     vf_pc_store_init(&api.store, 3, 0);
@@ -516,14 +516,14 @@ static void recent_and_eviction(void **state) {
     call(&api, VF_PC_GET, path, NULL, NULL, NULL, 0, &r);
     assert_int_equal(r.status, 200);
     vf_pc_reply_free(&r);
-    vf_pc_store_free(&api.store);
+    vf_pc_api_free(&api);
 
     /* byte cap of two quotes and a half: two kept */
     vf_pc_store_init(&api.store, 0, 2 * qlen + qlen / 2);
     five_quotes(&api, s, &qlen);
     recent_is(&api, "", all, 2);
     assert_int_equal(api.store.evicted, 3);
-    vf_pc_store_free(&api.store);
+    vf_pc_api_free(&api);
 
     /* a byte cap below one quote: answered, not kept */
     vf_pc_store_init(&api.store, 0, 100);
@@ -538,7 +538,7 @@ static void recent_and_eviction(void **state) {
     vf_pc_reply_free(&r);
     assert_int_equal(api.store.n, 0);
     ds_quote_result_free(&q);
-    vf_pc_store_free(&api.store);
+    vf_pc_api_free(&api);
 }
 
 /* The same quote posted twice keeps its first upload time and its place. */
@@ -566,7 +566,7 @@ static void repost_keeps_place(void **state) {
     assert_string_equal(vf_pc_store_recent(&api.store, 4)->checksum_hex, s[0]);
     V.now = saved;
     ds_quote_result_free(&q);
-    vf_pc_store_free(&api.store);
+    vf_pc_api_free(&api);
 }
 
 /* dcap-qvl's rule through the API: OutOfDate verifies, Revoked does not. */
@@ -603,7 +603,7 @@ static void tcb_rule(void **state) {
         if (CASES[i].status == 400)
             assert_string_equal(r.hdr[0][1], "tcb_status: TCB status Revoked is not acceptable");
         vf_pc_reply_free(&r);
-        vf_pc_store_free(&api.store);
+        vf_pc_api_free(&api);
         ds_buf_free(&quote);
         ds_qverify_ctx_free(v.qctx);
         ds_pki_free(pki);
