@@ -173,6 +173,7 @@ typedef struct {
     int measured;
     double cold_us;     /* ds_qverify: a fresh context per quote */
     double warm_us;     /* one reused ds_qverify_ctx */
+    double warm_cpu_us; /* the same, in this process's CPU time per call */
     double dcap_qvl_us; /* @phala/dcap-qvl in node; -1 when it could not run (note) */
     double ratio_warm;  /* dcap_qvl_us / warm_us */
     size_t quote_bytes;
@@ -188,7 +189,7 @@ typedef struct {
 } bench_verify;
 
 void bench_verify_run(bench_verify *v, double seconds);
-/* Fills the http_* fields of v (warm_us must be set) for quote q under root / p's
+/* Fills the http_* fields of v (warm_cpu_us must be set) for quote q under root / p's
  * collateral; on failure http_measured stays 0 and http_note says why. */
 struct ds_pki;
 void bench_verify_http_run(bench_verify *v, const uint8_t *q, size_t ql, const uint8_t *root,

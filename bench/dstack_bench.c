@@ -474,9 +474,10 @@ int main(int argc, char **argv) {
         fprintf(stderr,
                 "  dstack-verify serve, service CPU per request: POST /verify %.1f us, POST "
                 "/api/v1/attestations/verify %.1f us (round trip %.1f / %.1f us): HTTP adds "
-                "%.1f us (goal <= 100), %.2fx the in-process warm verify\n",
+                "%.1f us (goal <= 100), %.2fx the in-process warm verify (%.1f us CPU)\n",
                 r.verify.http_verify_us, r.verify.http_pc_us, r.verify.rtt_verify_us,
-                r.verify.rtt_pc_us, r.verify.http_added_us, r.verify.http_ratio);
+                r.verify.rtt_pc_us, r.verify.http_added_us, r.verify.http_ratio,
+                r.verify.warm_cpu_us);
     else
         fprintf(stderr, "  dstack-verify serve not measured: %s\n", r.verify.http_note);
     if (o.verify_only) goto report;

@@ -298,15 +298,18 @@ int vf_hex_quote(const char *s, size_t len, uint8_t **out, size_t *out_len, char
         snprintf(why, whycap, "Invalid hex format: odd number of digits (%zu)", len);
         return -1;
     }
-    for (size_t i = 0; i < len; i++)
-        if (!isxdigit((unsigned char)s[i])) {
-            snprintf(why, whycap, "Invalid hex format: non-hex character at offset %zu", i);
-            return -1;
-        }
     uint8_t *b = malloc(len / 2);
-    if (!b || ds_hex_decode_exact(s, len, b, len / 2) != DS_OK) {
-        free(b);
+    size_t n = 0;
+    if (!b) {
         snprintf(why, whycap, "out of memory");
+        return -1;
+    }
+    if (ds_hex_decode(s, len, b, len / 2, &n) != DS_OK || n != len / 2) { /* one pass */
+        free(b);
+        size_t i = 0;
+        while (i < len && isxdigit((unsigned char)s[i]))
+            i++;
+        snprintf(why, whycap, "Invalid hex format: non-hex character at offset %zu", i);
         return -1;
     }
     *out = b;
