@@ -367,6 +367,9 @@ int vf_pc_input(const char *content_type, const uint8_t *body, size_t len, uint8
             return fail400(detail, cap, "form body with a bad %-escape or a NUL byte");
         if (owned) f.hex = (const uint8_t *)owned, f.hex_len = strlen(owned);
     } else if (!strcmp(mt, "application/json")) {
+        /* C strings would cut a "\u0000" escape short: refused rather than truncated */
+        if (find(body, len, "\\u0000", 6))
+            return fail400(detail, cap, "JSON string with a \\u0000 escape");
         cJSON *j = cJSON_ParseWithLength((const char *)body, len);
         if (!j) return fail400(detail, cap, "body is not valid JSON");
         const cJSON *h = cJSON_IsObject(j) ? cJSON_GetObjectItemCaseSensitive(j, "hex") : NULL;

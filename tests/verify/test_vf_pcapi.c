@@ -311,6 +311,7 @@ static void errors(void **state) {
         {"application/json", "{\"hex\":\"0xzz\"}",
          "Invalid hex format: non-hex character at offset 0"},
         {"application/json", "[1", "body is not valid JSON"},
+        {"application/json", "{\"hex\":\"04\\u000000\"}", "JSON string with a \\u0000 escape"},
         {"application/x-www-form-urlencoded", "file=00", "No quote provided"},
         {"multipart/form-data; boundary=q",
          "--q\r\nContent-Disposition: form-data; name=\"file\"\r\n\r\n\x04\r\n--q\r\n"
