@@ -449,7 +449,13 @@ int vf_serve_main(int argc, char **argv) {
         goto out;
     }
     signal(SIGPIPE, SIG_IGN);
-    s.base = event_base_new();
+    /* epoll's changelist: evhttp enables and disables read/write on every request, and
+     * the changelist turns those into at most one epoll_ctl per fd per loop */
+    struct event_config *ecfg = event_config_new();
+    if (ecfg) event_config_set_flag(ecfg, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
+    s.base = ecfg ? event_base_new_with_config(ecfg) : NULL;
+    if (ecfg) event_config_free(ecfg);
+    if (!s.base) s.base = event_base_new();
     http = s.base ? evhttp_new(s.base) : NULL;
     struct evhttp_bound_socket *bs =
         http ? evhttp_bind_socket_with_handle(http, host, (uint16_t)port) : NULL;
