@@ -173,13 +173,27 @@ typedef struct {
     int measured;
     double cold_us;     /* ds_qverify: a fresh context per quote */
     double warm_us;     /* one reused ds_qverify_ctx */
+    double warm_cpu_us; /* the same, in this process's CPU time per call */
     double dcap_qvl_us; /* @phala/dcap-qvl in node; -1 when it could not run (note) */
     double ratio_warm;  /* dcap_qvl_us / warm_us */
     size_t quote_bytes;
     char note[256];
+    /* `dstack-verify serve`, warm context, one keep-alive client (bench_verify_http.c) */
+    int http_measured;
+    double http_verify_us;           /* service CPU per POST /verify */
+    double http_pc_us;               /* service CPU per POST /api/v1/attestations/verify */
+    double rtt_verify_us, rtt_pc_us; /* the client's round trip per request */
+    double http_added_us;            /* the larger service time − warm_us (goal: <= 100) */
+    double http_ratio;               /* the larger service time / warm_us */
+    char http_note[256];
 } bench_verify;
 
 void bench_verify_run(bench_verify *v, double seconds);
+/* Fills the http_* fields of v (warm_cpu_us must be set) for quote q under root / p's
+ * collateral; on failure http_measured stays 0 and http_note says why. */
+struct ds_pki;
+void bench_verify_http_run(bench_verify *v, const uint8_t *q, size_t ql, const uint8_t *root,
+                           size_t rl, const struct ds_pki *p, double seconds);
 
 /* GetKey/new under `--kms-auth contract:` (the app allowed on a local Anvil) against dev
  * mode, same load (bench_kmsauth.c). */

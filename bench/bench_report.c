@@ -223,7 +223,15 @@ static int write_json(const bench_report *r, const char *path) {
             v->cold_us, v->warm_us, v->dcap_qvl_us, v->ratio_warm, v->quote_bytes,
             v->measured ? "true" : "false");
     json_str(f, v->note);
-    fprintf(f, "}");
+    fprintf(f,
+            ",\"http\":{\"measured\":%s,\"warm_cpu_us\":%.2f,\"server_verify_us\":%.2f,\"server_"
+            "attestations_us\":%.2f,"
+            "\"rtt_verify_us\":%.2f,\"rtt_attestations_us\":%.2f,\"added_us\":%.2f,"
+            "\"ratio_to_warm\":%.3f,\"goal_added_us\":100,\"note\":",
+            v->http_measured ? "true" : "false", v->warm_cpu_us, v->http_verify_us, v->http_pc_us,
+            v->rtt_verify_us, v->rtt_pc_us, v->http_added_us, v->http_ratio);
+    json_str(f, v->http_note);
+    fprintf(f, "}}");
     const bench_kmsauth *ka = &r->kmsauth;
     fprintf(f,
             ",\n  \"kms_auth\":{\"method\":\"GetKey/new\",\"workers\":%d,\"dev_rps\":%.1f,"

@@ -2,7 +2,8 @@
  * collateral from the simulated PKI: our C verifier cold (a fresh context per quote:
  * ds_qverify, the whole collateral checked every time) and warm (one reused
  * ds_qverify_ctx: the quote's own checks only), and @phala/dcap-qvl (node, the pinned
- * version in node_modules, QuoteVerifier.newWithRootCa) on the same bytes. */
+ * version in node_modules, QuoteVerifier.newWithRootCa) on the same bytes; then the same
+ * quote through `dstack-verify serve` over HTTP (bench_verify_http.c). */
 #include "bench.h"
 
 #include <stdio.h>
@@ -17,7 +18,7 @@
 
 /* Mean µs per call of one verification mode over about `seconds`. */
 static double time_c(int warm, const uint8_t *q, size_t ql, const uint8_t *root, size_t rl,
-                     const ds_collateral *col, double seconds, int *ok) {
+                     const ds_collateral *col, double seconds, int *ok, double *cpu_us) {
     ds_qverify_ctx *ctx = warm ? ds_qverify_ctx_new() : NULL;
     ds_qverify_result res;
     long n = 0;
@@ -28,7 +29,7 @@ static double time_c(int warm, const uint8_t *q, size_t ql, const uint8_t *root,
         *ok &= e == DS_OK;
         ds_qverify_result_free(&res);
     }
-    double t0 = bench_now(), t;
+    double t0 = bench_now(), c0 = bench_self_cpu(), t;
     do {
         for (int i = 0; i < 20; i++, n++) {
             if (warm)
@@ -39,6 +40,7 @@ static double time_c(int warm, const uint8_t *q, size_t ql, const uint8_t *root,
         }
         t = bench_now() - t0;
     } while (t < seconds);
+    *cpu_us = (bench_self_cpu() - c0) * 1e6 / (double)n;
     ds_qverify_ctx_free(ctx);
     return t * 1e6 / (double)n;
 }
@@ -128,13 +130,17 @@ void bench_verify_run(bench_verify *v, double seconds) {
     } else {
         int ok_cold, ok_warm;
         const uint8_t *qb = (const uint8_t *)q.data;
-        v->cold_us = time_c(0, qb, q.len, root, rl, ds_pki_collateral(p), seconds, &ok_cold);
-        v->warm_us = time_c(1, qb, q.len, root, rl, ds_pki_collateral(p), seconds, &ok_warm);
+        double cpu_cold;
+        v->cold_us =
+            time_c(0, qb, q.len, root, rl, ds_pki_collateral(p), seconds, &ok_cold, &cpu_cold);
+        v->warm_us = time_c(1, qb, q.len, root, rl, ds_pki_collateral(p), seconds, &ok_warm,
+                            &v->warm_cpu_us);
         v->dcap_qvl_us = time_dcap_qvl(qb, q.len, root, rl, p, seconds, v->note, sizeof v->note);
         v->ratio_warm = v->dcap_qvl_us > 0 ? v->dcap_qvl_us / v->warm_us : 0;
         v->measured = ok_cold && ok_warm;
         if (!v->measured) snprintf(v->note, sizeof v->note, "the quote did not verify");
         v->quote_bytes = q.len;
+        if (v->measured) bench_verify_http_run(v, qb, q.len, root, rl, p, seconds);
     }
     ds_buf_free(&q);
     ds_pki_free(p);

@@ -326,7 +326,8 @@ static void usage(FILE *f) {
         f,
         "usage: dstack-bench [--sim BIN] [--config FILE] [--harness BIN] [--out DIR]\n"
         "                    [--seconds S] [--soak N] [--quick] [--no-harness]\n"
-        "                    [--verify-only]  (quote verification: C cold/warm vs dcap-qvl)\n"
+        "                    [--verify-only]  (quote verification: C cold/warm vs dcap-qvl, and\n"
+        "                    through dstack-verify serve over HTTP)\n"
         "                    [--kms-auth-only]  (GetKey/new, --kms-auth contract: vs dev)\n"
         "       dstack-bench --attach SOCK --method M [--clients N] [--per-request]\n"
         "                    [--seconds S] [--rate REQ/S] [--pid PID]\n"
@@ -476,6 +477,16 @@ int main(int argc, char **argv) {
     fprintf(stderr, "  cold %.1f us, warm %.1f us, dcap-qvl %.1f us: warm %.1fx faster %s\n",
             r.verify.cold_us, r.verify.warm_us, r.verify.dcap_qvl_us, r.verify.ratio_warm,
             r.verify.note);
+    if (r.verify.http_measured)
+        fprintf(stderr,
+                "  dstack-verify serve, service CPU per request: POST /verify %.1f us, POST "
+                "/api/v1/attestations/verify %.1f us (round trip %.1f / %.1f us): HTTP adds "
+                "%.1f us (goal <= 100), %.2fx the in-process warm verify (%.1f us CPU)\n",
+                r.verify.http_verify_us, r.verify.http_pc_us, r.verify.rtt_verify_us,
+                r.verify.rtt_pc_us, r.verify.http_added_us, r.verify.http_ratio,
+                r.verify.warm_cpu_us);
+    else
+        fprintf(stderr, "  dstack-verify serve not measured: %s\n", r.verify.http_note);
     if (o.verify_only) goto report;
     fprintf(stderr, "start-up…\n");
     run_startup(&r, &o);

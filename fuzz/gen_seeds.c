@@ -69,6 +69,19 @@ static void pki_seeds(void) {
     ds_buf_init(&j);
     if (ds_pki_collateral_json(f.pki, &j) != DS_OK) exit(1);
     put("collateral", "collateral.json", j.data, j.len);
+    /* Phala Cloud API bodies carrying the genuine quote: multipart file, JSON hex. */
+    ds_buf_reset(&j);
+    ds_buf_puts(&j, "multipart/form-data; boundary=fz\n--fz\r\nContent-Disposition: form-data; "
+                    "name=\"file\"; filename=\"quote.bin\"\r\n"
+                    "Content-Type: application/octet-stream\r\n\r\n");
+    ds_buf_append(&j, f.quote.data, f.quote.len);
+    ds_buf_puts(&j, "\r\n--fz--\r\n");
+    put("multipart", "pki-file.txt", j.data, j.len);
+    ds_buf_reset(&j);
+    ds_buf_puts(&j, "application/json\n{\"hex\": \" 0X");
+    ds_buf_hex(&j, (const uint8_t *)f.quote.data, f.quote.len);
+    ds_buf_puts(&j, "\n\"}");
+    put("multipart", "pki-json-hex.txt", j.data, j.len);
     ds_buf_free(&j);
     ds_buf_free(&f.quote);
     ds_pki_free(f.pki);

@@ -13,7 +13,8 @@ APT_PKGS=(libsecp256k1-dev libssl-dev libcurl4-openssl-dev libcjson-dev libyaml-
           libcmocka-dev libevent-dev pkg-config curl nodejs npm
           clang libclang-rt-14-dev valgrind    # fuzz smoke (libFuzzer), memcheck suite
           chromium                             # the dashboard's browser test (tests/browser)
-          man-db groff-base)                   # man page checks (make test-man)
+          man-db groff-base                    # man page checks (make test-man)
+          python3-requests python3-yaml)       # the seed verifier client (tests/pyverifier)
 
 missing=()
 for p in "${APT_PKGS[@]}"; do

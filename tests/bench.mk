@@ -17,5 +17,5 @@ $(BIN)/dstack-bench: $(BENCH_OBJS) $(BENCH_SIM_OBJS) $(LIBA)
 .PHONY: bench
 bench:
 	@$(MAKE) --no-print-directory $(BIN)/dstack-simulator $(BIN)/dstack-bench
-	@-$(MAKE) --no-print-directory $(BIN)/dstack-harness
+	@-$(MAKE) --no-print-directory $(BIN)/dstack-harness $(BIN)/dstack-verify
 	$(BIN)/dstack-bench --sim $(BIN)/dstack-simulator --harness $(BIN)/dstack-harness $(BENCH_ARGS)

@@ -22,6 +22,10 @@ endif
 ifneq ($(wildcard verifier/vf_vreq.c),)
 FUZZ_ALL += verifyreq
 endif
+# The request bodies of Phala Cloud's attestation API in `dstack-verify serve`.
+ifneq ($(wildcard verifier/vf_form.c),)
+FUZZ_ALL += multipart
+endif
 FUZZ_TARGETS ?= $(FUZZ_ALL)
 FUZZ_SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_CFLAGS = $(filter-out -O% -g -MMD -MP,$(CFLAGS_BASE)) -O1 -g -fno-omit-frame-pointer \
@@ -58,7 +62,7 @@ $(FUZZ_B)/bin/fuzz_compose: $(FUZZ_B)/obj/fuzz/fuzz_compose.o $(FUZZ_VFA) $(FUZZ
 	@$(if $(V),,echo "  FUZZLD  $@")
 	$(Q)$(FUZZ_CC) $(FUZZ_SANFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS_ALL)
 
-$(FUZZ_B)/bin/fuzz_verifyreq: $(FUZZ_B)/obj/fuzz/fuzz_verifyreq.o $(FUZZ_VFA) $(FUZZ_LIBA)
+$(FUZZ_B)/bin/fuzz_verifyreq $(FUZZ_B)/bin/fuzz_multipart: $(FUZZ_B)/bin/fuzz_%: $(FUZZ_B)/obj/fuzz/fuzz_%.o $(FUZZ_VFA) $(FUZZ_LIBA)
 	@mkdir -p $(dir $@)
 	@$(if $(V),,echo "  FUZZLD  $@")
 	$(Q)$(FUZZ_CC) $(FUZZ_SANFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS_ALL)

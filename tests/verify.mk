@@ -1,5 +1,6 @@
 # tests/verify.mk — dstack-verify (verifier/): the binary, its cmocka unit suites
-# (image pinning parser, payload checks) and the end-to-end suite against real simulators
+# (image pinning parser, payload checks, Phala Cloud's attestation API against a real
+# simulator) and the end-to-end suite against real simulators
 # and a real Anvil (tests/verify/e2e.sh). `make test-verify` runs the unit suites plain and
 # under ASan+UBSan, then the e2e suite against both builds of the binary.
 VF_SRCS := $(wildcard verifier/*.c)
@@ -24,7 +25,7 @@ ALL_BINS += $(BIN)/dstack-verify $(VF_TEST_BINS)
 
 .PHONY: test-verify test-verify-unit test-verify-e2e test-verify-serve
 test-verify-unit:
-	@$(MAKE) --no-print-directory $(VF_TEST_SRCS:tests/verify/%.c=build/tests/verify/%)
+	@$(MAKE) --no-print-directory $(VF_TEST_SRCS:tests/verify/%.c=build/tests/verify/%) build/bin/dstack-simulator
 	@$(MAKE) --no-print-directory SANITIZE=1 $(VF_TEST_SRCS:tests/verify/%.c=build/asan/tests/verify/%)
 	@set -e; for b in $(VF_TEST_SRCS:tests/verify/%.c=build/tests/verify/%) \
 	  $(VF_TEST_SRCS:tests/verify/%.c=build/asan/tests/verify/%); do echo "--- $$b"; $$b; done

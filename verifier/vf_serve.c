@@ -4,7 +4,12 @@
  *
  *   POST /verify   200 + the §4 document once the body decodes; 400 / 422 / 413 otherwise
  *   GET  /health   {"status":"ok","service":"dstack-verifier"}
+ *   /api/v1/attestations/...  Phala Cloud's attestation API (vf_pcapi.c)
  *   anything else  404 (upstream's Rocket has no 405)
+ *
+ * Connections are counted from their first request to their close callback; a request
+ * arriving while more than --max-connections are open is answered 503 at once and its
+ * connection closed.
  *
  * Trust: --endpoint (the simulator's published root, collateral and image measurements)
  * and/or --root, --collateral, --image-cache. Listens on loopback only unless
@@ -24,6 +29,8 @@
 
 #include "vf.h"
 #include "vf_cli.h"
+#include "vf_pcapi.h"
+#include "vf_pcjson.h"
 #include "vf_serve.h"
 
 static const char *USAGE =
@@ -41,33 +48,142 @@ static const char *USAGE =
     "                        measurements/<key>.json), e.g. from dstack-simulator --write-pki\n"
     "  --now UNIX            verification time for collateral validity (default: now)\n"
     "  --timeout SECONDS     idle connection timeout and endpoint requests (default 5)\n"
+    "  --max-connections N   open connections served at once (default 512); a request on\n"
+    "                        a connection beyond it is answered 503 and the connection closed\n"
     "  --help\n";
 
 typedef struct {
     vf_verifier v;
+    vf_pc_api pc; /* Phala Cloud's attestation API and its quote store */
     struct event_base *base;
     unsigned long requests;
+    struct evhttp_connection **conn; /* the open connections that sent a request */
+    size_t conns, conn_cap;
+    unsigned long max_conns, refused; /* the cap, 503s sent */
 } vf_service;
 
 /* ---- HTTP ------------------------------------------------------------------------------ */
 
-static void reply(struct evhttp_request *req, int status, const ds_buf *body) {
-    struct evkeyvalq *h = evhttp_request_get_output_headers(req);
-    evhttp_add_header(h, "Content-Type", "application/json");
-    evhttp_add_header(h, "Server", "dstack-verify");
-    struct evbuffer *out = evbuffer_new();
-    if (out && !body->oom) evbuffer_add(out, body->data, body->len);
-    static const char *const REASONS[][2] = {{"200", "OK"},
-                                             {"400", "Bad Request"},
-                                             {"404", "Not Found"},
-                                             {"413", "Payload Too Large"},
-                                             {"422", "Unprocessable Entity"},
-                                             {"500", "Internal Server Error"}};
-    const char *why = "Error";
+static const char *reason_phrase(int status) {
+    static const struct {
+        int status;
+        const char *why;
+    } REASONS[] = {{200, "OK"},
+                   {304, "Not Modified"},
+                   {400, "Bad Request"},
+                   {404, "Not Found"},
+                   {405, "Method Not Allowed"},
+                   {413, "Payload Too Large"},
+                   {422, "Unprocessable Entity"},
+                   {500, "Internal Server Error"},
+                   {503, "Service Unavailable"}};
     for (size_t i = 0; i < sizeof REASONS / sizeof REASONS[0]; i++)
-        if (atoi(REASONS[i][0]) == status) why = REASONS[i][1];
-    evhttp_send_reply(req, status, why, out);
+        if (REASONS[i].status == status) return REASONS[i].why;
+    return "Error";
+}
+
+/* Sends status with body; content_type NULL for none; content_length >= 0 announces a
+ * length without sending a body (HEAD). */
+static void reply_full(struct evhttp_request *req, int status, const char *content_type,
+                       const vf_pc_reply *extra, const ds_buf *body, long content_length) {
+    struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+    if (content_type) evhttp_add_header(h, "Content-Type", content_type);
+    evhttp_add_header(h, "Server", "dstack-verify");
+    for (size_t i = 0; extra && i < extra->n_hdr; i++)
+        evhttp_add_header(h, extra->hdr[i][0], extra->hdr[i][1]);
+    struct evbuffer *out = NULL;
+    if (content_length >= 0) {
+        char n[32];
+        snprintf(n, sizeof n, "%ld", content_length);
+        evhttp_add_header(h, "Content-Length", n);
+    } else if ((out = evbuffer_new()) != NULL && body && !body->oom) {
+        evbuffer_add(out, body->data, body->len);
+    }
+    evhttp_send_reply(req, status, reason_phrase(status), out);
     if (out) evbuffer_free(out);
+}
+
+static void reply(struct evhttp_request *req, int status, const ds_buf *body) {
+    reply_full(req, status, "application/json", NULL, body, -1);
+}
+
+static vf_pc_method pc_method(enum evhttp_cmd_type m) {
+    return m == EVHTTP_REQ_GET    ? VF_PC_GET
+           : m == EVHTTP_REQ_HEAD ? VF_PC_HEAD
+           : m == EVHTTP_REQ_POST ? VF_PC_POST
+                                  : VF_PC_OTHER;
+}
+
+/* Phala Cloud's attestation API: one request through vf_pc_handle. */
+static void on_pc_request(vf_service *s, struct evhttp_request *req, const char *uri, size_t plen) {
+    struct evbuffer *in = evhttp_request_get_input_buffer(req);
+    size_t n = evbuffer_get_length(in);
+    const uint8_t *p = n ? evbuffer_pullup(in, (ev_ssize_t)n) : (const uint8_t *)"";
+    struct evkeyvalq *ih = evhttp_request_get_input_headers(req);
+    char path[512];
+    size_t pl = plen < sizeof path ? plen : sizeof path - 1;
+    memcpy(path, uri, pl);
+    path[pl] = '\0';
+    const char *q = uri[plen] == '?' ? uri + plen + 1 : NULL;
+    vf_pc_method m = pc_method(evhttp_request_get_command(req));
+    vf_pc_reply r;
+    vf_pc_reply_init(&r);
+    vf_pc_handle(&s->pc, m, path, pl, q, evhttp_find_header(ih, "Content-Type"),
+                 evhttp_find_header(ih, "If-None-Match"), p, n, &r);
+    long cl = r.content_length;
+    if (m == VF_PC_HEAD && cl < 0) cl = (long)r.body.len; /* HEAD: never a body */
+    reply_full(req, r.status, r.content_type, &r, &r.body, r.status == 304 ? -1 : cl);
+    vf_pc_reply_free(&r);
+}
+
+/* ---- connection accounting ------------------------------------------------------------- */
+
+/* evhttp has no connection limit of its own. A connection is counted when its first
+ * request arrives (its close callback is set then) and counted out by that callback;
+ * a connection that never sends a request is not counted and is closed by the idle
+ * timeout. */
+static void conn_closed(struct evhttp_connection *c, void *arg) {
+    vf_service *s = arg;
+    for (size_t i = 0; i < s->conns; i++)
+        if (s->conn[i] == c) {
+            s->conn[i] = s->conn[--s->conns];
+            return;
+        }
+}
+
+/* Counts c in if it is new. Returns 0, or -1 when out of memory (then not counted). */
+static int conn_seen(vf_service *s, struct evhttp_connection *c) {
+    for (size_t i = 0; i < s->conns; i++)
+        if (s->conn[i] == c) return 0;
+    if (s->conns == s->conn_cap) {
+        size_t nc = s->conn_cap ? s->conn_cap * 2 : 64;
+        struct evhttp_connection **n = realloc(s->conn, nc * sizeof *n);
+        if (!n) return -1;
+        s->conn = n;
+        s->conn_cap = nc;
+    }
+    s->conn[s->conns++] = c;
+    evhttp_connection_set_closecb(c, conn_closed, s);
+    return 0;
+}
+
+/* Over the cap: 503 in the shape of the route asked for, and the connection closed. */
+static void refuse(vf_service *s, struct evhttp_request *req, int pc) {
+    ds_buf body;
+    ds_buf_init(&body);
+    char msg[160];
+    snprintf(msg, sizeof msg, "Service Unavailable: %zu connections open, the limit is %lu",
+             s->conns, s->max_conns);
+    if (pc)
+        vf_pc_detail_json(&body, msg);
+    else
+        vf_catcher_json(503, msg, &body);
+    struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+    evhttp_add_header(h, "Connection", "close");
+    evhttp_add_header(h, "Retry-After", "1");
+    reply(req, 503, &body);
+    ds_buf_free(&body);
+    s->refused++;
 }
 
 static void on_request(struct evhttp_request *req, void *arg) {
@@ -75,7 +191,19 @@ static void on_request(struct evhttp_request *req, void *arg) {
     s->requests++;
     const char *uri = evhttp_request_get_uri(req);
     enum evhttp_cmd_type m = evhttp_request_get_command(req);
-    size_t plen = strcspn(uri ? uri : "", "?#");
+    if (!uri) uri = "";
+    size_t plen = strcspn(uri, "?#");
+    int pc = vf_pc_is_api_path(uri, plen);
+    struct evhttp_connection *evc = evhttp_request_get_connection(req);
+    if (evc) conn_seen(s, evc);
+    if (s->max_conns && s->conns > s->max_conns) {
+        refuse(s, req, pc);
+        return;
+    }
+    if (pc) {
+        on_pc_request(s, req, uri, plen);
+        return;
+    }
     ds_buf body;
     ds_buf_init(&body);
     int status = 404;
@@ -194,6 +322,7 @@ typedef struct {
     int allow_remote;
     int64_t now;
     long timeout_s;
+    long max_conns;
 } serve_opts;
 
 static int parse(int argc, char **argv, serve_opts *o, char *err, size_t cap) {
@@ -230,6 +359,13 @@ static int parse(int argc, char **argv, serve_opts *o, char *err, size_t cap) {
                 return -1;
             }
             o->timeout_s = (long)t;
+        } else if ((m = vf_arg(argc, argv, &i, "--max-connections", &v, err, cap)) != 0) {
+            if (m < 0 || vf_parse_i64(v, 1, &t) != 0 || t > 1000000) {
+                if (m > 0)
+                    snprintf(err, cap, "--max-connections: not a number (1..1000000): %s", v);
+                return -1;
+            }
+            o->max_conns = (long)t;
         } else {
             snprintf(err, cap, "unknown option %s (see dstack-verify serve --help)", a);
             return -1;
@@ -268,6 +404,8 @@ static ds_err load_trust(vf_service *s, const serve_opts *o, char *err, size_t c
 }
 
 static void service_free(vf_service *s) {
+    free(s->conn);
+    vf_pc_api_free(&s->pc);
     free(s->v.root_der);
     ds_collateral_free(&s->v.col);
     ds_qverify_ctx_free(s->v.qctx);
@@ -284,7 +422,7 @@ int vf_serve_main(int argc, char **argv) {
             fputs(USAGE, stdout);
             return 0;
         }
-    serve_opts o = {"127.0.0.1:8080", NULL, NULL, NULL, NULL, 0, 0, 5};
+    serve_opts o = {"127.0.0.1:8080", NULL, NULL, NULL, NULL, 0, 0, 5, VF_SERVE_MAX_CONNECTIONS};
     char err[1024] = "", host[256];
     int port = 0, code = VF_EXIT_USAGE;
     if (parse(argc, argv, &o, err, sizeof err) != 0)
@@ -301,6 +439,9 @@ int vf_serve_main(int argc, char **argv) {
     memset(&s, 0, sizeof s);
     s.v.images.dir = o.image_cache;
     s.v.now = o.now;
+    s.max_conns = (unsigned long)o.max_conns;
+    s.pc.v = &s.v;
+    vf_pc_store_init(&s.pc.store, 0, 0);
     struct evhttp *http = NULL;
     struct event *sigs[2] = {NULL, NULL};
     if (load_trust(&s, &o, err, sizeof err) != DS_OK) {
@@ -308,7 +449,13 @@ int vf_serve_main(int argc, char **argv) {
         goto out;
     }
     signal(SIGPIPE, SIG_IGN);
-    s.base = event_base_new();
+    /* epoll's changelist: evhttp enables and disables read/write on every request, and
+     * the changelist turns those into at most one epoll_ctl per fd per loop */
+    struct event_config *ecfg = event_config_new();
+    if (ecfg) event_config_set_flag(ecfg, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
+    s.base = ecfg ? event_base_new_with_config(ecfg) : NULL;
+    if (ecfg) event_config_free(ecfg);
+    if (!s.base) s.base = event_base_new();
     http = s.base ? evhttp_new(s.base) : NULL;
     struct evhttp_bound_socket *bs =
         http ? evhttp_bind_socket_with_handle(http, host, (uint16_t)port) : NULL;
@@ -344,8 +491,10 @@ int vf_serve_main(int argc, char **argv) {
     event_base_dispatch(s.base);
     ds_qverify_ctx_stats st;
     ds_qverify_ctx_get_stats(s.v.qctx, &st);
-    fprintf(stderr, "dstack-verify serve: stopped after %lu requests (%lu collateral checks)\n",
-            s.requests, st.collateral_checks);
+    fprintf(stderr,
+            "dstack-verify serve: stopped after %lu requests (%lu collateral checks, %lu "
+            "refused over the connection cap)\n",
+            s.requests, st.collateral_checks, s.refused);
     code = VF_EXIT_OK;
 out:
     for (int i = 0; i < 2; i++)

@@ -5,6 +5,8 @@
  *              the agent's V0 attestation (SCALE) as GetQuote-equivalent evidence
  *   vf_vcheck  the three stages (quote, OS image, app info) → the response document
  *   vf_serve   the HTTP service (libevent evhttp), its trust inputs and command line
+ *   vf_pcapi   Phala Cloud's attestation API on the same port (vf_pcapi.h, vf_form.h,
+ *              vf_pcstore.h, vf_pcjson.h)
  */
 #ifndef VF_SERVE_H
 #define VF_SERVE_H
@@ -19,6 +21,7 @@
 
 #define VF_VERIFY_MAX_BODY (1u << 20) /* Rocket's default json limit: 1 MiB */
 #define VF_JSON_MAX_DEPTH 128         /* serde_json's recursion limit */
+#define VF_SERVE_MAX_CONNECTIONS 512  /* default --max-connections */
 
 /* ---- vf_vreq.c ------------------------------------------------------------------------- */
 

@@ -1,12 +1,14 @@
 /* ds_hex.c — strict hex codec (see ds_hex.h). */
 #include "ds_hex.h"
 
-static int hex_digit(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
+/* Digit value + 1 by byte (so that the zero default means "not a hex digit"): a table,
+ * since quotes of a few KiB arrive as hex on every verification request. */
+static const signed char HEX_VALUE[256] = {
+    ['0'] = 1,  ['1'] = 2,  ['2'] = 3,  ['3'] = 4,  ['4'] = 5,  ['5'] = 6,  ['6'] = 7,  ['7'] = 8,
+    ['8'] = 9,  ['9'] = 10, ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
+    ['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16};
+
+static int hex_digit(char c) { return HEX_VALUE[(unsigned char)c] - 1; }
 
 /* Skips an optional 0x/0X prefix; returns the digits and their count. */
 static const char *strip_prefix(const char *hex, size_t *len) {
