@@ -27,10 +27,9 @@ set -uo pipefail
 cd "$(dirname "$0")/../.."
 H=${1:?usage: e2e.sh PATH/TO/dstack-harness}
 CAST=node_modules/@foundry-rs/cast-linux-amd64/bin/cast
-[ -x "$H" ] || { echo "e2e: $H not built (run make)" >&2; exit 1; }
-[ -x "$CAST" ] || { echo "e2e: $CAST missing (run scripts/setup.sh)" >&2; exit 1; }
-
+CHECK_NAME=e2e
 WORK=$(mktemp -d /tmp/dstack-harness-e2e.XXXXXX)
+. tests/lib/check.sh
 STATE=$WORK/deployment.json
 SIMPID=""
 cleanup() {
@@ -39,26 +38,9 @@ cleanup() {
   rm -rf "$WORK"
 }
 trap cleanup EXIT
+need_built "$H"
+need_tool "$CAST"
 
-pass=0; fail=0
-ok() { pass=$((pass + 1)); echo "  ok    $1"; }
-bad() { fail=$((fail + 1)); echo "  FAIL  $1"; [ -n "${2:-}" ] && echo "$2" | sed 's/^/        /' | head -40; }
-# expect NAME WANT_RC CMD... : run, keep stdout in $OUT and stderr in $ERR
-expect() {
-  local name=$1 want=$2; shift 2
-  "$@" >"$WORK/out" 2>"$WORK/err"; local rc=$?
-  OUT=$(cat "$WORK/out"); ERR=$(cat "$WORK/err")
-  if [ "$rc" -eq "$want" ]; then ok "$name (exit $rc)"; else bad "$name: exit $rc, wanted $want" "$ERR"; fi
-}
-# js EXPR: evaluate EXPR with `d` = the JSON in $OUT (node is a project dependency)
-js() { node -e "const d=JSON.parse(require('fs').readFileSync(0,'utf8')); const r=($1); process.stdout.write(String(r))" <<<"$OUT"; }
-check() { # check NAME EXPR (true/false over $OUT)
-  local v; v=$(js "$2" 2>&1)
-  if [ "$v" = "true" ]; then ok "$1"; else bad "$1" "got: $v"; fi
-}
-has() { # has NAME TEXT HAYSTACK
-  if grep -qF -- "$2" <<<"$3"; then ok "$1"; else bad "$1: \"$2\" not found" "$3"; fi
-}
 alive() { # live (non-zombie) process?
   local s; s=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) || return 1
   [ -n "$s" ] && [ "$s" != Z ] && [ "$s" != X ]
@@ -325,5 +307,4 @@ n=$(awk '$2 !~ /^Z/' "$WORK/ps" | grep -F "$WORK" | grep -cv "grep")
 [ "$n" -eq 0 ] && ok "  no live process mentions $WORK" || bad "  $n processes left" "$(grep -F "$WORK" "$WORK/ps")"
 expect "down again: nothing to stop" 0 "$H" --state "$STATE" down
 
-echo "e2e $H: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+check_summary "e2e $H"

@@ -21,9 +21,9 @@ set -uo pipefail
 cd "$(dirname "$0")/../.."
 H=${1:?usage: gov.sh PATH/TO/dstack-harness}
 CAST=node_modules/@foundry-rs/cast-linux-amd64/bin/cast
-[ -x "$H" ] || { echo "gov: $H not built" >&2; exit 1; }
-[ -x "$CAST" ] || { echo "gov: $CAST missing (run scripts/setup.sh)" >&2; exit 1; }
+CHECK_NAME=gov
 WORK=$(mktemp -d /tmp/dstack-harness-gov.XXXXXX)
+. tests/lib/check.sh
 A="$WORK/a/deployment.json" B="$WORK/b/deployment.json"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
 cleanup() {
@@ -32,19 +32,8 @@ cleanup() {
   rm -rf "$WORK"
 }
 trap cleanup EXIT
-pass=0; fail=0
-ok() { pass=$((pass + 1)); echo "  ok    $1"; }
-bad() { fail=$((fail + 1)); echo "  FAIL  $1"; [ -n "${2:-}" ] && echo "$2" | sed 's/^/        /' | head -40; }
-expect() { # expect NAME WANT_RC CMD... : stdout in $OUT, stderr in $ERR
-  local name=$1 want=$2; shift 2
-  "$@" >"$WORK/out" 2>"$WORK/err"; local rc=$?
-  OUT=$(cat "$WORK/out"); ERR=$(cat "$WORK/err")
-  if [ "$rc" -eq "$want" ]; then ok "$name (exit $rc)"; else bad "$name: exit $rc, wanted $want" "$OUT$ERR"; fi
-}
-js() { node -e "const d=JSON.parse(require('fs').readFileSync(0,'utf8')); const r=($1); process.stdout.write(String(r))" <<<"$OUT"; }
-check() { local v; v=$(js "$2" 2>&1); if [ "$v" = true ]; then ok "$1"; else bad "$1" "got: $v"$'\n'"$OUT"; fi; }
-has() { if grep -qF -- "$2" <<<"$3"; then ok "$1"; else bad "$1: \"$2\" not found" "$3"; fi; }
-eq() { if [ "$2" = "$3" ]; then ok "$1"; else bad "$1: \"$2\" != \"$3\""; fi; }
+need_built "$H"
+need_tool "$CAST"
 st() { node -e "const d=require('$1'); process.stdout.write(String($2))"; }
 sim() { # sim SOCK METHOD [BODY] → reply body in $BODY, HTTP status in $CODE
   local r; r=$(curl -s -w '\n%{http_code}' --unix-socket "$1" -X POST -H 'content-type: application/json' -d "${3:-{\}}" "http://dstack/$2")
@@ -198,5 +187,4 @@ has "  says so" "no contract at --kms-contract 0x0000000000000000000000000000000
 expect "boot-check with a dead socket" 3 "$H" --state "$A" boot-check --socket "$WORK/none.sock"
 expect "down" 0 "$H" --state "$A" down
 
-echo "gov $H: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+check_summary "gov $H"

@@ -14,71 +14,30 @@ set -uo pipefail
 cd "$(dirname "$0")/../.."
 SIMS=("$@")
 [ ${#SIMS[@]} -gt 0 ] || SIMS=(build/bin/dstack-simulator build/asan/bin/dstack-simulator)
-ANVIL=node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil
-CAST=node_modules/@foundry-rs/cast-linux-amd64/bin/cast
+CHECK_NAME=chain.sh
+WORK=$(mktemp -d /tmp/dstack-kmsauth-chain.XXXXXX)
+. tests/lib/check.sh
+. tests/lib/procs.sh
+. tests/lib/anvil.sh
+trap 'procs_stop; rm -rf "$WORK"' EXIT
 KMS_ART=contracts/out/DstackKms.sol/DstackKms.json
 APP_ART=contracts/out/DstackApp.sol/DstackApp.json
-PROXY_ART=contracts/out/ERC1967Proxy.sol/ERC1967Proxy.json
-KEY0=0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80
-OWNER=0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266
-ZERO32=0x0000000000000000000000000000000000000000000000000000000000000000
-for b in "${SIMS[@]}"; do [ -x "$b" ] || { echo "chain.sh: $b not built (run make)" >&2; exit 1; }; done
-for t in "$ANVIL" "$CAST"; do [ -x "$t" ] || { echo "chain.sh: $t missing (run scripts/setup.sh)" >&2; exit 1; }; done
-if [ ! -f "$KMS_ART" ] || [ ! -f "$APP_ART" ] || [ ! -f "$PROXY_ART" ]; then
-  make --no-print-directory contracts >/dev/null || { echo "chain.sh: make contracts failed" >&2; exit 1; }
-fi
-
-WORK=$(mktemp -d /tmp/dstack-kmsauth-chain.XXXXXX)
-PIDS=()
-cleanup() {
-  local p
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-pass=0; fail=0
-ok() { pass=$((pass + 1)); echo "  ok    $1"; }
-bad() { fail=$((fail + 1)); echo "  FAIL  $1"; [ -n "${2:-}" ] && echo "$2" | sed 's/^/        /' | head -20; }
-die() { echo "chain.sh: $*" >&2; exit 1; }
-wait_sock() { for _ in $(seq 400); do [ -S "$1" ] && return 0; sleep 0.05; done; return 1; }
+need_built "${SIMS[@]}"
+need_tool "$ANVIL" "$CAST"
+need_contracts "$KMS_ART" "$APP_ART"
 
 # ---- the chain ----------------------------------------------------------------------------------
-"$ANVIL" --host 127.0.0.1 --port 0 >"$WORK/anvil.log" 2>&1 &
-PIDS+=($!)
-PORT=""
-for _ in $(seq 400); do
-  PORT=$(grep -o 'Listening on 127\.0\.0\.1:[0-9]*' "$WORK/anvil.log" | head -1 | cut -d: -f2)
-  [ -n "$PORT" ] && break; sleep 0.05
-done
-[ -n "$PORT" ] || die "anvil did not start: $(tail -5 "$WORK/anvil.log")"
-RPC=http://127.0.0.1:$PORT
-for _ in $(seq 200); do "$CAST" chain-id --rpc-url "$RPC" >/dev/null 2>&1 && break; sleep 0.05; done
+anvil_start
 
 send() { "$CAST" send --rpc-url "$RPC" --private-key "$KEY0" "$@" >/dev/null || die "cast send $*"; }
-# create ARTIFACT [HEX_ARGS] → the new contract's address
-create() {
-  local code
-  code=$(node -e "process.stdout.write(require('./$1').bytecode.object)")
-  "$CAST" send --rpc-url "$RPC" --private-key "$KEY0" --json --create "$code${2:+${2#0x}}" |
-    node -e "const r=JSON.parse(require('fs').readFileSync(0,'utf8')); if (r.status !== '0x1') process.exit(1); process.stdout.write(r.contractAddress)"
-}
-# proxy IMPLEMENTATION INIT_SIGNATURE ARGS… → an ERC1967 (UUPS) proxy initialised with them
-proxy() {
-  local impl=$1 init; shift
-  init=$("$CAST" calldata "$@") || return 1
-  create "$PROXY_ART" "$("$CAST" abi-encode "constructor(address,bytes)" "$impl" "$init")"
-}
-
 # The deployment, as upstream's: implementations behind UUPS proxies. The DstackKms knows
 # the DstackApp implementation; the app is a proxy created directly (not by the factory,
 # so that it starts unregistered), allowing nothing yet, wanting an up-to-date TCB and a
 # listed device.
-APP_IMPL=$(create "$APP_ART") || die "deploying the DstackApp implementation failed"
-KMS_IMPL=$(create "$KMS_ART") || die "deploying the DstackKms implementation failed"
-KMS=$(proxy "$KMS_IMPL" "initialize(address,address)" "$OWNER" "$APP_IMPL") || die "deploying DstackKms failed"
-APP=$(proxy "$APP_IMPL" "initialize(address,bool,bool,bool,bytes32,bytes32)" "$OWNER" false true false "$ZERO32" "$ZERO32") ||
+APP_IMPL=$(chain_create "$(artifact_code "$APP_ART")") || die "deploying the DstackApp implementation failed"
+KMS_IMPL=$(chain_create "$(artifact_code "$KMS_ART")") || die "deploying the DstackKms implementation failed"
+KMS=$(chain_proxy "$KMS_IMPL" "initialize(address,address)" "$OWNER" "$APP_IMPL") || die "deploying DstackKms failed"
+APP=$(chain_proxy "$APP_IMPL" "initialize(address,bool,bool,bool,bytes32,bytes32)" "$OWNER" false true false "$ZERO32" "$ZERO32") ||
   die "deploying DstackApp failed"
 register() { send "$KMS" "registerApp(address)" "$1"; }
 
@@ -170,7 +129,7 @@ for SIM in "${SIMS[@]}"; do
   start "$X" "$SIM" --kms-auth "contract:0x000000000000000000000000000000000000beef" --rpc "$RPC"
   getkey_is "$X" "App not allowed: DstackKms.isAppAllowed at 0x000000000000000000000000000000000000beef on $RPC returned 0 bytes that are not (bool, string): is a DstackKms deployed there?" \
     "no DstackKms at the address: the error says so"
-  DEAD=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
+  DEAD=$(free_port)
   D=down-$tag
   start "$D" "$SIM" --kms-auth "contract:$KMS" --rpc "http://127.0.0.1:$DEAD"
   getkey_is "$D" "App not allowed: DstackKms.isAppAllowed at $(tr 'A-F' 'a-f' <<<"$KMS"): cannot reach the chain at http://127.0.0.1:$DEAD: is Anvil running? \`dstack-harness up\` starts one" \
@@ -182,5 +141,4 @@ for SIM in "${SIMS[@]}"; do
   "$CAST" rpc --rpc-url "$RPC" evm_revert "$SNAP" >/dev/null
 done
 
-echo "kms-auth chain: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+check_summary "kms-auth chain"

@@ -26,52 +26,24 @@ set -uo pipefail
 cd "$(dirname "$0")/../.."
 [ $# -ge 1 ] || { echo "usage: e2e.sh PATH/TO/dstack-verify [MORE…]" >&2; exit 2; }
 BUILDS=("$@")
-ANVIL=node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil
-CAST=node_modules/@foundry-rs/cast-linux-amd64/bin/cast
 SIM=${DSTACK_SIMULATOR_BIN:-build/bin/dstack-simulator}
-ART=contracts/out/DstackApp.sol/DstackApp.json
-PROXY_ART=contracts/out/ERC1967Proxy.sol/ERC1967Proxy.json
-KEY0=0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80
-OWNER=0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266
-ZERO32=0x0000000000000000000000000000000000000000000000000000000000000000
-for b in "${BUILDS[@]}" "$SIM"; do [ -x "$b" ] || { echo "e2e: $b not built (run make)" >&2; exit 1; }; done
-for t in "$ANVIL" "$CAST"; do [ -x "$t" ] || { echo "e2e: $t missing (run scripts/setup.sh)" >&2; exit 1; }; done
-if [ ! -f "$ART" ]; then make --no-print-directory contracts >/dev/null || { echo "e2e: make contracts failed" >&2; exit 1; }; fi
-
+CHECK_NAME=e2e
 WORK=$(mktemp -d /tmp/dstack-verify-e2e.XXXXXX)
-PIDS=()
-cleanup() {
-  local p
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
+. tests/lib/check.sh
+. tests/lib/procs.sh
+. tests/lib/anvil.sh
+trap 'procs_stop; rm -rf "$WORK"' EXIT
+ART=contracts/out/DstackApp.sol/DstackApp.json
+need_built "${BUILDS[@]}" "$SIM"
+need_tool "$ANVIL" "$CAST"
+need_contracts "$ART"
 
-pass=0; fail=0
-ok() { pass=$((pass + 1)); echo "  ok    $1"; }
-bad() { fail=$((fail + 1)); echo "  FAIL  $1"; [ -n "${2:-}" ] && echo "$2" | sed 's/^/        /' | head -30; }
-die() { echo "e2e: $*" >&2; exit 1; }
-has() { if grep -qF -- "$2" <<<"$3"; then ok "$1"; else bad "$1: \"$2\" not found" "$3"; fi; }
-# js EXPR over the JSON in $OUT
-js() { node -e "const d=JSON.parse(require('fs').readFileSync(0,'utf8')); process.stdout.write(String($1))" <<<"$OUT" 2>&1; }
-check() { local v; v=$(js "$2"); if [ "$v" = true ]; then ok "$1"; else bad "$1" "got: $v"$'\n'"$OUT"; fi; }
 # A sanitizer report (ASan/UBSan/LSan builds) fails the case whatever the exit status.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-exitcode=86:detect_leaks=1}
 clean_err() { if grep -q 'Sanitizer' "$WORK/err"; then bad "$1: sanitizer report" "$(cat "$WORK/err")"; fi; }
-wait_sock() { for _ in $(seq 400); do [ -S "$1" ] && return 0; sleep 0.05; done; return 1; }
 
 # ---- set-up -------------------------------------------------------------------------------------
-"$ANVIL" --host 127.0.0.1 --port 0 >"$WORK/anvil.log" 2>&1 &
-PIDS+=($!)
-PORT=""
-for _ in $(seq 400); do
-  PORT=$(grep -o 'Listening on 127\.0\.0\.1:[0-9]*' "$WORK/anvil.log" | head -1 | cut -d: -f2)
-  [ -n "$PORT" ] && break; sleep 0.05
-done
-[ -n "$PORT" ] || die "anvil did not start: $(tail -5 "$WORK/anvil.log")"
-RPC=http://127.0.0.1:$PORT
-for _ in $(seq 200); do "$CAST" chain-id --rpc-url "$RPC" >/dev/null 2>&1 && break; sleep 0.05; done
+anvil_start
 
 # start_sim NAME ARGS… : a simulator on $WORK/NAME/{d,t}.sock
 start_sim() {
@@ -119,18 +91,9 @@ H_LATEST=0x$(sha256sum "$WORK/latest-compose.json" | cut -d' ' -f1)
 meta=$(curl -s --unix-socket "$WORK/main/d.sock" -X POST -d '{}' http://localhost/GetMeta)
 has "simulator's compose hash is sha256(app-compose.json)" "\"compose_hash\":\"${H_MAIN#0x}\"" "$meta"
 
-BYTECODE=$(node -e "process.stdout.write(require('./$ART').bytecode.object)")
-PROXY_CODE=$(node -e "process.stdout.write(require('./$PROXY_ART').bytecode.object)")
-create() { # create BYTECODE+ARGS → address
-  "$CAST" send --rpc-url "$RPC" --private-key "$KEY0" --json --create "$1" |
-    node -e "const r=JSON.parse(require('fs').readFileSync(0,'utf8')); if (r.status !== '0x1') process.exit(1); process.stdout.write(r.contractAddress)"
-}
-APP_IMPL=$(create "$BYTECODE") || die "deploying the DstackApp implementation failed"
+APP_IMPL=$(chain_create "$(artifact_code "$ART")") || die "deploying the DstackApp implementation failed"
 deploy_app() { # deploy_app ALLOW_ANY_DEVICE REQUIRE_TCB_UP_TO_DATE COMPOSE_HASH → address (a UUPS proxy, as upstream)
-  local init a
-  init=$("$CAST" calldata "initialize(address,bool,bool,bool,bytes32,bytes32)" "$OWNER" false "$2" "$1" "$ZERO32" "$3") || return 1
-  a=$("$CAST" abi-encode "constructor(address,bytes)" "$APP_IMPL" "$init") || return 1
-  create "$PROXY_CODE${a#0x}"
+  chain_proxy "$APP_IMPL" "initialize(address,bool,bool,bool,bytes32,bytes32)" "$OWNER" false "$2" "$1" "$ZERO32" "$3"
 }
 send() { "$CAST" send --rpc-url "$RPC" --private-key "$KEY0" "$@" >/dev/null; }
 APP=$(deploy_app true false "$H_MAIN") || die "deploying DstackApp failed"
@@ -141,7 +104,7 @@ APP_RM=$(deploy_app true false "$H_MAIN") || die "deploying DstackApp failed"
 got=$("$CAST" call "$APP" "allowedComposeHashes(bytes32)(bool)" "$H_MAIN" --rpc-url "$RPC")
 [ "$got" = true ] && ok "set-up: anvil $RPC, DstackApp $APP allows $H_MAIN (cast)" || die "set-up: allowedComposeHashes = $got"
 start_sim appid --app-id "${APP#0x}"   # a simulator whose app id is the contract, as on real dstack
-DEAD=$(node -e "const n=require('net').createServer(); n.listen(0,'127.0.0.1',()=>{console.log(n.address().port); n.close()})")
+DEAD=$(free_port)
 
 # vcase NAME WANT_EXIT WANT_FAILED WANT_TEXT ARGS… : run $V in text mode, then in --json mode.
 # WANT_FAILED is the comma-separated list of failed steps ("" for none); every other step
@@ -295,5 +258,4 @@ for V in "${BUILDS[@]}"; do
   qcase "missing quote file" 2 "cannot read $WORK/none.json" --endpoint "$MAIN" --quote "$WORK/none.json" --expected-text x
 done
 
-echo "e2e: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+check_summary e2e
