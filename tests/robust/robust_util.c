@@ -4,9 +4,11 @@
 #define _GNU_SOURCE /* memmem */
 #include "robust_util.h"
 
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -16,7 +18,6 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -24,10 +25,16 @@
 #include <cjson/cJSON.h>
 
 #include "ds_json.h"
+#include "ds_unix.h"
 
 const char *rb_sim_bin(void) {
     const char *b = getenv("DSTACK_SIMULATOR_BIN");
     return b && *b ? b : "build/bin/dstack-simulator";
+}
+
+const char *rb_verify_bin(void) {
+    const char *b = getenv("DSTACK_VERIFY_BIN");
+    return b && *b ? b : "build/bin/dstack-verify";
 }
 
 void rb_tmpdir(char out[128]) {
@@ -60,22 +67,20 @@ void rb_sleep_ms(int ms) {
     while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {}
 }
 
-int rb_connect(const char *sock) {
-    struct sockaddr_un sa;
+int rb_connect(const char *sock) { return ds_unix_connect(sock); }
+
+int rb_tcp_connect(int port) {
+    struct sockaddr_in sa;
     memset(&sa, 0, sizeof sa);
-    sa.sun_family = AF_UNIX;
-    if (strlen(sock) >= sizeof sa.sun_path) {
-        errno = ENAMETOOLONG;
-        return -1;
-    }
-    memcpy(sa.sun_path, sock, strlen(sock));
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return -1;
-    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons((uint16_t)port);
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
         int e = errno;
         close(fd);
         errno = e;
-        return -1;
+        fd = -1;
     }
     return fd;
 }
@@ -125,6 +130,28 @@ int rb_start_bin(rb_proc *p, const char *bin, const char *log, const char *ready
         }
         rb_sleep_ms(10);
     }
+    rb_kill9(p);
+    return -1;
+}
+
+int rb_start_serve(rb_proc *p, const char *log, const char *const *args) {
+    static const char READY[] = "listening on http://127.0.0.1:";
+    if (rb_start_bin(p, rb_verify_bin(), log, NULL, args, NULL) != 0) return -1;
+    int port = 0;
+    for (double t0 = rb_now_ms(); !port && rb_now_ms() - t0 < 60000; rb_sleep_ms(20)) {
+        FILE *f = fopen(log, "r");
+        char line[300];
+        while (f && fgets(line, sizeof line, f)) {
+            const char *m = strstr(line, READY);
+            if (m) port = atoi(m + strlen(READY));
+        }
+        if (f) fclose(f);
+        if (!port && !rb_alive(p)) {
+            p->pid = -1; /* reaped by rb_alive */
+            return -1;
+        }
+    }
+    if (port > 0) return port;
     rb_kill9(p);
     return -1;
 }

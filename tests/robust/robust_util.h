@@ -27,6 +27,8 @@ typedef struct {
 
 /* The simulator binary: $DSTACK_SIMULATOR_BIN or build/bin/dstack-simulator. */
 const char *rb_sim_bin(void);
+/* The verifier binary: $DSTACK_VERIFY_BIN or build/bin/dstack-verify. */
+const char *rb_verify_bin(void);
 /* A fresh temporary directory (short path: sun_path holds 108 bytes). Asserted. */
 void rb_tmpdir(char out[128]);
 /* Removes the files in dir, then dir. */
@@ -41,6 +43,10 @@ int rb_start(rb_proc *p, const char *log, const char *ready_sock, const char *co
 /* The same for another binary (argv[0] = bin). */
 int rb_start_bin(rb_proc *p, const char *bin, const char *log, const char *ready_sock,
                  const char *const *args, int *status);
+/* Starts `dstack-verify` with args (NULL-terminated; a `serve` listening on 127.0.0.1:0),
+ * output appended to log, and waits (60 s) for its "listening on http://127.0.0.1:PORT"
+ * line. Returns PORT; or -1 when it exited first or never said so (it is then killed). */
+int rb_start_serve(rb_proc *p, const char *log, const char *const *args);
 /* Waits for the process: exit status, 128+signal, or -1 after timeout_ms. */
 int rb_wait(rb_proc *p, int timeout_ms);
 /* SIGTERM and wait (30 s, then SIGKILL): its exit status. */
@@ -51,6 +57,8 @@ int rb_alive(rb_proc *p);
 
 /* Connects to a Unix socket: fd, or -1 (errno kept). */
 int rb_connect(const char *sock);
+/* Connects to 127.0.0.1:port over TCP: fd, or -1 (errno kept). */
+int rb_tcp_connect(int port);
 /* Sends everything (MSG_NOSIGNAL): 0, or -1 (errno kept). */
 int rb_send_all(int fd, const void *p, size_t n);
 

@@ -13,8 +13,6 @@
  *   answered 503 at once with Connection: close; once one leaves, a new client is served
  * and after all that the simulator's quote still verifies (200, verified true).
  */
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -22,7 +20,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -39,25 +36,6 @@ static char DIR_[128], SOCK[200];
 static rb_proc SIM, SRV, CAPPED;
 static int PORT, CAPPED_PORT;
 
-static const char *verify_bin(void) {
-    const char *b = getenv("DSTACK_VERIFY_BIN");
-    return b && *b ? b : "build/bin/dstack-verify";
-}
-
-static int tcp_connect(int port) {
-    struct sockaddr_in sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sin_family = AF_INET;
-    sa.sin_port = htons((uint16_t)port);
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
-        close(fd);
-        fd = -1;
-    }
-    return fd;
-}
-
 /* POST API with this Content-Type and body on a fresh connection (asserted complete). */
 static void post(const char *ctype, const void *body, size_t len, rb_resp *r) {
     ds_buf b;
@@ -69,7 +47,7 @@ static void post(const char *ctype, const void *body, size_t len, rb_resp *r) {
     ds_buf_append(&b, body, len);
     assert_false(b.oom);
     memset(r, 0, sizeof *r);
-    int fd = tcp_connect(PORT);
+    int fd = rb_tcp_connect(PORT);
     assert_true(fd >= 0);
     rb_send_all(fd, b.data, b.len);
     assert_int_equal(rb_read_response(fd, 20000, r), RB_OK);
@@ -98,23 +76,13 @@ static void post_expect(const char *ctype, const void *body, size_t len, int sta
     rb_resp_free(&r);
 }
 
-static int start_serve(rb_proc *p, const char *log, const char *extra, int *port) {
+/* `dstack-verify serve` on the simulator's socket, with --max-connections max_conn when
+ * given: its port, or -1. */
+static int start_serve(rb_proc *p, const char *log, const char *max_conn) {
     const char *vargs[] = {"serve",       "--endpoint", SOCK, "--listen",
-                           "127.0.0.1:0", "--timeout",  "5",  extra ? "--max-connections" : NULL,
-                           extra,         NULL};
-    assert_int_equal(rb_start_bin(p, verify_bin(), log, NULL, vargs, NULL), 0);
-    *port = 0;
-    for (double t0 = rb_now_ms(); !*port && rb_now_ms() - t0 < 60000; rb_sleep_ms(20)) {
-        FILE *f = fopen(log, "r");
-        char line[300];
-        while (f && fgets(line, sizeof line, f)) {
-            const char *m = strstr(line, "listening on http://127.0.0.1:");
-            if (m) *port = atoi(m + strlen("listening on http://127.0.0.1:"));
-        }
-        if (f) fclose(f);
-        assert_true(rb_alive(p));
-    }
-    return *port > 0 ? 0 : -1;
+                           "127.0.0.1:0", "--timeout",  "5",  max_conn ? "--max-connections" : NULL,
+                           max_conn,      NULL};
+    return rb_start_serve(p, log, vargs);
 }
 
 static int setup(void **state) {
@@ -129,8 +97,8 @@ static int setup(void **state) {
         "--config", "appkeys.json", "--compose", "app-compose.json", "--dstack-sock",
         SOCK,       "--tappd-sock", "",          "--no-stats",       NULL};
     assert_int_equal(rb_start(&SIM, slog, SOCK, sargs, NULL), 0);
-    assert_int_equal(start_serve(&SRV, log, NULL, &PORT), 0);
-    assert_int_equal(start_serve(&CAPPED, clog, "3", &CAPPED_PORT), 0);
+    assert_true((PORT = start_serve(&SRV, log, NULL)) > 0);
+    assert_true((CAPPED_PORT = start_serve(&CAPPED, clog, "3")) > 0);
     return 0;
 }
 
@@ -246,7 +214,7 @@ static void connection_cap(void **state) {
     int held[3];
     rb_resp r;
     for (int i = 0; i < 3; i++) {
-        held[i] = tcp_connect(CAPPED_PORT);
+        held[i] = rb_tcp_connect(CAPPED_PORT);
         assert_true(held[i] >= 0);
         rb_send_all(held[i], HEALTH, sizeof HEALTH - 1);
         assert_int_equal(rb_read_response(held[i], 10000, &r), RB_OK);
@@ -257,7 +225,7 @@ static void connection_cap(void **state) {
     static const char PC[] = "GET /api/v1/attestations/recent HTTP/1.1\r\nHost: x\r\n\r\n";
     const char *const REQ[2] = {HEALTH, PC};
     for (int k = 0; k < 2; k++) {
-        int fd = tcp_connect(CAPPED_PORT);
+        int fd = rb_tcp_connect(CAPPED_PORT);
         assert_true(fd >= 0);
         double t0 = rb_now_ms();
         rb_send_all(fd, REQ[k], strlen(REQ[k]));
@@ -275,7 +243,7 @@ static void connection_cap(void **state) {
     close(held[0]);
     int ok = 0;
     for (double t0 = rb_now_ms(); !ok && rb_now_ms() - t0 < 5000; rb_sleep_ms(20)) {
-        int fd = tcp_connect(CAPPED_PORT);
+        int fd = rb_tcp_connect(CAPPED_PORT);
         assert_true(fd >= 0);
         rb_send_all(fd, HEALTH, sizeof HEALTH - 1);
         assert_int_equal(rb_read_response(fd, 10000, &r), RB_OK);

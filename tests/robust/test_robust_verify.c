@@ -11,8 +11,6 @@
  *   200 idle connections held open → a new client is still served
  * and after all that, /health answers and simulator evidence still verifies.
  */
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,7 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -35,28 +32,9 @@ static char DIR_[128], SOCK[200], LOG[200];
 static rb_proc SIM, SRV;
 static int PORT;
 
-static const char *verify_bin(void) {
-    const char *b = getenv("DSTACK_VERIFY_BIN");
-    return b && *b ? b : "build/bin/dstack-verify";
-}
-
-static int tcp_connect(void) {
-    struct sockaddr_in sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sin_family = AF_INET;
-    sa.sin_port = htons((uint16_t)PORT);
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
-        close(fd);
-        fd = -1;
-    }
-    return fd;
-}
-
 static rb_outcome exchange(const char *req, size_t len, rb_resp *r) {
     memset(r, 0, sizeof *r);
-    int fd = tcp_connect();
+    int fd = rb_tcp_connect(PORT);
     assert_true(fd >= 0);
     rb_send_all(fd, req, len);
     rb_outcome o = rb_read_response(fd, 20000, r);
@@ -127,18 +105,7 @@ static int setup(void **state) {
     assert_int_equal(rb_start(&SIM, slog, SOCK, sargs, NULL), 0);
     const char *vargs[] = {"serve",       "--endpoint", SOCK, "--listen",
                            "127.0.0.1:0", "--timeout",  "2",  NULL};
-    assert_int_equal(rb_start_bin(&SRV, verify_bin(), LOG, NULL, vargs, NULL), 0);
-    for (double t0 = rb_now_ms(); !PORT && rb_now_ms() - t0 < 60000; rb_sleep_ms(20)) {
-        FILE *f = fopen(LOG, "r");
-        char line[300];
-        while (f && fgets(line, sizeof line, f)) {
-            const char *m = strstr(line, "listening on http://127.0.0.1:");
-            if (m) PORT = atoi(m + strlen("listening on http://127.0.0.1:"));
-        }
-        if (f) fclose(f);
-        assert_true(rb_alive(&SRV));
-    }
-    assert_true(PORT > 0);
+    assert_true((PORT = rb_start_serve(&SRV, LOG, vargs)) > 0);
     return 0;
 }
 
@@ -234,7 +201,7 @@ static void bad_clients(void **state) {
     ds_buf_free(&h);
     rb_fault(1);
     /* a slow client: half a request, then nothing: closed after the idle timeout (2 s) */
-    int fd = tcp_connect();
+    int fd = rb_tcp_connect(PORT);
     assert_true(fd >= 0);
     static const char HALF[] = "POST /verify HTTP/1.1\r\nContent-Length: 100\r\n\r\n{\"quo";
     rb_send_all(fd, HALF, sizeof HALF - 1);
@@ -244,7 +211,7 @@ static void bad_clients(void **state) {
     /* 200 idle connections: a new client is still served */
     int held[200];
     for (int i = 0; i < 200; i++)
-        held[i] = tcp_connect();
+        held[i] = rb_tcp_connect(PORT);
     static const char HEALTH[] = "GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
     assert_int_equal(exchange(HEALTH, sizeof HEALTH - 1, &r), RB_OK);
     assert_int_equal(r.status, 200);
