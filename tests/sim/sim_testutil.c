@@ -4,6 +4,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -13,6 +14,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "ds_hex.h"
@@ -27,6 +29,32 @@ ds_testsim *tu_start(const char *const *args) {
         return NULL;
     }
     return ts;
+}
+
+int tu_run(const char *const *argv, char *msg, size_t cap) {
+    char path[] = "/tmp/dstack-tu-err-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        dup2(fd, 2);
+        int null = open("/dev/null", O_WRONLY);
+        dup2(null, 1);
+        const char *bin = getenv("DSTACK_SIMULATOR_BIN");
+        execv(bin ? bin : "build/bin/dstack-simulator", (char *const *)argv);
+        _exit(127);
+    }
+    int st;
+    waitpid(pid, &st, 0);
+    if (msg) {
+        ssize_t n = pread(fd, msg, cap - 1, 0);
+        msg[n > 0 ? n : 0] = '\0';
+        msg[strcspn(msg, "\n")] = '\0';
+    }
+    close(fd);
+    unlink(path);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
 int tu_stop(ds_testsim *ts) {

@@ -23,6 +23,10 @@
  * run on error. Returns a heap-allocated handle. */
 ds_testsim *tu_start(const char *const *args);
 
+/* Runs the simulator ($DSTACK_SIMULATOR_BIN or build/bin/dstack-simulator) with argv
+ * (argv[0] included, NULL-terminated) to its exit, stdout discarded. Returns its exit
+ * status (128+signal when killed); msg, when given, gets the first line of its stderr. */
+int tu_run(const char *const *argv, char *msg, size_t cap);
 /* A loopback TCP port that was free a moment ago (bind to port 0, read it back). */
 int tu_free_port(void);
 /* Sends the simulator SIGTERM and returns its log (malloc'd) once the log contains

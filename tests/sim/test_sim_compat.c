@@ -175,39 +175,25 @@ static void test_shared_root_instances(void **state) {
 }
 
 /* Start-up refusals exit with status 2 and a message, never a crash. */
-static int run_status(const char *const *argv) {
-    pid_t pid = fork();
-    if (pid == 0) {
-        freopen("/dev/null", "w", stderr);
-        freopen("/dev/null", "w", stdout);
-        const char *bin = getenv("DSTACK_SIMULATOR_BIN");
-        execv(bin ? bin : "build/bin/dstack-simulator", (char *const *)argv);
-        _exit(127);
-    }
-    int st;
-    waitpid(pid, &st, 0);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
-
 static void test_startup_errors(void **state) {
     (void)state;
     const char *bin = "dstack-simulator";
     const char *e1[] = {bin, "--config", "fixtures/upstream/simulator-appkeys-v0.5.11.json",
                         "--mismatch", "wrong-root", "--dstack-sock", "/tmp/never.sock", NULL};
-    assert_int_equal(run_status(e1), 2);
+    assert_int_equal(tu_run(e1, NULL, 0), 2);
     const char *e2[] = {bin, "--config", "/nonexistent/appkeys.json", NULL};
-    assert_int_equal(run_status(e2), 2);
+    assert_int_equal(tu_run(e2, NULL, 0), 2);
     const char *e3[] = {bin, "--config", "appkeys.json", "--mismatch", "bogus", NULL};
-    assert_int_equal(run_status(e3), 2);
+    assert_int_equal(tu_run(e3, NULL, 0), 2);
     const char *e4[] = {bin, "--config", "appkeys.json", "--instance-seed", "abcd", NULL};
-    assert_int_equal(run_status(e4), 2);
+    assert_int_equal(tu_run(e4, NULL, 0), 2);
     const char *e5[] = {bin, "--config", "appkeys.json", "--listen", "8.8.8.8:1", "--dstack-sock",
                         "/tmp/never2.sock", "--tappd-sock", "", NULL};
-    assert_int_equal(run_status(e5), 1);
+    assert_int_equal(tu_run(e5, NULL, 0), 1);
     const char *e6[] = {bin, "--help", NULL};
-    assert_int_equal(run_status(e6), 0);
+    assert_int_equal(tu_run(e6, NULL, 0), 0);
     const char *e7[] = {bin, "--no-such-flag", NULL};
-    assert_int_equal(run_status(e7), 2);
+    assert_int_equal(tu_run(e7, NULL, 0), 2);
 }
 
 /* app_compose inline in the config, and a compose with no_instance_id. */

@@ -179,31 +179,6 @@ static void test_memo_metrics_and_summary(void **state) {
     assert_int_equal(tu_stop(s), 0);
 }
 
-/* Runs the simulator with argv, stderr to a file; returns the exit status and the first
- * line of stderr in msg. */
-static int run_capture(const char *const *argv, char *msg, size_t cap) {
-    char path[] = "/tmp/keymemo-err-XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    pid_t pid = fork();
-    if (pid == 0) {
-        dup2(fd, 2);
-        int null = open("/dev/null", O_WRONLY);
-        dup2(null, 1);
-        const char *bin = getenv("DSTACK_SIMULATOR_BIN");
-        execv(bin ? bin : "build/bin/dstack-simulator", (char *const *)argv);
-        _exit(127);
-    }
-    int st;
-    waitpid(pid, &st, 0);
-    ssize_t n = pread(fd, msg, cap - 1, 0);
-    msg[n > 0 ? n : 0] = '\0';
-    msg[strcspn(msg, "\n")] = '\0';
-    close(fd);
-    unlink(path);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
-
 static void test_memo_bad_option(void **state) {
     (void)state;
     static const char *const bad[] = {"-1", "65537", "abc", "", "12x"};
@@ -219,7 +194,7 @@ static void test_memo_bad_option(void **state) {
                               "",
                               NULL};
         char msg[256];
-        assert_int_equal(run_capture(argv, msg, sizeof msg), 2);
+        assert_int_equal(tu_run(argv, msg, sizeof msg), 2);
         assert_string_equal(msg,
                             "dstack-simulator: --key-cache: expected an integer from 0 to 65536");
     }

@@ -372,30 +372,6 @@ static void test_auth_api_down(void **state) {
     assert_int_equal(tu_stop(ts), 0);
 }
 
-/* Runs the simulator with argv; returns its exit status and first stderr line. */
-static int run_capture(const char *const *argv, char *msg, size_t cap) {
-    char path[] = "/tmp/kmsauth-err-XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    pid_t pid = fork();
-    if (pid == 0) {
-        dup2(fd, 2);
-        dup2(fd, 1);
-        const char *bin = getenv("DSTACK_SIMULATOR_BIN");
-        execv(bin ? bin : "build/bin/dstack-simulator", (char *const *)argv);
-        _exit(127);
-    }
-    int st;
-    waitpid(pid, &st, 0);
-    lseek(fd, 0, SEEK_SET);
-    ssize_t n = read(fd, msg, cap - 1);
-    msg[n > 0 ? n : 0] = '\0';
-    msg[strcspn(msg, "\n")] = '\0';
-    close(fd);
-    unlink(path);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
-
 static void test_bad_flags(void **state) {
     (void)state;
     static const struct {
@@ -431,7 +407,7 @@ static void test_bad_flags(void **state) {
                                 ""};
         if (cases[i].rpc) argv[9] = "--rpc", argv[10] = cases[i].rpc;
         char msg[512];
-        assert_int_equal(run_capture(argv, msg, sizeof msg), 2);
+        assert_int_equal(tu_run(argv, msg, sizeof msg), 2);
         assert_string_equal(msg, cases[i].msg);
     }
 }
@@ -483,7 +459,7 @@ static void test_config_file(void **state) {
         const char *argv[] = {"dstack-simulator",        "--config",     path, "--dstack-sock",
                               "/tmp/kmsauth-never.sock", "--tappd-sock", "",   NULL};
         char msg[512], want[600];
-        assert_int_equal(run_capture(argv, msg, sizeof msg), 2);
+        assert_int_equal(tu_run(argv, msg, sizeof msg), 2);
         snprintf(want, sizeof want, "dstack-simulator: %s", bad[i].msg);
         if (!strstr(msg, bad[i].msg)) fprintf(stderr, "got %s\n", msg);
         assert_non_null(strstr(msg, bad[i].msg));
