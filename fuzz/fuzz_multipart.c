@@ -19,8 +19,8 @@
 
 #include "ds_hash.h"
 #include "ds_hex.h"
-#include "fuzz_pki_common.h"
 #include "fuzz_util.h"
+#include "fuzz_verifier_common.h"
 #include "vf_form.h"
 #include "vf_pcapi.h"
 
@@ -31,13 +31,7 @@ static vf_pc_api API;
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
     (void)argc;
     (void)argv;
-    fz_pki_init(&F);
-    memset(&V, 0, sizeof V);
-    V.root_der = (uint8_t *)F.root;
-    V.root_len = F.root_len;
-    if (ds_collateral_copy(&V.col, ds_pki_collateral(F.pki)) != DS_OK) abort();
-    if (!(V.qctx = ds_qverify_ctx_new())) abort();
-    V.now = FZ_PKI_NOW;
+    fz_verifier_init(&F, &V);
     API.v = &V;
     vf_pc_store_init(&API.store, 4, 3 * F.quote.len);
     return 0;

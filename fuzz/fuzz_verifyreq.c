@@ -14,8 +14,8 @@
 
 #include <cjson/cJSON.h>
 
-#include "fuzz_pki_common.h"
 #include "fuzz_util.h"
+#include "fuzz_verifier_common.h"
 #include "vf_serve.h"
 
 static fz_pki F;
@@ -24,13 +24,7 @@ static vf_verifier V;
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
     (void)argc;
     (void)argv;
-    fz_pki_init(&F);
-    memset(&V, 0, sizeof V);
-    V.root_der = (uint8_t *)F.root;
-    V.root_len = F.root_len;
-    if (ds_collateral_copy(&V.col, ds_pki_collateral(F.pki)) != DS_OK) abort();
-    if (!(V.qctx = ds_qverify_ctx_new())) abort();
-    V.now = FZ_PKI_NOW;
+    fz_verifier_init(&F, &V);
     return 0;
 }
 
