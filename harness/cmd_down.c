@@ -21,19 +21,16 @@ static const char DOWN_USAGE[] =
     "Stops the Anvil and the simulator that `up` started, removes the simulator socket and\n"
     "the deployment file, and checks that no process, port or socket is left behind.\n";
 
+static const char STATUS_USAGE[] =
+    "usage: dstack-harness status [--state FILE] [--json]\n"
+    "\n"
+    "Shows the deployment and whether its chain and simulator are running (exit 0 "
+    "when both are).\n";
+
 int hx_cmd_down(int argc, char **argv) {
-    static const struct option opts[] = {HX_COMMON_LONGOPTS, {0, 0, 0, 0}};
-    int ch;
     char err[1024];
-    optind = 1;
-    while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        if (hx_common_opt(ch, optarg)) continue;
-        if (ch == 'h') {
-            fputs(DOWN_USAGE, stdout);
-            return 0;
-        }
-        return hx_usage_error("down", "unknown option");
-    }
+    int rc = hx_common_opts_only("down", DOWN_USAGE, argc, argv);
+    if (rc >= 0) return rc;
     if (optind < argc) return hx_usage_error("down", "unexpected argument");
     if (hx_state_path[0] == '\0') hx_state_default_path(hx_state_path, sizeof hx_state_path);
     hx_state s;
@@ -104,20 +101,9 @@ int hx_cmd_down(int argc, char **argv) {
 }
 
 int hx_cmd_status(int argc, char **argv) {
-    static const struct option opts[] = {HX_COMMON_LONGOPTS, {0, 0, 0, 0}};
-    int ch;
     char err[1024];
-    optind = 1;
-    while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        if (hx_common_opt(ch, optarg)) continue;
-        if (ch == 'h') {
-            fputs("usage: dstack-harness status [--state FILE] [--json]\n\nShows the deployment and "
-                  "whether its chain and simulator are running (exit 0 when both are).\n",
-                  stdout);
-            return 0;
-        }
-        return hx_usage_error("status", "unknown option");
-    }
+    int rc = hx_common_opts_only("status", STATUS_USAGE, argc, argv);
+    if (rc >= 0) return rc;
     if (hx_state_path[0] == '\0') hx_state_default_path(hx_state_path, sizeof hx_state_path);
     hx_state s;
     if (hx_state_load(hx_state_path, &s, err, sizeof err) != 0) {

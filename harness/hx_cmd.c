@@ -23,6 +23,21 @@ int hx_usage_error(const char *cmd, const char *what) {
     return 2;
 }
 
+int hx_common_opts_only(const char *cmd, const char *usage, int argc, char **argv) {
+    static const struct option opts[] = {HX_COMMON_LONGOPTS, {0, 0, 0, 0}};
+    int ch;
+    optind = 1;
+    while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (hx_common_opt(ch, optarg)) continue;
+        if (ch == 'h') {
+            fputs(usage, stdout);
+            return 0;
+        }
+        return hx_usage_error(cmd, "unknown option");
+    }
+    return -1;
+}
+
 void hx_pad32(const uint8_t in20[20], uint8_t out[32]) {
     memset(out, 0, 32);
     memcpy(out, in20, 20);

@@ -24,6 +24,11 @@ int hx_common_opt(int c, const char *arg);
 /* Reports an unknown option / stray argument: prints the usage hint, returns 2. */
 int hx_usage_error(const char *cmd, const char *what);
 
+/* Parses the options of subcommand cmd when it takes only the common ones; --help prints
+ * usage. Returns -1 to go on (optind at the first operand), or the exit status to return
+ * now: 0 after --help, 2 after an unknown option. */
+int hx_common_opts_only(const char *cmd, const char *usage, int argc, char **argv);
+
 typedef struct {
     hx_state st;
     hx_chain ch;
