@@ -78,6 +78,8 @@ char *bench_request(const char *sock, const char *method, const char *path, cons
                     int *status, size_t *body_len);
 /* The same over loopback TCP (for /metrics). */
 char *bench_request_tcp(int port, const char *path, int *status, size_t *body_len);
+/* A blocking, close-on-exec TCP connection to 127.0.0.1:port: the fd, or -1. */
+int bench_tcp_connect(int port);
 
 /* ---- the simulator process (bench_proc.c) ---- */
 
@@ -188,7 +190,15 @@ typedef struct {
     char http_note[256];
 } bench_verify;
 
+/* The verification time of every quote verified (2026-01-01T00:00:00Z, inside the
+ * simulated PKI's validity). */
+#define BENCH_VERIFY_NOW 1767225600LL
+
 void bench_verify_run(bench_verify *v, double seconds);
+/* Writes n bytes of p to dir/name (bench_verify.c). Returns 0, or -1. */
+int bench_write_file(const char *dir, const char *name, const void *p, size_t n);
+/* Removes dir/names[i] for each of the n names, then dir (bench_verify.c). */
+void bench_remove_dir(const char *dir, const char *const *names, size_t n);
 /* Fills the http_* fields of v (warm_cpu_us must be set) for quote q under root / p's
  * collateral; on failure http_measured stays 0 and http_note says why. */
 struct ds_pki;

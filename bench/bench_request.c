@@ -65,18 +65,23 @@ char *bench_request(const char *sock, const char *method, const char *path, cons
     return r;
 }
 
-char *bench_request_tcp(int port, const char *path, int *status, size_t *body_len) {
+int bench_tcp_connect(int port) {
     struct sockaddr_in sa;
     memset(&sa, 0, sizeof sa);
     sa.sin_family = AF_INET;
     sa.sin_port = htons((uint16_t)port);
-    sa.sin_addr.s_addr = htonl(0x7f000001);
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return NULL;
-    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+    if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
         close(fd);
-        return NULL;
+        fd = -1;
     }
+    return fd;
+}
+
+char *bench_request_tcp(int port, const char *path, int *status, size_t *body_len) {
+    int fd = bench_tcp_connect(port);
+    if (fd < 0) return NULL;
     char *r = exchange(fd, "GET", path, NULL, status, body_len);
     close(fd);
     return r;

@@ -14,8 +14,6 @@
 #include "ds_pki.h"
 #include "ds_qverify.h"
 
-#define VERIFY_NOW 1767225600LL /* 2026-01-01T00:00:00Z, inside the PKI's validity */
-
 /* Mean µs per call of one verification mode over about `seconds`. */
 static double time_c(int warm, const uint8_t *q, size_t ql, const uint8_t *root, size_t rl,
                      const ds_collateral *col, double seconds, int *ok, double *cpu_us) {
@@ -24,8 +22,8 @@ static double time_c(int warm, const uint8_t *q, size_t ql, const uint8_t *root,
     long n = 0;
     *ok = 1;
     for (int i = 0; i < 20; i++) { /* warm-up (and the context's one collateral check) */
-        ds_err e = warm ? ds_qverify_ctx_verify(ctx, q, ql, root, rl, col, VERIFY_NOW, &res)
-                        : ds_qverify(q, ql, root, rl, col, VERIFY_NOW, &res);
+        ds_err e = warm ? ds_qverify_ctx_verify(ctx, q, ql, root, rl, col, BENCH_VERIFY_NOW, &res)
+                        : ds_qverify(q, ql, root, rl, col, BENCH_VERIFY_NOW, &res);
         *ok &= e == DS_OK;
         ds_qverify_result_free(&res);
     }
@@ -33,9 +31,9 @@ static double time_c(int warm, const uint8_t *q, size_t ql, const uint8_t *root,
     do {
         for (int i = 0; i < 20; i++, n++) {
             if (warm)
-                ds_qverify_ctx_verify(ctx, q, ql, root, rl, col, VERIFY_NOW, &res);
+                ds_qverify_ctx_verify(ctx, q, ql, root, rl, col, BENCH_VERIFY_NOW, &res);
             else
-                ds_qverify(q, ql, root, rl, col, VERIFY_NOW, &res);
+                ds_qverify(q, ql, root, rl, col, BENCH_VERIFY_NOW, &res);
             ds_qverify_result_free(&res);
         }
         t = bench_now() - t0;
@@ -61,13 +59,22 @@ static const char *NODE_SCRIPT =
     "1e9;}while(t<+secs);"
     "console.log((t*1e6/n).toFixed(2));";
 
-static int write_file(const char *dir, const char *name, const void *p, size_t n) {
+int bench_write_file(const char *dir, const char *name, const void *p, size_t n) {
     char path[600];
     snprintf(path, sizeof path, "%s/%s", dir, name);
     FILE *f = fopen(path, "wb");
     int ok = f && fwrite(p, 1, n, f) == n;
     if (f && fclose(f) != 0) ok = 0;
     return ok ? 0 : -1;
+}
+
+void bench_remove_dir(const char *dir, const char *const *names, size_t n) {
+    char path[600];
+    for (size_t i = 0; i < n; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        unlink(path);
+    }
+    rmdir(dir);
 }
 
 /* dcap-qvl's mean µs per verify, or -1 (why in note). */
@@ -82,12 +89,13 @@ static double time_dcap_qvl(const uint8_t *q, size_t ql, const uint8_t *root, si
     double us = -1;
     FILE *pp = NULL;
     if (ds_pki_collateral_json(p, &col) != DS_OK || hex.oom ||
-        write_file(dir, "root.der", root, rl) || write_file(dir, "quote.hex", hex.data, hex.len) ||
-        write_file(dir, "collateral.json", col.data, col.len)) {
+        bench_write_file(dir, "root.der", root, rl) ||
+        bench_write_file(dir, "quote.hex", hex.data, hex.len) ||
+        bench_write_file(dir, "collateral.json", col.data, col.len)) {
         snprintf(note, cap, "cannot write the inputs under %s", dir);
     } else {
         snprintf(cmd, sizeof cmd, "node -e \"%s\" %s %.2f %lld 2>&1", NODE_SCRIPT, dir, seconds,
-                 VERIFY_NOW);
+                 BENCH_VERIFY_NOW);
         char line[512] = "";
         if ((pp = popen(cmd, "r")) && fgets(line, sizeof line, pp) && atof(line) > 0)
             us = atof(line);
@@ -96,12 +104,7 @@ static double time_dcap_qvl(const uint8_t *q, size_t ql, const uint8_t *root, si
         if (pp) pclose(pp);
     }
     static const char *const FILES[] = {"root.der", "quote.hex", "collateral.json"};
-    for (int i = 0; i < 3; i++) {
-        char path[600];
-        snprintf(path, sizeof path, "%s/%s", dir, FILES[i]);
-        unlink(path);
-    }
-    rmdir(dir);
+    bench_remove_dir(dir, FILES, 3);
     ds_buf_free(&col);
     ds_buf_free(&hex);
     return us;

@@ -10,11 +10,9 @@
  * client's round trip over loopback is reported beside it. */
 #include "bench.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -41,21 +39,12 @@ static void verify_bin(char *out, size_t cap) {
     snprintf(out, cap, "%s/dstack-verify", n > 0 ? self : "build/bin");
 }
 
-static int write_file(const char *dir, const char *name, const void *p, size_t n) {
-    char path[600];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "wb");
-    int ok = f && fwrite(p, 1, n, f) == n;
-    if (f && fclose(f) != 0) ok = 0;
-    return ok ? 0 : -1;
-}
-
 /* Starts the service; returns its pid and sets *port, or -1 with why in note. */
 static pid_t start_serve(const char *bin, const char *dir, int *port, char *note, size_t cap) {
     char root[600], col[600], now[32];
     snprintf(root, sizeof root, "%s/root.der", dir);
     snprintf(col, sizeof col, "%s/collateral.json", dir);
-    snprintf(now, sizeof now, "%lld", 1767225600LL);
+    snprintf(now, sizeof now, "%lld", BENCH_VERIFY_NOW);
     int pfd[2];
     if (pipe(pfd) != 0) return snprintf(note, cap, "pipe failed"), -1;
     pid_t pid = fork();
@@ -127,16 +116,8 @@ static int read_response(int fd, char *buf, size_t cap, size_t *body_off, size_t
 /* Mean server CPU and client round trip per request (µs) of one route; 0 or -1. */
 static int time_route(pid_t pid, int port, const ds_buf *req, const char *must, double seconds,
                       double *server_us, double *rtt_us, char *note, size_t cap) {
-    struct sockaddr_in sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sin_family = AF_INET;
-    sa.sin_port = htons((uint16_t)port);
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
-        if (fd >= 0) close(fd);
-        return snprintf(note, cap, "cannot connect to the service"), -1;
-    }
+    int fd = bench_tcp_connect(port);
+    if (fd < 0) return snprintf(note, cap, "cannot connect to the service"), -1;
     size_t cap_buf = 1 << 20, off = 0, total = 0;
     char *buf = malloc(cap_buf);
     long n = 0;
@@ -188,8 +169,9 @@ void bench_verify_http_run(bench_verify *v, const uint8_t *q, size_t ql, const u
     if (access(bin, X_OK) != 0) {
         snprintf(v->http_note, sizeof v->http_note, "no %.200s (make build/bin/dstack-verify)",
                  bin);
-    } else if (ds_pki_collateral_json(p, &col) != DS_OK || write_file(dir, "root.der", root, rl) ||
-               write_file(dir, "collateral.json", col.data, col.len)) {
+    } else if (ds_pki_collateral_json(p, &col) != DS_OK ||
+               bench_write_file(dir, "root.der", root, rl) ||
+               bench_write_file(dir, "collateral.json", col.data, col.len)) {
         snprintf(v->http_note, sizeof v->http_note, "cannot write the inputs under %s", dir);
     } else if ((pid = start_serve(bin, dir, &port, v->http_note, sizeof v->http_note)) > 0) {
         static const char *const PATHS[2] = {"/verify", "/api/v1/attestations/verify"};
@@ -219,13 +201,8 @@ void bench_verify_http_run(bench_verify *v, const uint8_t *q, size_t ql, const u
         v->http_added_us = worst - v->warm_cpu_us;
         v->http_ratio = worst / v->warm_cpu_us;
     }
-    char path[600];
     static const char *const FILES[] = {"root.der", "collateral.json"};
-    for (int i = 0; i < 2; i++) {
-        snprintf(path, sizeof path, "%s/%s", dir, FILES[i]);
-        unlink(path);
-    }
-    rmdir(dir);
+    bench_remove_dir(dir, FILES, 2);
     ds_buf_free(&col);
     ds_buf_free(&body);
     for (int i = 0; i < 2; i++)
