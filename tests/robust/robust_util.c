@@ -156,6 +156,17 @@ int rb_start_serve(rb_proc *p, const char *log, const char *const *args) {
     return -1;
 }
 
+void rb_start_evidence_sim(rb_proc *sim, char dir[128], char sock[200]) {
+    rb_tmpdir(dir);
+    snprintf(sock, 200, "%s/d.sock", dir);
+    char log[200];
+    snprintf(log, sizeof log, "%s/sim.log", dir);
+    const char *args[] = {
+        "--config", "appkeys.json", "--compose", "app-compose.json", "--dstack-sock",
+        sock,       "--tappd-sock", "",          "--no-stats",       NULL};
+    assert_int_equal(rb_start(sim, log, sock, args, NULL), 0);
+}
+
 int rb_wait(rb_proc *p, int timeout_ms) {
     if (p->pid <= 0) return -1;
     for (double t0 = rb_now_ms();;) {
@@ -298,6 +309,14 @@ rb_outcome rb_exchange(const char *sock, const char *req, size_t len, int timeou
     rb_outcome o = rb_read_response(fd, timeout_ms, r);
     close(fd);
     return o;
+}
+
+void rb_get_quote(const char *sock, rb_resp *r) {
+    static const char GQ[] =
+        "POST /GetQuote HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        "Content-Length: 20\r\nConnection: close\r\n\r\n{\"report_data\":\"0a\"}";
+    assert_int_equal(rb_exchange(sock, GQ, sizeof GQ - 1, 20000, r), RB_OK);
+    assert_int_equal(r->status, 200);
 }
 
 void rb_assert_json_error(const rb_resp *r, int status, const char *needle) {

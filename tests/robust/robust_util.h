@@ -47,6 +47,10 @@ int rb_start_bin(rb_proc *p, const char *bin, const char *log, const char *ready
  * output appended to log, and waits (60 s) for its "listening on http://127.0.0.1:PORT"
  * line. Returns PORT; or -1 when it exited first or never said so (it is then killed). */
 int rb_start_serve(rb_proc *p, const char *log, const char *const *args);
+/* For the verifier suites: a fresh temporary directory in dir and a simulator (appkeys.json,
+ * app-compose.json, no tappd socket, log dir/sim.log) serving dir/d.sock, whose path goes
+ * to sock; returns once the socket accepts. Asserted. */
+void rb_start_evidence_sim(rb_proc *sim, char dir[128], char sock[200]);
 /* Waits for the process: exit status, 128+signal, or -1 after timeout_ms. */
 int rb_wait(rb_proc *p, int timeout_ms);
 /* SIGTERM and wait (30 s, then SIGKILL): its exit status. */
@@ -85,6 +89,9 @@ void rb_resp_free(rb_resp *r);
 int rb_wait_closed(int fd, int timeout_ms);
 /* One request on a fresh connection: the outcome, with the response in r. */
 rb_outcome rb_exchange(const char *sock, const char *req, size_t len, int timeout_ms, rb_resp *r);
+/* GetQuote with report_data 0a over the simulator's socket, the 200 response in r
+ * (asserted). */
+void rb_get_quote(const char *sock, rb_resp *r);
 /* Asserts a JSON error: status, a JSON body with "error" containing needle. */
 void rb_assert_json_error(const rb_resp *r, int status, const char *needle);
 

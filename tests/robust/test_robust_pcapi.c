@@ -87,16 +87,10 @@ static int start_serve(rb_proc *p, const char *log, const char *max_conn) {
 
 static int setup(void **state) {
     (void)state;
-    rb_tmpdir(DIR_);
-    snprintf(SOCK, sizeof SOCK, "%s/d.sock", DIR_);
-    char slog[200], log[200], clog[200];
-    snprintf(slog, sizeof slog, "%s/sim.log", DIR_);
+    rb_start_evidence_sim(&SIM, DIR_, SOCK);
+    char log[200], clog[200];
     snprintf(log, sizeof log, "%s/serve.log", DIR_);
     snprintf(clog, sizeof clog, "%s/capped.log", DIR_);
-    const char *sargs[] = {
-        "--config", "appkeys.json", "--compose", "app-compose.json", "--dstack-sock",
-        SOCK,       "--tappd-sock", "",          "--no-stats",       NULL};
-    assert_int_equal(rb_start(&SIM, slog, SOCK, sargs, NULL), 0);
     assert_true((PORT = start_serve(&SRV, log, NULL)) > 0);
     assert_true((CAPPED_PORT = start_serve(&CAPPED, clog, "3")) > 0);
     return 0;
@@ -260,12 +254,8 @@ static void connection_cap(void **state) {
 /* The simulator's quote, taken over its socket, still verifies through the API. */
 static void still_verifies(void **state) {
     (void)state;
-    static const char GQ[] =
-        "POST /GetQuote HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-        "Content-Length: 20\r\nConnection: close\r\n\r\n{\"report_data\":\"0a\"}";
     rb_resp q, r;
-    assert_int_equal(rb_exchange(SOCK, GQ, sizeof GQ - 1, 20000, &q), RB_OK);
-    assert_int_equal(q.status, 200);
+    rb_get_quote(SOCK, &q);
     cJSON *j = cJSON_ParseWithLength(q.body, q.body_len);
     const cJSON *hex = cJSON_GetObjectItemCaseSensitive(j, "quote");
     assert_true(cJSON_IsString(hex));

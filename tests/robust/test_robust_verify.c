@@ -94,15 +94,8 @@ static char *repeat(const char *open, size_t n, const char *close) {
 
 static int setup(void **state) {
     (void)state;
-    rb_tmpdir(DIR_);
-    snprintf(SOCK, sizeof SOCK, "%s/d.sock", DIR_);
+    rb_start_evidence_sim(&SIM, DIR_, SOCK);
     snprintf(LOG, sizeof LOG, "%s/serve.log", DIR_);
-    char slog[200];
-    snprintf(slog, sizeof slog, "%s/sim.log", DIR_);
-    const char *sargs[] = {
-        "--config", "appkeys.json", "--compose", "app-compose.json", "--dstack-sock",
-        SOCK,       "--tappd-sock", "",          "--no-stats",       NULL};
-    assert_int_equal(rb_start(&SIM, slog, SOCK, sargs, NULL), 0);
     const char *vargs[] = {"serve",       "--endpoint", SOCK, "--listen",
                            "127.0.0.1:0", "--timeout",  "2",  NULL};
     assert_true((PORT = rb_start_serve(&SRV, LOG, vargs)) > 0);
@@ -224,12 +217,8 @@ static void bad_clients(void **state) {
 /* Simulator evidence, taken over its socket, still verifies through the service. */
 static void still_verifies(void **state) {
     (void)state;
-    static const char GQ[] =
-        "POST /GetQuote HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-        "Content-Length: 20\r\nConnection: close\r\n\r\n{\"report_data\":\"0a\"}";
     rb_resp q, r;
-    assert_int_equal(rb_exchange(SOCK, GQ, sizeof GQ - 1, 20000, &q), RB_OK);
-    assert_int_equal(q.status, 200);
+    rb_get_quote(SOCK, &q);
     post(q.body, q.body_len, &r);
     expect(&r, 200);
     assert_non_null(strstr(r.body, "\"is_valid\":true"));
