@@ -11,6 +11,7 @@
 
 #include "ds_abi.h"
 #include "ds_hex.h"
+#include "ds_http.h"
 #include "ds_rpc.h"
 #include "sim_config.h"
 
@@ -18,36 +19,8 @@
 
 /* The status as the KMS prints it (Rust's http::StatusCode: code and canonical reason). */
 static const char *reason_phrase(long code) {
-    static const struct {
-        long code;
-        const char *text;
-    } T[] = {{200, "OK"},
-             {201, "Created"},
-             {202, "Accepted"},
-             {204, "No Content"},
-             {301, "Moved Permanently"},
-             {302, "Found"},
-             {304, "Not Modified"},
-             {307, "Temporary Redirect"},
-             {308, "Permanent Redirect"},
-             {400, "Bad Request"},
-             {401, "Unauthorized"},
-             {403, "Forbidden"},
-             {404, "Not Found"},
-             {405, "Method Not Allowed"},
-             {408, "Request Timeout"},
-             {413, "Payload Too Large"},
-             {415, "Unsupported Media Type"},
-             {422, "Unprocessable Entity"},
-             {429, "Too Many Requests"},
-             {500, "Internal Server Error"},
-             {501, "Not Implemented"},
-             {502, "Bad Gateway"},
-             {503, "Service Unavailable"},
-             {504, "Gateway Timeout"}};
-    for (size_t i = 0; i < sizeof T / sizeof T[0]; i++)
-        if (T[i].code == code) return T[i].text;
-    return "<unknown status code>";
+    const char *r = code >= 0 && code < 1000 ? ds_http_reason((int)code) : NULL;
+    return r ? r : "<unknown status code>";
 }
 
 /* The first SIM_KMSAUTH_SHORT_BODY bytes of a body, control characters shown as '?'. */

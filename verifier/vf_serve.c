@@ -27,6 +27,7 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
+#include "ds_http.h"
 #include "vf.h"
 #include "vf_cli.h"
 #include "vf_pcapi.h"
@@ -65,21 +66,8 @@ typedef struct {
 /* ---- HTTP ------------------------------------------------------------------------------ */
 
 static const char *reason_phrase(int status) {
-    static const struct {
-        int status;
-        const char *why;
-    } REASONS[] = {{200, "OK"},
-                   {304, "Not Modified"},
-                   {400, "Bad Request"},
-                   {404, "Not Found"},
-                   {405, "Method Not Allowed"},
-                   {413, "Payload Too Large"},
-                   {422, "Unprocessable Entity"},
-                   {500, "Internal Server Error"},
-                   {503, "Service Unavailable"}};
-    for (size_t i = 0; i < sizeof REASONS / sizeof REASONS[0]; i++)
-        if (REASONS[i].status == status) return REASONS[i].why;
-    return "Error";
+    const char *r = ds_http_reason(status);
+    return r ? r : "Error";
 }
 
 /* Sends status with body; content_type NULL for none; content_length >= 0 announces a
