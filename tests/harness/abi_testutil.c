@@ -1,4 +1,4 @@
-/* abi_testutil.c — the ds_abi suites' shared helper and fixture (see abi_testutil.h). */
+/* abi_testutil.c — the ds_abi suites' shared helpers and fixture (see abi_testutil.h). */
 #include "abi_testutil.h"
 
 #include <stdlib.h>
@@ -9,6 +9,15 @@ size_t unhex_alloc(const char *hex, uint8_t **out) {
     assert_non_null(*out);
     assert_int_equal(ds_hex_decode(hex, strlen(hex), *out, cap, &n), DS_OK);
     return n;
+}
+
+char *hex0x_alloc(const uint8_t *p, size_t n) {
+    char *s = malloc(2 * n + 3);
+    assert_non_null(s);
+    s[0] = '0';
+    s[1] = 'x';
+    ds_hex_encode(p, n, s + 2);
+    return s;
 }
 
 /* cast abi-encode "f(uint256,int8,address,bool,bytes3,bytes,string,uint16[],(uint8,string)[2])"

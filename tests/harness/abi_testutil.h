@@ -1,5 +1,5 @@
 /* abi_testutil.h — what the ds_abi suites share (test_abi.c, test_abi_hostile.c,
- * test_abi_errors.c, test_abi_cast.c): a hex decoder, one big encoding captured from cast,
+ * test_abi_errors.c, test_abi_cast.c): hex both ways, one big encoding captured from cast,
  * and 32-byte word literals.
  */
 #ifndef ABI_TESTUTIL_H
@@ -13,6 +13,9 @@
 /* Decodes hex the test supplies (0x optional) into *out (malloc'd; the caller frees it);
  * fails the test on malformed input. Returns the byte count. */
 size_t unhex_alloc(const char *hex, uint8_t **out);
+
+/* The n bytes at p as "0x" + lowercase hex (malloc'd; the caller frees it); asserted. */
+char *hex0x_alloc(const uint8_t *p, size_t n);
 
 /* A signature covering every kind, and its encoding by `cast abi-encode` (see the .c). */
 extern const char *const BIG_SIG;

@@ -18,12 +18,9 @@
 static void assert_encodes(const ds_abi_value *v, const char *want) {
     size_t n = ds_abi_encoded_size(v), got_n = 0;
     uint8_t *buf = malloc(n + 1);
-    char *hex = malloc(2 * n + 3);
     assert_int_equal(ds_abi_encode(v, buf, n, &got_n), DS_OK);
     assert_int_equal(got_n, n);
-    hex[0] = '0';
-    hex[1] = 'x';
-    ds_hex_encode(buf, n, hex + 2);
+    char *hex = hex0x_alloc(buf, n);
     assert_string_equal(hex, want);
     free(buf);
     free(hex);

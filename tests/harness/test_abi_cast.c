@@ -245,10 +245,7 @@ static void live_cast_roundtrips(void **state) {
         size_t n = 0;
         assert_int_equal(ds_abi_encode(&all, enc, sizeof enc, &n), DS_OK);
         if (run_cast(argv, out, sizeof out) != 0) fail_msg("cast abi-encode failed for %s", sig);
-        char *ours = malloc(2 * n + 3);
-        ours[0] = '0';
-        ours[1] = 'x';
-        ds_hex_encode(enc, n, ours + 2);
+        char *ours = hex0x_alloc(enc, n);
         if (strcmp(ours, out) != 0) {
             fprintf(stderr, "encoding differs for %s (seed %u round %d)\n ours %s\n cast %s\n", sig,
                     seed, r, ours, out);
@@ -261,10 +258,7 @@ static void live_cast_roundtrips(void **state) {
         uint8_t *cd = malloc(n + 4);
         size_t cdn = 0;
         assert_int_equal(ds_abi_encode_call(sig, params, (size_t)nparams, cd, n + 4, &cdn), DS_OK);
-        char *cdhex = malloc(2 * cdn + 3);
-        cdhex[0] = '0';
-        cdhex[1] = 'x';
-        ds_hex_encode(cd, cdn, cdhex + 2);
+        char *cdhex = hex0x_alloc(cd, cdn);
         assert_string_equal(cdhex, out);
         free(cd);
         free(cdhex);
