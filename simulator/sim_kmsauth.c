@@ -23,7 +23,7 @@ struct sim_kmsauth {
     char rpc[256];    /* contract mode's chain */
     uint8_t kms[20];  /* contract mode's DstackKms */
     long timeout_ms;
-    sim_bootinfo boot;
+    ds_bootinfo boot;
     char *boot_json;   /* the webhook's body */
     uint8_t *calldata; /* isAppAllowed(AppBootInfo) */
     size_t calldata_len;
@@ -71,7 +71,7 @@ sim_kmsauth *sim_kmsauth_new(sim_state *st, const sim_config *cfg, char *err, si
     ds_buf b;
     ds_buf_init(&b);
     if (sim_bootinfo_build(st, &a->boot, err, errcap) == 0) {
-        sim_bootinfo_json(&a->boot, &b);
+        ds_bootinfo_json(&a->boot, &b);
     } else if (a->mode == SIM_KMS_AUTH_DEV) { /* nothing is sent: dev mode serves anyway */
         snprintf(a->info_err, sizeof a->info_err, "%.590s", err);
         ds_buf_puts(&b, "null");
@@ -80,7 +80,7 @@ sim_kmsauth *sim_kmsauth_new(sim_state *st, const sim_config *cfg, char *err, si
         return NULL;
     }
     a->boot_json = ds_buf_take(&b, NULL);
-    if (!a->boot_json || sim_bootinfo_calldata(&a->boot, &a->calldata, &a->calldata_len)) {
+    if (!a->boot_json || ds_bootinfo_calldata(&a->boot, &a->calldata, &a->calldata_len) != DS_OK) {
         snprintf(err, errcap, "out of memory");
         sim_kmsauth_free(a);
         return NULL;

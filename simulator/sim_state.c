@@ -418,22 +418,18 @@ int sim_quote_build(sim_state *st, const uint8_t rtmr[4][48], const uint8_t repo
     return 0;
 }
 
+void sim_tdmrs(const sim_state *st, const uint8_t rtmr[4][48], ds_bootinfo_tdmrs *m) {
+    memcpy(m->mr_td, st->report.mr_td, 48);
+    memcpy(m->rtmr, rtmr, sizeof m->rtmr);
+    memcpy(m->mr_config_id, st->report.mr_config_id, 48);
+    memcpy(m->mr_owner, st->report.mr_owner, 48);
+    memcpy(m->mr_owner_config, st->report.mr_owner_config, 48);
+}
+
 void sim_mr_aggregated(const sim_state *st, const uint8_t rtmr[4][48], uint8_t out[32]) {
-    uint8_t buf[48 * 8];
-    size_t n = 0;
-    memcpy(buf, st->report.mr_td, 48);
-    n = 48;
-    memcpy(buf + n, rtmr, 4 * 48);
-    n += 4 * 48;
-    static const uint8_t zero[48] = {0};
-    if (memcmp(st->report.mr_config_id, zero, 48) || memcmp(st->report.mr_owner, zero, 48) ||
-        memcmp(st->report.mr_owner_config, zero, 48)) {
-        memcpy(buf + n, st->report.mr_config_id, 48);
-        memcpy(buf + n + 48, st->report.mr_owner, 48);
-        memcpy(buf + n + 96, st->report.mr_owner_config, 48);
-        n += 144;
-    }
-    ds_sha256(buf, n, out);
+    ds_bootinfo_tdmrs m;
+    sim_tdmrs(st, rtmr, &m);
+    ds_bootinfo_mrs(&m, NULL, 0, NULL, out);
 }
 
 int sim_emit_event(sim_state *st, const char *name, size_t name_len, const uint8_t *payload,

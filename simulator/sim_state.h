@@ -20,6 +20,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
+#include "ds_bootinfo.h"
 #include "ds_eventlog.h"
 #include "ds_json.h"
 #include "ds_pki.h"
@@ -141,7 +142,10 @@ sim_cached *sim_log_literal(sim_state *st, ds_eventlog_style style);
 int sim_quote_build(sim_state *st, const uint8_t rtmr[4][48], const uint8_t report_data[64],
                     ds_buf *out);
 
-/* mr_aggregated for the given RTMRs (attestation.md §4). */
+/* The simulator's TD measurements with the given RTMRs, the input of ds_bootinfo_mrs. */
+void sim_tdmrs(const sim_state *st, const uint8_t rtmr[4][48], ds_bootinfo_tdmrs *m);
+
+/* mr_aggregated for the given RTMRs (attestation.md §4; ds_bootinfo_mrs). */
 void sim_mr_aggregated(const sim_state *st, const uint8_t rtmr[4][48], uint8_t out[32]);
 
 /* Appends a runtime event (EmitEvent). Returns 0, or -1 with a message in err. */
