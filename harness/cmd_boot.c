@@ -102,18 +102,18 @@ int hx_cmd_reboot(int argc, char **argv) {
         hx_fail("reboot: %s", err);
         return 1;
     }
-    memcpy(s.compose_hash, bi.compose_hash, 32);
+    memcpy(s.compose_hash, bi.boot.compose_hash, 32);
     if (hx_state_save(&s, err, sizeof err) != 0) {
         hx_fail("%s", err);
         return 1;
     }
-    int changed = memcmp(old_compose, bi.compose_hash, 32) != 0;
+    int changed = memcmp(old_compose, bi.boot.compose_hash, 32) != 0;
     int allowed = strcmp(bi.decision, "allowed") == 0;
     if (hx_ui_g.json) {
         cJSON *doc = cJSON_CreateObject();
         cJSON_AddBoolToObject(doc, "ok", 1);
         cJSON_AddNumberToObject(doc, "pid", (double)sim.pid);
-        cJSON_AddStringToObject(doc, "compose_hash", hx_hex(bi.compose_hash, 32));
+        cJSON_AddStringToObject(doc, "compose_hash", hx_hex(bi.boot.compose_hash, 32));
         cJSON_AddBoolToObject(doc, "compose_changed", changed);
         cJSON_AddStringToObject(doc, "kms_auth", bi.mode);
         cJSON_AddBoolToObject(doc, "allowed", allowed);
@@ -123,8 +123,8 @@ int hx_cmd_reboot(int argc, char **argv) {
         return 0;
     }
     printf("dstack-harness reboot: simulator pid %d, app %s\n", (int)sim.pid,
-           hx_hex(bi.app_id, 20));
-    printf("  compose hash  %s%s\n", hx_hex(bi.compose_hash, 32),
+           hx_hex(bi.boot.app_id, 20));
+    printf("  compose hash  %s%s\n", hx_hex(bi.boot.compose_hash, 32),
            changed ? " (changed)" : " (unchanged)");
     printf("  KMS auth      %s: %s%s%s\n", bi.mode, bi.decision, bi.reason[0] ? " — " : "",
            bi.reason);
@@ -217,10 +217,10 @@ static int owner_of(bc_ctx *x, const uint8_t to[20], uint8_t out[20]) {
 static int run_checks(bc_ctx *x) {
     const hx_bootinfo *b = &x->bi;
     char ans[200], args[200], a1[43];
-    const uint8_t *app = b->app_id;
-    ds_abi_value v_app = ds_abi_address(app), v_os = ds_abi_fbytes(b->os_image_hash, 32);
-    ds_abi_value v_compose = ds_abi_fbytes(b->compose_hash, 32),
-                 v_dev = ds_abi_fbytes(b->device_id, 32);
+    const uint8_t *app = b->boot.app_id;
+    ds_abi_value v_app = ds_abi_address(app), v_os = ds_abi_fbytes(b->boot.os_image_hash, 32);
+    ds_abi_value v_compose = ds_abi_fbytes(b->boot.compose_hash, 32),
+                 v_dev = ds_abi_fbytes(b->boot.device_id, 32);
     int reg, os, req_tcb = 0, compose, any, dev;
     size_t code = 0;
     if (call_bool(x, x->kms, "registeredApps(address)", &v_app, &reg) != 0 ||
@@ -234,15 +234,15 @@ static int run_checks(bc_ctx *x) {
     HX_SET(ans, "%s", os ? "true" : "false");
     row(x, os, "OS image is not allowed", "DstackKms.allowedOsImages(osImageHash)", ans);
     if (!os)
-        fix(x, x->kms, "addOsImageHash(bytes32)", hx_hex(b->os_image_hash, 32), x->kms_owner,
+        fix(x, x->kms, "addOsImageHash(bytes32)", hx_hex(b->boot.os_image_hash, 32), x->kms_owner,
             "DstackKms");
     HX_SET(ans, code ? "%zu bytes" : "none", code);
     row(x, code != 0, "App not deployed or invalid address", "code at appId", ans);
     if (code == 0) {
         char devhex[80];
-        HX_SET(devhex, "%s", hx_hex(b->device_id, 32));
+        HX_SET(devhex, "%s", hx_hex(b->boot.device_id, 32));
         HX_SET(args, "%s false false true %s %s", hx_addr(x->kms_owner, a1), devhex,
-               hx_hex(b->compose_hash, 32));
+               hx_hex(b->boot.compose_hash, 32));
         fix(x, x->kms, "deployAndRegisterApp(address,bool,bool,bool,bytes32,bytes32)", args, NULL,
             "DstackKms (the new contract's address becomes the app id: boot the CVM with it)");
         return 0;
@@ -258,36 +258,37 @@ static int run_checks(bc_ctx *x) {
         return 0;
     }
     const uint8_t *owner = x->have_app_owner ? x->app_owner : NULL;
-    int tcb_ok = !req_tcb || strcmp(b->tcb_status, "UpToDate") == 0;
+    int tcb_ok = !req_tcb || strcmp(b->boot.tcb_status, "UpToDate") == 0;
     HX_SET(ans, "requireTcbUpToDate() = %s, tcbStatus \"%s\"", req_tcb ? "true" : "false",
-           b->tcb_status);
+           b->boot.tcb_status);
     row(x, tcb_ok, "TCB status is not up to date", "DstackApp TCB status", ans);
     if (!tcb_ok) fix(x, app, "setRequireTcbUpToDate(bool)", "false", owner, "DstackApp");
     HX_SET(ans, "%s", compose ? "true" : "false");
     row(x, compose, "Compose hash not allowed", "DstackApp.allowedComposeHashes(composeHash)", ans);
     if (!compose)
-        fix(x, app, "addComposeHash(bytes32)", hx_hex(b->compose_hash, 32), owner, "DstackApp");
+        fix(x, app, "addComposeHash(bytes32)", hx_hex(b->boot.compose_hash, 32), owner,
+            "DstackApp");
     HX_SET(ans, "allowAnyDevice() = %s, allowedDeviceIds(deviceId) = %s", any ? "true" : "false",
            dev ? "true" : "false");
     row(x, any || dev, "Device not allowed", "DstackApp device", ans);
     if (!any && !dev)
-        fix(x, app, "addDevice(bytes32)", hx_hex(b->device_id, 32), owner, "DstackApp");
+        fix(x, app, "addDevice(bytes32)", hx_hex(b->boot.device_id, 32), owner, "DstackApp");
     return 0;
 }
 
 static void print_bootinfo(const hx_bootinfo *b, const char *sock) {
     printf("BootInfo the KMS would send (the simulator on %s):\n", sock);
-    printf("  appId          %s\n", hx_hex(b->app_id, 20));
-    printf("  composeHash    %s\n", hx_hex(b->compose_hash, 32));
-    printf("  instanceId     %s\n", hx_hex(b->instance_id, 20));
-    printf("  deviceId       %s\n", hx_hex(b->device_id, 32));
-    printf("  mrAggregated   %s\n", hx_hex(b->mr_aggregated, 32));
-    printf("  mrSystem       %s\n", hx_hex(b->mr_system, 32));
-    printf("  osImageHash    %s\n", hx_hex(b->os_image_hash, 32));
-    printf("  tcbStatus      %s\n", b->tcb_status);
+    printf("  appId          %s\n", hx_hex(b->boot.app_id, 20));
+    printf("  composeHash    %s\n", hx_hex(b->boot.compose_hash, 32));
+    printf("  instanceId     %s\n", hx_hex(b->boot.instance_id, 20));
+    printf("  deviceId       %s\n", hx_hex(b->boot.device_id, 32));
+    printf("  mrAggregated   %s\n", hx_hex(b->boot.mr_aggregated, 32));
+    printf("  mrSystem       %s\n", hx_hex(b->boot.mr_system, 32));
+    printf("  osImageHash    %s\n", hx_hex(b->boot.os_image_hash, 32));
+    printf("  tcbStatus      %s\n", b->boot.tcb_status);
     printf("  advisoryIds    [");
-    for (size_t i = 0; i < b->nadvisory; i++)
-        printf("%s\"%s\"", i ? ", " : "", b->advisory[i]);
+    for (size_t i = 0; i < b->boot.n_advisory_ids; i++)
+        printf("%s\"%s\"", i ? ", " : "", b->boot.advisory_ids[i]);
     printf("]\n");
 }
 
@@ -300,17 +301,17 @@ static void emit_json(const bc_ctx *x, int allowed, const char *reason, const ch
     cJSON_AddStringToObject(doc, "kms_contract", hx_addr(x->kms, a));
     cJSON_AddStringToObject(doc, "socket", sock);
     cJSON_AddItemToObject(doc, "boot_info", bi = cJSON_CreateObject());
-    cJSON_AddStringToObject(bi, "appId", hx_hex(x->bi.app_id, 20));
-    cJSON_AddStringToObject(bi, "composeHash", hx_hex(x->bi.compose_hash, 32));
-    cJSON_AddStringToObject(bi, "instanceId", hx_hex(x->bi.instance_id, 20));
-    cJSON_AddStringToObject(bi, "deviceId", hx_hex(x->bi.device_id, 32));
-    cJSON_AddStringToObject(bi, "mrAggregated", hx_hex(x->bi.mr_aggregated, 32));
-    cJSON_AddStringToObject(bi, "mrSystem", hx_hex(x->bi.mr_system, 32));
-    cJSON_AddStringToObject(bi, "osImageHash", hx_hex(x->bi.os_image_hash, 32));
-    cJSON_AddStringToObject(bi, "tcbStatus", x->bi.tcb_status);
+    cJSON_AddStringToObject(bi, "appId", hx_hex(x->bi.boot.app_id, 20));
+    cJSON_AddStringToObject(bi, "composeHash", hx_hex(x->bi.boot.compose_hash, 32));
+    cJSON_AddStringToObject(bi, "instanceId", hx_hex(x->bi.boot.instance_id, 20));
+    cJSON_AddStringToObject(bi, "deviceId", hx_hex(x->bi.boot.device_id, 32));
+    cJSON_AddStringToObject(bi, "mrAggregated", hx_hex(x->bi.boot.mr_aggregated, 32));
+    cJSON_AddStringToObject(bi, "mrSystem", hx_hex(x->bi.boot.mr_system, 32));
+    cJSON_AddStringToObject(bi, "osImageHash", hx_hex(x->bi.boot.os_image_hash, 32));
+    cJSON_AddStringToObject(bi, "tcbStatus", x->bi.boot.tcb_status);
     cJSON *adv = cJSON_AddArrayToObject(bi, "advisoryIds");
-    for (size_t i = 0; i < x->bi.nadvisory; i++)
-        cJSON_AddItemToArray(adv, cJSON_CreateString(x->bi.advisory[i]));
+    for (size_t i = 0; i < x->bi.boot.n_advisory_ids; i++)
+        cJSON_AddItemToArray(adv, cJSON_CreateString(x->bi.boot.advisory_ids[i]));
     cJSON_AddItemToObject(doc, "checks", rows = cJSON_CreateArray());
     for (int i = 0; i < x->nrows; i++) {
         cJSON *r = cJSON_CreateObject();
@@ -402,7 +403,7 @@ int hx_cmd_boot_check(int argc, char **argv) {
         goto out;
     }
     if (run_checks(&x) != 0 ||
-        hx_gov_is_app_allowed(&x.c, x.kms, &x.bi, &allowed, reason, sizeof reason) != 0) {
+        hx_gov_is_app_allowed(&x.c, x.kms, &x.bi.boot, &allowed, reason, sizeof reason) != 0) {
         hx_fail("boot-check: asking %s at %s: %s", hx_addr(x.kms, a1), x.rpc,
                 x.c.revert[0] ? x.c.revert : x.c.err);
         goto out;

@@ -106,8 +106,8 @@ static int deploy(hx_chain *c, hx_state *s, int nodes, const ds_meta_result *met
     ds_abi_value a = ds_abi_address(meta->k256_address);
     hx_progress("deploying DstackMembershipNFT(initialKmsRoot = %s)", hx_addr(meta->k256_address, a1));
     if (hx_deploy(c, HX_NFT, s->owner, &a, 1, s->nft, &s->deploy_block) != 0) goto fail;
-    if (hx_gov_deploy_kms(c, s, meta->k256_pubkey, bi->os_image_hash) != 0) return -1;
-    if (hx_gov_create_app(c, s, bi, app_at) != 0) return -1;
+    if (hx_gov_deploy_kms(c, s, meta->k256_pubkey, bi->boot.os_image_hash) != 0) return -1;
+    if (hx_gov_create_app(c, s, &bi->boot, app_at) != 0) return -1;
     memcpy(s->app_id, s->app, 20);
     uint8_t app32[32];
     hx_pad32(s->app_id, app32);
@@ -448,9 +448,11 @@ int hx_cmd_up(int argc, char **argv) {
         goto out;
     }
     char a1[43];
-    hx_progress("GetMeta: KMS root %s (public key %s); BootInfo: compose hash %s, device %s, OS image %s",
-                hx_addr(meta.k256_address, a1), hx_hex(meta.k256_pubkey, 33), hx_hex(bi.compose_hash, 32),
-                hx_hex(bi.device_id, 32), hx_hex(bi.os_image_hash, 32));
+    hx_progress(
+        "GetMeta: KMS root %s (public key %s); BootInfo: compose hash %s, device %s, OS image %s",
+        hx_addr(meta.k256_address, a1), hx_hex(meta.k256_pubkey, 33),
+        hx_hex(bi.boot.compose_hash, 32), hx_hex(bi.boot.device_id, 32),
+        hx_hex(bi.boot.os_image_hash, 32));
     /* the published address must belong to the published key: check it ourselves */
     uint8_t derived[20];
     if (ds_secp_address(meta.k256_pubkey, 33, derived) != DS_OK || memcmp(derived, meta.k256_address, 20) != 0) {
@@ -459,16 +461,16 @@ int hx_cmd_up(int argc, char **argv) {
     }
     memcpy(s.kms_root, meta.k256_address, 20);
     memcpy(s.kms_root_pub, meta.k256_pubkey, 33);
-    memcpy(s.compose_hash, bi.compose_hash, 32);
+    memcpy(s.compose_hash, bi.boot.compose_hash, 32);
     if (!o.fork[0]) {
         const uint8_t *at = o.have_app_id ? o.app_id : NULL;
         if (o.sock[0]) { /* a simulator we cannot restart: the app goes where its app id is */
-            if (o.have_app_id && memcmp(o.app_id, bi.app_id, 20) != 0) {
-                hx_fail("--app-id %s, but the simulator on %s runs as app %s", hx_hex(o.app_id, 20), o.sock,
-                        hx_hex(bi.app_id, 20));
+            if (o.have_app_id && memcmp(o.app_id, bi.boot.app_id, 20) != 0) {
+                hx_fail("--app-id %s, but the simulator on %s runs as app %s", hx_hex(o.app_id, 20),
+                        o.sock, hx_hex(bi.boot.app_id, 20));
                 goto out;
             }
-            at = bi.app_id;
+            at = bi.boot.app_id;
         }
         if (deploy(&c, &s, o.nodes, &meta, &bi, at) != 0) goto out;
     }
@@ -490,8 +492,9 @@ int hx_cmd_up(int argc, char **argv) {
             goto out;
         }
     }
-    if (memcmp(bi.app_id, s.app_id, 20) != 0) {
-        hx_fail("the simulator runs as app %s, not %s", hx_hex(bi.app_id, 20), hx_hex(s.app_id, 20));
+    if (memcmp(bi.boot.app_id, s.app_id, 20) != 0) {
+        hx_fail("the simulator runs as app %s, not %s", hx_hex(bi.boot.app_id, 20),
+                hx_hex(s.app_id, 20));
         goto out;
     }
     if (bi.reason[0])

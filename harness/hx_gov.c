@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include "ds_client.h"
-#include "ds_hex.h"
 #include "hx_gov.h"
 #include "hx_out.h"
 #include "hx_sim.h"
@@ -13,18 +12,6 @@
 /* ERC-1967 implementation slot: keccak256("eip1967.proxy.implementation") - 1. */
 static const char IMPL_SLOT[] =
     "0x360894a13ba1a3210667c828492db98dca3e2076cc3735a920a3ca505d382bbc";
-
-static int hex_member(const cJSON *o, const char *k, uint8_t *out, size_t n, int may_be_empty) {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-    if (!cJSON_IsString(v)) return -1;
-    const char *h = v->valuestring;
-    if (h[0] == '0' && (h[1] == 'x' || h[1] == 'X')) h += 2;
-    if (*h == '\0' && may_be_empty) {
-        memset(out, 0, n);
-        return 0;
-    }
-    return ds_hex_decode_exact(h, strlen(h), out, n) == DS_OK ? 0 : -1;
-}
 
 static void str_member(const cJSON *o, const char *k, char *out, size_t cap) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
@@ -44,7 +31,6 @@ int hx_bootinfo_read(const char *sock, hx_bootinfo *bi, char *err, size_t errcap
     ds_client_free(cl);
     const cJSON *ka = cJSON_GetObjectItemCaseSensitive(meta, "kms_auth");
     const cJSON *b = cJSON_GetObjectItemCaseSensitive(ka, "boot_info");
-    const cJSON *adv = cJSON_GetObjectItemCaseSensitive(b, "advisoryIds"), *e;
     const cJSON *why = cJSON_GetObjectItemCaseSensitive(ka, "info");
     if (cJSON_IsObject(ka) && cJSON_IsNull(b)) { /* dev mode, and its BootInfo could not be built */
         hx_setf(err, errcap, "the simulator on %s could not build the BootInfo its KMS would send: %s", sock,
@@ -52,25 +38,20 @@ int hx_bootinfo_read(const char *sock, hx_bootinfo *bi, char *err, size_t errcap
         cJSON_Delete(meta);
         return -1;
     }
-    if (!cJSON_IsObject(b) || hex_member(b, "appId", bi->app_id, 20, 0) ||
-        hex_member(b, "composeHash", bi->compose_hash, 32, 0) ||
-        hex_member(b, "instanceId", bi->instance_id, 20, 1) ||
-        hex_member(b, "deviceId", bi->device_id, 32, 0) ||
-        hex_member(b, "mrAggregated", bi->mr_aggregated, 32, 0) ||
-        hex_member(b, "mrSystem", bi->mr_system, 32, 0) ||
-        hex_member(b, "osImageHash", bi->os_image_hash, 32, 0) || !cJSON_IsArray(adv)) {
+    if (!cJSON_IsObject(b)) {
         hx_setf(err, errcap,
                 "the simulator on %s publishes no BootInfo in GetMeta (kms_auth.boot_info): it "
-                "predates "
-                "--kms-auth; rebuild it with `make`",
+                "predates --kms-auth; rebuild it with `make`",
                 sock);
         cJSON_Delete(meta);
         return -1;
     }
-    str_member(b, "tcbStatus", bi->tcb_status, sizeof bi->tcb_status);
-    cJSON_ArrayForEach(e, adv) {
-        if (bi->nadvisory < HX_BOOT_MAX_ADVISORIES && cJSON_IsString(e))
-            hx_setf(bi->advisory[bi->nadvisory++], sizeof bi->advisory[0], "%s", e->valuestring);
+    char why_not[160];
+    if (ds_bootinfo_from_json(b, &bi->boot, why_not, sizeof why_not) != DS_OK) {
+        hx_setf(err, errcap, "the simulator on %s publishes a BootInfo that does not read: %s",
+                sock, why_not);
+        cJSON_Delete(meta);
+        return -1;
     }
     str_member(ka, "mode", bi->mode, sizeof bi->mode);
     str_member(ka, "decision", bi->decision, sizeof bi->decision);
@@ -80,29 +61,14 @@ int hx_bootinfo_read(const char *sock, hx_bootinfo *bi, char *err, size_t errcap
     return 0;
 }
 
-void hx_bootinfo_abi_init(const hx_bootinfo *bi, hx_bootinfo_abi *a) {
-    for (size_t i = 0; i < bi->nadvisory; i++)
-        a->adv[i] = ds_abi_string(bi->advisory[i]);
-    a->adv_array = ds_abi_array(a->adv, bi->nadvisory);
-    a->field[0] = ds_abi_address(bi->app_id);
-    a->field[1] = ds_abi_fbytes(bi->compose_hash, 32);
-    a->field[2] = ds_abi_address(bi->instance_id);
-    a->field[3] = ds_abi_fbytes(bi->device_id, 32);
-    a->field[4] = ds_abi_fbytes(bi->mr_aggregated, 32);
-    a->field[5] = ds_abi_fbytes(bi->mr_system, 32);
-    a->field[6] = ds_abi_fbytes(bi->os_image_hash, 32);
-    a->field[7] = ds_abi_string(bi->tcb_status);
-    a->field[8] = a->adv_array;
-    a->tuple = ds_abi_tuple(a->field, 9);
-}
-
-int hx_gov_is_app_allowed(hx_chain *c, const uint8_t kms[20], const hx_bootinfo *bi, int *allowed,
+int hx_gov_is_app_allowed(hx_chain *c, const uint8_t kms[20], const ds_bootinfo *bi, int *allowed,
                           char *reason, size_t cap) {
-    hx_bootinfo_abi a;
+    ds_bootinfo_abi a;
     ds_abi_value pool[8];
-    hx_bootinfo_abi_init(bi, &a);
-    if (hx_call(c, NULL, kms, HX_SIG_IS_APP_ALLOWED, &a.tuple, 1, "(bool,string)", pool, 8) != 0)
-        return -1;
+    ds_bootinfo_abi_init(bi, &a);
+    int r =
+        hx_call(c, NULL, kms, DS_BOOTINFO_IS_APP_ALLOWED, &a.tuple, 1, "(bool,string)", pool, 8);
+    if (r != 0) return -1;
     *allowed = pool[0].items[0].word[31] != 0;
     hx_setf(reason, cap, "%.*s", (int)pool[0].items[1].len, (const char *)pool[0].items[1].ptr);
     return 0;
@@ -166,7 +132,7 @@ static int anvil_rpc(hx_chain *c, const char *method, const char *params) {
     return 0;
 }
 
-static int place_app(hx_chain *c, hx_state *s, const hx_bootinfo *bi, const uint8_t at[20]) {
+static int place_app(hx_chain *c, hx_state *s, const ds_bootinfo *bi, const uint8_t at[20]) {
     char a1[43], a2[43], params[256];
     size_t code = 0;
     if (ds_rpc_code_size(&c->rpc, at, &code) != DS_OK) {
@@ -221,7 +187,7 @@ static int place_app(hx_chain *c, hx_state *s, const hx_bootinfo *bi, const uint
     return 0;
 }
 
-int hx_gov_create_app(hx_chain *c, hx_state *s, const hx_bootinfo *bi, const uint8_t *at) {
+int hx_gov_create_app(hx_chain *c, hx_state *s, const ds_bootinfo *bi, const uint8_t *at) {
     char a1[43];
     if (at != NULL) {
         hx_progress("placing the app at %s: a DstackApp proxy allowing compose hash %s, any device "

@@ -9,44 +9,24 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ds_bootinfo.h"
 #include "hx_chain.h"
 #include "hx_sim.h"
 #include "hx_state.h"
 
-#define HX_BOOT_MAX_ADVISORIES 16
-
+/* The simulator's view of its boot: the BootInfo its KMS would send and its decision. */
 typedef struct {
-    uint8_t app_id[20];
-    uint8_t compose_hash[32];
-    uint8_t instance_id[20]; /* zero when the CVM has none */
-    uint8_t device_id[32];
-    uint8_t mr_aggregated[32];
-    uint8_t mr_system[32];
-    uint8_t os_image_hash[32];
-    char tcb_status[48];
-    char advisory[HX_BOOT_MAX_ADVISORIES][40];
-    size_t nadvisory;
+    ds_bootinfo boot;  /* GetMeta's kms_auth.boot_info */
     char mode[16];     /* the simulator's --kms-auth mode: "dev", "webhook", "contract" */
     char decision[32]; /* its current decision ("allowed", "denied", ...) */
     char reason[512];  /* its reason ("" when allowed) */
     char target[128];  /* what it asks (auth api URL or contract), "" in dev mode */
 } hx_bootinfo;
 
-/* Reads GetMeta on the simulator socket and takes its kms_auth.boot_info. Returns 0, or
- * -1 with a message in err (no simulator, or one without --kms-auth support). */
+/* Reads GetMeta on the simulator socket and takes its kms_auth.boot_info
+ * (ds_bootinfo_from_json). Returns 0, or -1 with a message in err (no simulator, one
+ * without --kms-auth support, or a BootInfo that does not read). */
 int hx_bootinfo_read(const char *sock, hx_bootinfo *bi, char *err, size_t errcap);
-
-/* The AppBootInfo tuple for isAppAllowed / isKmsAllowed; values point into bi and a. */
-typedef struct {
-    ds_abi_value field[9];
-    ds_abi_value adv[HX_BOOT_MAX_ADVISORIES];
-    ds_abi_value adv_array;
-    ds_abi_value tuple;
-} hx_bootinfo_abi;
-void hx_bootinfo_abi_init(const hx_bootinfo *bi, hx_bootinfo_abi *a);
-
-#define HX_SIG_IS_APP_ALLOWED                                                                      \
-    "isAppAllowed((address,bytes32,address,bytes32,bytes32,bytes32,bytes32,string,string[]))"
 
 /* Deploys the KMS as upstream does: DstackApp and DstackKms implementations, then an
  * ERC1967Proxy of DstackKms initialised with (s->owner, app implementation); sets kmsInfo
@@ -61,11 +41,11 @@ int hx_gov_deploy_kms(hx_chain *c, hx_state *s, const uint8_t root_pub[33],
  * else at that address (a production id reproduced): Anvil's anvil_setCode puts the
  * proxy's code there, anvil_setStorageAt its implementation, then the proxy is
  * initialised and registered as the factory would. Fills s->app. Returns 0 or -1 (printed). */
-int hx_gov_create_app(hx_chain *c, hx_state *s, const hx_bootinfo *bi, const uint8_t *at);
+int hx_gov_create_app(hx_chain *c, hx_state *s, const ds_bootinfo *bi, const uint8_t *at);
 
 /* The chain's answer to DstackKms.isAppAllowed(bi) at kms: 0 with *allowed and reason,
  * or -1 with the failure in c->err / c->revert. */
-int hx_gov_is_app_allowed(hx_chain *c, const uint8_t kms[20], const hx_bootinfo *bi, int *allowed,
+int hx_gov_is_app_allowed(hx_chain *c, const uint8_t kms[20], const ds_bootinfo *bi, int *allowed,
                           char *reason, size_t cap);
 
 /* Starts the simulator as s records it: its config, plus --app-id <s->app_id> when
