@@ -204,6 +204,10 @@ void vf_step_images(const char *app_compose, vf_step *s);
 /* ---- vf_chain.c: step 6 --------------------------------------------------------------------- */
 
 void vf_step_chain(vf_run *r, const ds_qverify_result *qres, vf_step *s);
+/* mr_system and mr_aggregated of a TD report and its key-provider event (NULL: none), as
+ * dstack-attest computes them (ds_bootinfo_mrs; the report's RTMR3). Cannot fail. */
+void vf_report_mrs(const ds_td_report *t, const ds_event *kp, uint8_t mr_system[32],
+                   uint8_t mr_aggregated[32]);
 
 /* ---- vf_report.c ---------------------------------------------------------------------------- */
 

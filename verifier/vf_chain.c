@@ -3,10 +3,10 @@
  *   allowedComposeHashes(bytes32 attested_compose_hash) → bool        (the seed's check)
  *   isAppAllowed(AppBootInfo) → (bool, string reason)                 (dstack KMS's check)
  *
- * AppBootInfo is built from attested values: app id, instance id, compose hash and
- * key-provider from the quote's event log (first occurrence before system-ready),
- * mr_aggregated = sha256(mr_td ‖ rt_mr0..3 [‖ mr_config_id ‖ mr_owner ‖ mr_owner_config])
- * and mr_system = sha256(mr_td ‖ rt_mr0..2 ‖ key-provider payload) from the quote, the
+ * AppBootInfo (lib/eth/ds_bootinfo.h) is built from attested values: app id, instance id,
+ * compose hash and key-provider from the quote's event log (first occurrence before
+ * system-ready), mr_system and mr_aggregated from the quote's TD report and that
+ * key-provider payload (ds_bootinfo_mrs, as dstack-attest computes them), the
  * os-image-hash event (else Info's), Info's device_id (else sha256("")), the TCB status
  * and advisory ids from step 2. Both calls are eth_call at "latest" (nothing is sent).
  *
@@ -20,16 +20,13 @@
 #include <string.h>
 
 #include "ds_abi.h"
+#include "ds_bootinfo.h"
 #include "ds_hash.h"
 #include "ds_hex.h"
 #include "ds_rpc.h"
 
-#define IS_APP_ALLOWED_SIG                                                                         \
-    "isAppAllowed((address,bytes32,address,bytes32,bytes32,bytes32,bytes32,string,string[]))"
-
 typedef struct {
-    uint8_t app_id[20], instance_id[20];
-    uint8_t compose_hash[32], device_id[32], mr_aggregated[32], mr_system[32], os_image_hash[32];
+    ds_bootinfo bi;
     int have_compose, have_app_id;
 } vf_boot_info;
 
@@ -40,59 +37,43 @@ static int take_event(const ds_eventlog *log, const char *name, uint8_t *out, si
     return 1;
 }
 
-static int nonzero(const uint8_t *p, size_t n) {
-    for (size_t i = 0; i < n; i++)
-        if (p[i]) return 1;
-    return 0;
-}
-
-static void put(uint8_t *buf, size_t *n, const uint8_t *p, size_t len) {
-    if (len) memcpy(buf + *n, p, len);
-    *n += len;
-}
-
 static void hex32_field(const cJSON *obj, const char *name, uint8_t out[32]) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
     if (cJSON_IsString(v)) ds_hex_decode_exact(v->valuestring, strlen(v->valuestring), out, 32);
 }
 
-static void build_boot_info(const vf_run *r, vf_boot_info *b) {
-    memset(b, 0, sizeof *b);
+void vf_report_mrs(const ds_td_report *t, const ds_event *kp, uint8_t mr_system[32],
+                   uint8_t mr_aggregated[32]) {
+    ds_bootinfo_tdmrs m;
+    memcpy(m.mr_td, t->mr_td, 48);
+    memcpy(m.rtmr, t->rt_mr, sizeof m.rtmr);
+    memcpy(m.mr_config_id, t->mr_config_id, 48);
+    memcpy(m.mr_owner, t->mr_owner, 48);
+    memcpy(m.mr_owner_config, t->mr_owner_config, 48);
+    ds_bootinfo_mrs(&m, kp ? kp->payload : NULL, kp ? kp->payload_len : 0, mr_system,
+                    mr_aggregated);
+}
+
+/* The attested part of the BootInfo (everything but the TCB status and advisories). */
+static void build_boot_info(const vf_run *r, vf_boot_info *vb) {
+    memset(vb, 0, sizeof *vb);
+    ds_bootinfo *b = &vb->bi;
     ds_sha256((const uint8_t *)"", 0, b->device_id);
     if (r->info) hex32_field(r->info, "device_id", b->device_id);
     if (r->info) hex32_field(r->info, "os_image_hash", b->os_image_hash);
     ds_eventlog log;
-    const ds_event *kp = NULL;
-    if (r->event_log_json && ds_eventlog_parse_json(r->event_log_json, strlen(r->event_log_json),
-                                                    &log, NULL, 0) == DS_OK) {
-        b->have_compose = take_event(&log, "compose-hash", b->compose_hash, 32);
-        b->have_app_id = take_event(&log, "app-id", b->app_id, 20);
-        take_event(&log, "instance-id", b->instance_id, 20);
-        take_event(&log, "os-image-hash", b->os_image_hash, 32);
-        kp = ds_eventlog_find_boot_runtime(&log, "key-provider");
-        ds_quote q;
-        if (r->quote && ds_quote_parse(r->quote, r->quote_len, &q) == DS_OK) {
-            const ds_td_report *t = &q.report;
-            uint8_t buf[48 * 8 + 4096];
-            size_t n = 0;
-            put(buf, &n, t->mr_td, 48);
-            for (int i = 0; i < 4; i++)
-                put(buf, &n, t->rt_mr[i], 48);
-            if (nonzero(t->mr_config_id, 48) || nonzero(t->mr_owner, 48) ||
-                nonzero(t->mr_owner_config, 48)) {
-                put(buf, &n, t->mr_config_id, 48);
-                put(buf, &n, t->mr_owner, 48);
-                put(buf, &n, t->mr_owner_config, 48);
-            }
-            ds_sha256(buf, n, b->mr_aggregated);
-            n = 48; /* mr_td stays in place */
-            for (int i = 0; i < 3; i++)
-                put(buf, &n, t->rt_mr[i], 48);
-            if (kp && kp->payload_len <= 4096) put(buf, &n, kp->payload, kp->payload_len);
-            ds_sha256(buf, n, b->mr_system);
-        }
-        ds_eventlog_free(&log);
-    }
+    if (!r->event_log_json || ds_eventlog_parse_json(r->event_log_json, strlen(r->event_log_json),
+                                                     &log, NULL, 0) != DS_OK)
+        return;
+    vb->have_compose = take_event(&log, "compose-hash", b->compose_hash, 32);
+    vb->have_app_id = take_event(&log, "app-id", b->app_id, 20);
+    if (take_event(&log, "instance-id", b->instance_id, 20)) b->instance_id_len = 20;
+    take_event(&log, "os-image-hash", b->os_image_hash, 32);
+    const ds_event *kp = ds_eventlog_find_boot_runtime(&log, "key-provider");
+    ds_quote q;
+    if (r->quote && ds_quote_parse(r->quote, r->quote_len, &q) == DS_OK)
+        vf_report_mrs(&q.report, kp, b->mr_system, b->mr_aggregated);
+    ds_eventlog_free(&log);
 }
 
 /* eth_call to the app; on DS_OK *ret holds the return data. Failures fill s. */
@@ -164,7 +145,7 @@ void vf_step_chain(vf_run *r, const ds_qverify_result *qres, vf_step *s) {
         vf_step_fail(s, "no attested compose-hash (32 bytes) in the quote's event log to look up");
         return;
     }
-    ds_hex_encode(b.compose_hash, 32, ch);
+    ds_hex_encode(b.bi.compose_hash, 32, ch);
     ds_rpc rpc;
     if (ds_rpc_open(&rpc, r->opt.rpc) != DS_OK) {
         vf_step_fail(s, "bad --rpc URL %s", r->opt.rpc);
@@ -183,7 +164,7 @@ void vf_step_chain(vf_run *r, const ds_qverify_result *qres, vf_step *s) {
         return;
     }
     ds_rpc_call_result ret;
-    ds_abi_value hv = ds_abi_fbytes(b.compose_hash, 32);
+    ds_abi_value hv = ds_abi_fbytes(b.bi.compose_hash, 32);
     int allowed = 0, is_allowed = 0;
     char reason[256] = "";
     if (call_app(&rpc, r->opt.app, "allowedComposeHashes(bytes32)", &hv, 1, &ret, s) != 0) {
@@ -197,28 +178,20 @@ void vf_step_chain(vf_run *r, const ds_qverify_result *qres, vf_step *s) {
         ds_rpc_close(&rpc);
         return;
     }
-    const char *tcb = qres && qres->status[0] ? qres->status : "";
-    size_t nadv = qres ? qres->n_advisory_ids : 0;
-    ds_abi_value *adv = calloc(nadv ? nadv : 1, sizeof *adv);
-    if (!adv) {
-        vf_step_fail(s, "out of memory");
+    int fits = ds_bootinfo_set_tcb_status(&b.bi, qres ? qres->status : "") == DS_OK;
+    for (size_t i = 0; fits && qres && i < qres->n_advisory_ids; i++)
+        fits = ds_bootinfo_add_advisory(&b.bi, qres->advisory_ids[i]) == DS_OK;
+    if (!fits) {
+        vf_step_fail(s,
+                     "the quote's TCB status or advisory ids do not fit an AppBootInfo (at "
+                     "most %d ids of %d chars)",
+                     DS_BOOTINFO_MAX_ADVISORIES, DS_BOOTINFO_ADVISORY_CAP - 1);
         ds_rpc_close(&rpc);
         return;
     }
-    for (size_t i = 0; i < nadv; i++)
-        adv[i] = ds_abi_string(qres->advisory_ids[i]);
-    ds_abi_value f[9] = {ds_abi_address(b.app_id),
-                         ds_abi_fbytes(b.compose_hash, 32),
-                         ds_abi_address(b.instance_id),
-                         ds_abi_fbytes(b.device_id, 32),
-                         ds_abi_fbytes(b.mr_aggregated, 32),
-                         ds_abi_fbytes(b.mr_system, 32),
-                         ds_abi_fbytes(b.os_image_hash, 32),
-                         ds_abi_string(tcb),
-                         ds_abi_array(adv, nadv)};
-    ds_abi_value tuple = ds_abi_tuple(f, 9);
-    int rc = call_app(&rpc, r->opt.app, IS_APP_ALLOWED_SIG, &tuple, 1, &ret, s);
-    free(adv);
+    ds_bootinfo_abi a;
+    ds_bootinfo_abi_init(&b.bi, &a);
+    int rc = call_app(&rpc, r->opt.app, DS_BOOTINFO_IS_APP_ALLOWED, &a.tuple, 1, &ret, s);
     ds_rpc_close(&rpc);
     if (rc != 0) return;
     bad = decode_ret(&ret, "(bool,string)", &is_allowed, reason, sizeof reason);
@@ -227,12 +200,12 @@ void vf_step_chain(vf_run *r, const ds_qverify_result *qres, vf_step *s) {
         vf_step_fail(s, "isAppAllowed returned something that is not (bool, string)");
         return;
     }
-    int app_match = b.have_app_id && !memcmp(b.app_id, r->opt.app, 20);
+    int app_match = b.have_app_id && !memcmp(b.bi.app_id, r->opt.app, 20);
     char appnote[160] = "";
     if (!app_match) {
         char aid[41];
         snprintf(appnote, sizeof appnote, "; note: the attested app id %s is not this contract",
-                 b.have_app_id ? ds_hex_encode(b.app_id, 20, aid) : "(none)");
+                 b.have_app_id ? ds_hex_encode(b.bi.app_id, 20, aid) : "(none)");
         vf_step_item(s, "attested app id %s differs from the contract address 0x%s",
                      b.have_app_id ? aid : "(none)", app);
     }

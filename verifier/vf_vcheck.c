@@ -20,6 +20,7 @@
 #include "ds_hash.h"
 #include "ds_hex.h"
 #include "ds_quote.h"
+#include "vf.h"
 
 /* dcap-qvl's message for a failed step of ours (its wording, so upstream's reason
  * prefixes hold); anything without a counterpart keeps our "step: why" text. */
@@ -200,24 +201,9 @@ static void app_info(ds_buf *b, const vf_evidence *ev, const ds_qverify_result *
                      const ds_vmconfig *vc) {
     const ds_td_report *r = &q->report;
     const ds_event *kp = ds_eventlog_find_boot_runtime(&ev->log, "key-provider");
-    uint8_t buf[48 * 8], dev[32], k[32] = {0}, sys[32], agg[32];
+    uint8_t dev[32], sys[32], agg[32];
     ds_sha256(q->ppid, 16, dev);
-    if (kp) ds_sha256(kp->payload, kp->payload_len, k);
-    memcpy(buf, r->mr_td, 48);
-    memcpy(buf + 48, r->rt_mr, 3 * 48);
-    memcpy(buf + 4 * 48, k, 32);
-    ds_sha256(buf, 4 * 48 + 32, sys);
-    static const uint8_t ZERO48[48] = {0};
-    size_t n = 5 * 48;
-    memcpy(buf + 48, r->rt_mr, 4 * 48);
-    if (memcmp(r->mr_config_id, ZERO48, 48) || memcmp(r->mr_owner, ZERO48, 48) ||
-        memcmp(r->mr_owner_config, ZERO48, 48)) {
-        memcpy(buf + n, r->mr_config_id, 48);
-        memcpy(buf + n + 48, r->mr_owner, 48);
-        memcpy(buf + n + 96, r->mr_owner_config, 48);
-        n += 144;
-    }
-    ds_sha256(buf, n, agg);
+    vf_report_mrs(r, kp, sys, agg);
     ds_buf_putc(b, '{');
     put_event_hex(b, "app_id", &ev->log, "app-id");
     ds_buf_putc(b, ',');
