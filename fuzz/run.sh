@@ -32,7 +32,7 @@ for t in "$@"; do
   dict=()
   case $t in
     http) dict=(-dict=fuzz/dict/http.dict) ;;
-    json|config|eventlog|collateral) dict=(-dict=fuzz/dict/json.dict) ;;
+    json|config|eventlog|collateral|bootinfo) dict=(-dict=fuzz/dict/json.dict) ;;
     compose) dict=(-dict=fuzz/dict/yaml.dict) ;;
   esac
   before=$(ls "$B/crashes" | grep -c "^$t-" || true)

@@ -12,7 +12,7 @@ FUZZ_CC ?= clang
 FUZZ_B := build/fuzz
 FUZZ_SECONDS ?= 60
 FUZZ_SMOKE_SECONDS ?= 5
-FUZZ_ALL := hex json eventlog quote qverify collateral abi config http
+FUZZ_ALL := hex json eventlog quote qverify collateral abi config http bootinfo
 # The compose YAML parser lives in the verifier: fuzzed when it is there.
 FUZZ_VF_SRCS := $(filter-out verifier/main.c,$(wildcard verifier/*.c))
 ifneq ($(wildcard verifier/vf_images.c),)
