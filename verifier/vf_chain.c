@@ -7,7 +7,8 @@
  * compose hash and key-provider from the quote's event log (first occurrence before
  * system-ready), mr_system and mr_aggregated from the quote's TD report and that
  * key-provider payload (ds_bootinfo_mrs, as dstack-attest computes them), the
- * os-image-hash event (else Info's), Info's device_id (else sha256("")), the TCB status
+ * os-image-hash event (else Info's), device_id = sha256(PPID of step 2's PCK certificate)
+ * as the KMS derives it (without one: Info's device_id, else sha256("")), the TCB status
  * and advisory ids from step 2. Both calls are eth_call at "latest" (nothing is sent).
  *
  * On chain the app id is the DstackApp address. The simulator's default app id is
@@ -55,11 +56,15 @@ void vf_report_mrs(const ds_td_report *t, const ds_event *kp, uint8_t mr_system[
 }
 
 /* The attested part of the BootInfo (everything but the TCB status and advisories). */
-static void build_boot_info(const vf_run *r, vf_boot_info *vb) {
+static void build_boot_info(const vf_run *r, const ds_qverify_result *qres, vf_boot_info *vb) {
     memset(vb, 0, sizeof *vb);
     ds_bootinfo *b = &vb->bi;
-    ds_sha256((const uint8_t *)"", 0, b->device_id);
-    if (r->info) hex32_field(r->info, "device_id", b->device_id);
+    if (qres && qres->have_pck) { /* as the KMS derives it from the verified quote */
+        ds_sha256(qres->ppid, sizeof qres->ppid, b->device_id);
+    } else {
+        ds_sha256((const uint8_t *)"", 0, b->device_id);
+        if (r->info) hex32_field(r->info, "device_id", b->device_id);
+    }
     if (r->info) hex32_field(r->info, "os_image_hash", b->os_image_hash);
     ds_eventlog log;
     if (!r->event_log_json || ds_eventlog_parse_json(r->event_log_json, strlen(r->event_log_json),
@@ -138,7 +143,7 @@ void vf_step_chain(vf_run *r, const ds_qverify_result *qres, vf_step *s) {
         return;
     }
     vf_boot_info b;
-    build_boot_info(r, &b);
+    build_boot_info(r, qres, &b);
     char ch[65], app[41];
     ds_hex_encode(r->opt.app, 20, app);
     if (!b.have_compose) {

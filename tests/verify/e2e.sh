@@ -14,7 +14,9 @@
 #             1 tampered compose, 2 quote under another root, 3 stale (replayed) quote,
 #             4 forged event (full and stripped logs), 5 `:latest` image,
 #             6 compose hash not allowed (second DstackApp, removeComposeHash) and the
-#             isAppAllowed reason (requireTcbUpToDate with an OutOfDate TCB)
+#             isAppAllowed reason (requireTcbUpToDate with an OutOfDate TCB); the
+#             AppBootInfo step 6 sends (read through a recording JSON-RPC pass-through,
+#             tests/verify/rpc-record.mjs) is the simulator's KMS BootInfo field by field
 #   policy    TCB OutOfDate refused by default, accepted with --accept-tcb
 #   exits     no --app → [SKIP] and 3, --no-chain → 0, bad inputs → one line and 2,
 #             unreachable chain → step 6 fails
@@ -90,6 +92,8 @@ H_MAIN=0x$(sha256sum app-compose.json | cut -d' ' -f1)
 H_LATEST=0x$(sha256sum "$WORK/latest-compose.json" | cut -d' ' -f1)
 meta=$(curl -s --unix-socket "$WORK/main/d.sock" -X POST -d '{}' http://localhost/GetMeta)
 has "simulator's compose hash is sha256(app-compose.json)" "\"compose_hash\":\"${H_MAIN#0x}\"" "$meta"
+printf '%s' "$meta" >"$WORK/meta.json"
+curl -s --unix-socket "$WORK/main/d.sock" -X POST -d '{}' http://localhost/Info >"$WORK/info.json"
 
 APP_IMPL=$(chain_create "$(artifact_code "$ART")") || die "deploying the DstackApp implementation failed"
 deploy_app() { # deploy_app ALLOW_ANY_DEVICE REQUIRE_TCB_UP_TO_DATE COMPOSE_HASH → address (a UUPS proxy, as upstream)
@@ -105,6 +109,13 @@ got=$("$CAST" call "$APP" "allowedComposeHashes(bytes32)(bool)" "$H_MAIN" --rpc-
 [ "$got" = true ] && ok "set-up: anvil $RPC, DstackApp $APP allows $H_MAIN (cast)" || die "set-up: allowedComposeHashes = $got"
 start_sim appid --app-id "${APP#0x}"   # a simulator whose app id is the contract, as on real dstack
 DEAD=$(free_port)
+# A JSON-RPC pass-through to Anvil that records every request (tests/verify/rpc-record.mjs).
+node tests/verify/rpc-record.mjs --upstream "$RPC" --log "$WORK/rpc.log" >"$WORK/rpc-record.out" 2>&1 &
+PIDS+=($!)
+for _ in $(seq 400); do grep -q ready "$WORK/rpc-record.out" && break; sleep 0.05; done
+REC=http://127.0.0.1:$(sed -n 's/^ready //p' "$WORK/rpc-record.out")
+[ "$REC" != http://127.0.0.1: ] || die "rpc-record did not start: $(cat "$WORK/rpc-record.out")"
+APP_BOOT_INFO="isAppAllowed((address,bytes32,address,bytes32,bytes32,bytes32,bytes32,string,string[]))"
 
 # vcase NAME WANT_EXIT WANT_FAILED WANT_TEXT ARGS… : run $V in text mode, then in --json mode.
 # WANT_FAILED is the comma-separated list of failed steps ("" for none); every other step
@@ -177,6 +188,28 @@ for V in "${BUILDS[@]}"; do
   send "$APP_RM" "removeComposeHash(bytes32)" "$H_MAIN" || bad "removeComposeHash failed"
   vcase "step 6: refused after removeComposeHash" 1 6 "allowedComposeHashes = false" --endpoint "$MAIN" --rpc "$RPC" --app "$APP_RM"
   send "$APP_RM" "addComposeHash(bytes32)" "$H_MAIN" || bad "addComposeHash failed"
+
+  # ---- step 6's AppBootInfo is the BootInfo the KMS builds ------------------------------------
+  : >"$WORK/rpc.log"
+  vcase "step 6 through a recording JSON-RPC pass-through" 0 "" "" --endpoint "$MAIN" --rpc "$REC" --app "$APP"
+  cd6=$(node -e '
+    for (const l of require("fs").readFileSync(process.argv[1], "utf8").split("\n").filter(Boolean))
+      for (const r of [].concat(JSON.parse(l)))
+        if (r.method === "eth_call" && /^0x1e079198/.test(r.params[0].data || r.params[0].input || "")) {
+          process.stdout.write(r.params[0].data || r.params[0].input); process.exit(0); }' "$WORK/rpc.log")
+  OUT=$("$CAST" decode-calldata --json "$APP_BOOT_INFO" "$cd6" 2>&1)
+  check "  its isAppAllowed AppBootInfo = the simulator's KMS BootInfo (GetMeta), field by field" "(() => {
+    const t = d[0], m = JSON.parse(require('fs').readFileSync('$WORK/meta.json', 'utf8')).kms_auth.boot_info;
+    const h = (s) => s.toLowerCase().replace(/^0x/, '');
+    return h(t[0]) === m.appId && h(t[1]) === m.composeHash && h(t[2]) === (m.instanceId || '0'.repeat(40)) &&
+      h(t[3]) === m.deviceId && h(t[4]) === m.mrAggregated && h(t[5]) === m.mrSystem &&
+      h(t[6]) === m.osImageHash && t[7] === m.tcbStatus && JSON.stringify(t[8]) === JSON.stringify(m.advisoryIds) })()"
+  check "  mrSystem = sha256(mrtd ‖ rtmr0 ‖ rtmr1 ‖ rtmr2 ‖ sha256(key-provider info)) from Info" "(() => {
+    const c = require('crypto'), sha = (b) => c.createHash('sha256').update(b).digest();
+    const info = JSON.parse(require('fs').readFileSync('$WORK/info.json', 'utf8')), tcb = JSON.parse(info.tcb_info);
+    const mrs = Buffer.concat([...[tcb.mrtd, tcb.rtmr0, tcb.rtmr1, tcb.rtmr2].map((x) => Buffer.from(x, 'hex')),
+      sha(Buffer.from(info.key_provider_info))]);
+    return info.key_provider_info.length > 0 && d[0][5] === '0x' + sha(mrs).toString('hex') })()"
 
   # ---- TCB policy and isAppAllowed's other reason ---------------------------------------------
   vcase "TCB OutOfDate refused by default" 1 2 "TCB status OutOfDate is not accepted (accepted: UpToDate" --endpoint "$WORK/ood/d.sock" --rpc "$RPC" --app "$APP"
