@@ -4,12 +4,12 @@
 # (quote_sidecar.py) in front of the simulator, `dstack-verify serve` as the Phala Cloud
 # attestation API, and verifier.py doing the six steps against them by base URL.
 #
-#   green, for each VERIFY_BIN: six [OK] lines, exit 0; step 6 at the deployment's DstackApp
-#   (the app id has no contract) and, with a simulator whose app id is the DstackApp's
-#   address, at 0x<app_id>
+#   green, for each VERIFY_BIN: six [OK] lines, exit 0, step 6 at 0x<app_id> (up's simulator
+#   runs as its DstackApp, as on real dstack)
 #   negative (first VERIFY_BIN): a tampered quote fails step 2 with the service's 400
 #   "Quote verification failed"; a replayed quote fails step 3; a changed app_compose fails
-#   step 1; an injected event fails step 4; a DstackApp that is not one fails step 6
+#   step 1; an injected event fails step 4; an app id with no contract, and one whose
+#   contract is not a DstackApp, fail step 6
 # Each service must then stop cleanly (exit 0, no sanitizer report).
 # Everything runs on temp sockets and free loopback ports and is stopped by its own PID.
 set -uo pipefail
@@ -64,13 +64,21 @@ check() {
 read -r RPC SOCK APP < <("$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["rpc_url"], d["simulator"]["socket"], d["contracts"]["DstackApp"])' "$T/dep.json")
 NFT=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["contracts"]["DstackMembershipNFT"])' "$T/dep.json")
 start sidecar "$PY" tests/pyverifier/quote_sidecar.py --socket "$SOCK"; CVM=$URL
-# A second simulator whose app id is its DstackApp's address, as on real dstack.
-mkdir -p "$T/appid"
-"$SIM" --config appkeys.json --compose app-compose.json --app-id "${APP#0x}" \
-  --dstack-sock "$T/appid/d.sock" --tappd-sock "" --no-stats --workers 1 >"$T/appid.log" 2>&1 &
-PIDS+=($!)
-for _ in $(seq 1 400); do [[ -S $T/appid/d.sock ]] && break; sleep 0.05; done
-start sidecar-appid "$PY" tests/pyverifier/quote_sidecar.py --socket "$T/appid/d.sock"; CVM_APPID=$URL
+# Two more simulators whose app id is not a DstackApp: the default (compose_hash[:20], no
+# code there) and the membership NFT's address (a contract, but not a DstackApp).
+# sim_side NAME [--app-id HEX] — starts one and its sidecar; sets URL to the sidecar.
+sim_side() {
+  local name=$1; shift
+  mkdir -p "$T/$name"
+  "$SIM" --config appkeys.json --compose app-compose.json "$@" \
+    --dstack-sock "$T/$name/d.sock" --tappd-sock "" --external-sock "" --no-stats --workers 1 \
+    >"$T/$name.log" 2>&1 &
+  PIDS+=($!)
+  for _ in $(seq 1 400); do [[ -S $T/$name/d.sock ]] && break; sleep 0.05; done
+  start "sidecar-$name" "$PY" tests/pyverifier/quote_sidecar.py --socket "$T/$name/d.sock"
+}
+sim_side nocode; CVM_NOCODE=$URL
+sim_side nft --app-id "${NFT#0x}"; CVM_NFT=$URL
 
 first=""
 SERVES=()
@@ -79,25 +87,23 @@ for bin in "$@"; do
   start "serve-$(basename "$(dirname "$(dirname "$bin")")")" "$bin" serve --endpoint "$SOCK" --listen 127.0.0.1:0
   API=$URL
   SERVES+=("${PIDS[-1]}:$T/serve-$(basename "$(dirname "$(dirname "$bin")")").log")
-  check "six steps, step 6 at the deployment's DstackApp" 0 "[OK] Step 6: on-chain governance verified (compose-hash whitelisted in the deployment's DstackApp $APP" \
-    --cvm "$CVM" --verifier "$API" --rpc "$RPC" --deployment "$T/dep.json"
+  check "six steps, step 6 at 0x<app_id> = up's DstackApp" 0 "[OK] Step 6: on-chain governance verified (compose-hash whitelisted in 0x<app_id> $(tr 'A-F' 'a-f' <<<"$APP"))" \
+    --cvm "$CVM" --verifier "$API" --rpc "$RPC"
   n=$(grep -c '^\[OK\] Step [1-6]:' <<<"$LAST"); [[ $n -eq 6 ]] || { echo "  FAIL  $n [OK] lines"; fails=$((fails + 1)); }
-  check "app id = DstackApp address: step 6 at 0x<app_id>" 0 "whitelisted in 0x<app_id> $(tr 'A-F' 'a-f' <<<"$APP")" \
-    --cvm "$CVM_APPID" --verifier "$API" --rpc "$RPC" --deployment "$T/dep.json"
   [[ -n $first ]] && continue
   first=$API
   start sidecar-quote "$PY" tests/pyverifier/quote_sidecar.py --socket "$SOCK" --tamper quote
   check "tampered quote: step 2, the service's 400" 1 "[FAIL] Step 2: verification service answered 400: Quote verification failed" \
-    --cvm "$URL" --verifier "$API" --rpc "$RPC" --deployment "$T/dep.json"
+    --cvm "$URL" --verifier "$API" --rpc "$RPC"
   start sidecar-nonce "$PY" tests/pyverifier/quote_sidecar.py --socket "$SOCK" --tamper nonce
-  check "replay: the first nonce passes" 0 "[OK] Step 3" --cvm "$URL" --verifier "$API" --rpc "$RPC" --deployment "$T/dep.json"
-  check "replay: a second nonce fails step 3" 1 "[FAIL] Step 3: report_data" --cvm "$URL" --verifier "$API" --rpc "$RPC" --deployment "$T/dep.json"
+  check "replay: the first nonce passes" 0 "[OK] Step 3" --cvm "$URL" --verifier "$API" --rpc "$RPC"
+  check "replay: a second nonce fails step 3" 1 "[FAIL] Step 3: report_data" --cvm "$URL" --verifier "$API" --rpc "$RPC"
   start sidecar-compose "$PY" tests/pyverifier/quote_sidecar.py --socket "$SOCK" --tamper compose
-  check "changed app_compose: step 1" 1 "[FAIL] Step 1: SHA-256(app_compose)" --cvm "$URL" --verifier "$API" --rpc "$RPC" --deployment "$T/dep.json"
+  check "changed app_compose: step 1" 1 "[FAIL] Step 1: SHA-256(app_compose)" --cvm "$URL" --verifier "$API" --rpc "$RPC"
   start sidecar-event "$PY" tests/pyverifier/quote_sidecar.py --socket "$SOCK" --tamper event
-  check "injected event: step 4" 1 "[FAIL] Step 4: replayed" --cvm "$URL" --verifier "$API" --rpc "$RPC" --deployment "$T/dep.json"
-  "$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); d["contracts"]["DstackApp"]=sys.argv[2]; json.dump(d,open(sys.argv[3],"w"))' "$T/dep.json" "$NFT" "$T/wrong.json"
-  check "not a DstackApp: step 6" 1 "[FAIL] Step 6:" --cvm "$CVM" --verifier "$API" --rpc "$RPC" --deployment "$T/wrong.json"
+  check "injected event: step 4" 1 "[FAIL] Step 4: replayed" --cvm "$URL" --verifier "$API" --rpc "$RPC"
+  check "app id with no contract: step 6" 1 "[FAIL] Step 6: no contract at the app id" --cvm "$CVM_NOCODE" --verifier "$API" --rpc "$RPC"
+  check "app id whose contract is not a DstackApp: step 6" 1 "[FAIL] Step 6:" --cvm "$CVM_NFT" --verifier "$API" --rpc "$RPC"
 done
 # Each service stops cleanly on SIGTERM (under ASan: no leak or error report).
 for s in "${SERVES[@]}"; do

@@ -10,11 +10,11 @@ its base URL only. Six steps:
   5 image digests  every image of the compose's docker_compose_file is pinned @sha256:
   6 governance     allowedComposeHashes(compose_hash) is true at the app's DstackApp
 
-Step 6 asks the chain at 0x<Info.app_id> when a contract is deployed there (the app id is
-its DstackApp's address); otherwise at the DstackApp the deployment file records
-(`dstack-harness up`), and it prints which.
+Step 6 asks the chain at 0x<Info.app_id>: with dstack's on-chain KMS the app id is its
+DstackApp's address (`dstack-harness up` deploys it so). No contract there, or one that is
+not a DstackApp, fails the step.
 
-Usage: verifier.py --cvm URL --verifier URL --rpc URL [--deployment FILE]
+Usage: verifier.py --cvm URL --verifier URL --rpc URL
 Exit 0 when all six hold, 1 when a step fails, 2 on a usage or connection error.
 Debian python3-requests and python3-yaml only.
 """
@@ -119,20 +119,15 @@ def step5(app_compose):
     ok(5, f"docker image digests pinned ({len(images)} image(s))")
 
 
-def step6(rpc_url, info, deployment, compose_hash):
+def step6(rpc_url, info, compose_hash):
     app = "0x" + info["app_id"].lower().removeprefix("0x")
-    where = f"0x<app_id> {app}"
     if rpc(rpc_url, "eth_getCode", [app, "latest"]) in ("0x", "0x0", ""):
-        if not deployment:
-            raise StepFailed(f"no contract at the app id {app} and no --deployment file")
-        with open(deployment) as f:
-            app = json.load(f)["contracts"]["DstackApp"]
-        where = f"the deployment's DstackApp {app} (no contract at the app id yet)"
+        raise StepFailed(f"no contract at the app id {app}: the app id is not a DstackApp")
     data = "0x" + SEL_ALLOWED_COMPOSE_HASHES + compose_hash
     res = rpc(rpc_url, "eth_call", [{"to": app, "data": data}, "latest"])
-    if int(res, 16) != 1:
-        raise StepFailed(f"compose-hash {compose_hash} is not allowed at {where}")
-    ok(6, f"on-chain governance verified (compose-hash whitelisted in {where})")
+    if res in ("0x", "") or int(res, 16) != 1:
+        raise StepFailed(f"compose-hash {compose_hash} is not allowed at 0x<app_id> {app}")
+    ok(6, f"on-chain governance verified (compose-hash whitelisted in 0x<app_id> {app})")
 
 
 def main():
@@ -141,7 +136,6 @@ def main():
     ap.add_argument("--verifier", required=True,
                     help="attestation API base URL (Phala Cloud: https://cloud-api.phala.network)")
     ap.add_argument("--rpc", required=True, help="chain JSON-RPC URL")
-    ap.add_argument("--deployment", help="dstack-harness deployment file")
     a = ap.parse_args()
     nonce = os.urandom(32).hex()
     print(f"Nonce (hex): {nonce}", flush=True)
@@ -169,7 +163,7 @@ def main():
         step = 5
         step5(app_compose)
         step = 6
-        step6(a.rpc, info, a.deployment, compose_hash)
+        step6(a.rpc, info, compose_hash)
     except StepFailed as e:
         print(f"[FAIL] Step {step}: {e}", flush=True)
         return 1
