@@ -241,7 +241,7 @@ static int run_checks(bc_ctx *x) {
     if (code == 0) {
         char devhex[80];
         HX_SET(devhex, "%s", hx_hex(b->device_id, 32));
-        HX_SET(args, "%s false false false %s %s", hx_addr(x->kms_owner, a1), devhex,
+        HX_SET(args, "%s false false true %s %s", hx_addr(x->kms_owner, a1), devhex,
                hx_hex(b->compose_hash, 32));
         fix(x, x->kms, "deployAndRegisterApp(address,bool,bool,bool,bytes32,bytes32)", args, NULL,
             "DstackKms (the new contract's address becomes the app id: boot the CVM with it)");

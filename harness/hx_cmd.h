@@ -38,6 +38,11 @@ void hx_ctx_close(hx_ctx *x);
 /* bytes32 holding a 20-byte value right-padded (the contracts' app id convention). */
 void hx_pad32(const uint8_t in20[20], uint8_t out[32]);
 
+/* The deployment as a table on stdout under title / as JSON (the deployment file plus
+ * "ok" and "state_file"). */
+void hx_state_print(const hx_state *s, const char *title);
+void hx_state_emit_json(const hx_state *s, int ok);
+
 int hx_cmd_up(int argc, char **argv);
 int hx_cmd_down(int argc, char **argv);
 int hx_cmd_status(int argc, char **argv);

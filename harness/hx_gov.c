@@ -45,6 +45,13 @@ int hx_bootinfo_read(const char *sock, hx_bootinfo *bi, char *err, size_t errcap
     const cJSON *ka = cJSON_GetObjectItemCaseSensitive(meta, "kms_auth");
     const cJSON *b = cJSON_GetObjectItemCaseSensitive(ka, "boot_info");
     const cJSON *adv = cJSON_GetObjectItemCaseSensitive(b, "advisoryIds"), *e;
+    const cJSON *why = cJSON_GetObjectItemCaseSensitive(ka, "info");
+    if (cJSON_IsObject(ka) && cJSON_IsNull(b)) { /* dev mode, and its BootInfo could not be built */
+        hx_setf(err, errcap, "the simulator on %s could not build the BootInfo its KMS would send: %s", sock,
+                cJSON_IsString(why) ? why->valuestring : "no reason given");
+        cJSON_Delete(meta);
+        return -1;
+    }
     if (!cJSON_IsObject(b) || hex_member(b, "appId", bi->app_id, 20, 0) ||
         hex_member(b, "composeHash", bi->compose_hash, 32, 0) ||
         hex_member(b, "instanceId", bi->instance_id, 20, 1) ||
@@ -201,7 +208,7 @@ static int place_app(hx_chain *c, hx_state *s, const hx_bootinfo *bi, const uint
     ds_abi_value init[6] = {ds_abi_address(s->owner),
                             ds_abi_bool(0),
                             ds_abi_bool(0),
-                            ds_abi_bool(0),
+                            ds_abi_bool(1),
                             ds_abi_fbytes(bi->device_id, 32),
                             ds_abi_fbytes(bi->compose_hash, 32)};
     if (sent(c, at, "DstackApp.initialize", "initialize(address,bool,bool,bool,bytes32,bytes32)",
@@ -217,18 +224,18 @@ static int place_app(hx_chain *c, hx_state *s, const hx_bootinfo *bi, const uint
 int hx_gov_create_app(hx_chain *c, hx_state *s, const hx_bootinfo *bi, const uint8_t *at) {
     char a1[43];
     if (at != NULL) {
-        hx_progress(
-            "placing the app at %s: a DstackApp proxy allowing compose hash %s on device %s",
-            hx_addr(at, a1), hx_hex(bi->compose_hash, 32), hx_hex(bi->device_id, 32));
+        hx_progress("placing the app at %s: a DstackApp proxy allowing compose hash %s, any device "
+                    "(listed: %s)",
+                    hx_addr(at, a1), hx_hex(bi->compose_hash, 32), hx_hex(bi->device_id, 32));
         return place_app(c, s, bi, at);
     }
     ds_abi_value args[6] = {ds_abi_address(s->owner),
                             ds_abi_bool(0),
                             ds_abi_bool(0),
-                            ds_abi_bool(0),
+                            ds_abi_bool(1),
                             ds_abi_fbytes(bi->device_id, 32),
                             ds_abi_fbytes(bi->compose_hash, 32)};
-    hx_progress("DstackKms.deployAndRegisterApp(owner %s, compose hash %s, device %s)",
+    hx_progress("DstackKms.deployAndRegisterApp(owner %s, compose hash %s, any device; listed: %s)",
                 hx_addr(s->owner, a1), hx_hex(bi->compose_hash, 32), hx_hex(bi->device_id, 32));
     ds_rpc_receipt rc;
     if (sent(c, s->kms, "deployAndRegisterApp",

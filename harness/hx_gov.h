@@ -55,7 +55,8 @@ void hx_bootinfo_abi_init(const hx_bootinfo *bi, hx_bootinfo_abi *a);
 int hx_gov_deploy_kms(hx_chain *c, hx_state *s, const uint8_t root_pub[33],
                       const uint8_t os_image[32]);
 
-/* Creates the app, owner s->owner, allowing bi's compose hash on bi's device only:
+/* Creates the app, owner s->owner, allowing bi's compose hash on any device (bi's device
+ * listed in allowedDeviceIds, for when allowAnyDevice is turned off):
  * at == NULL: through DstackKms.deployAndRegisterApp (the app id is the new proxy);
  * else at that address (a production id reproduced): Anvil's anvil_setCode puts the
  * proxy's code there, anvil_setStorageAt its implementation, then the proxy is

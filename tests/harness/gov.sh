@@ -9,7 +9,8 @@
 #                 allowed" → boot-check names check 5 and prints the fix → the fix, run as
 #                 printed → the same key again, without another reboot
 #   reboot --compose  a new app-compose → denied until its hash is added
-#   OS image / device  the other refusals, each named by boot-check with who may fix it
+#   OS image / device  the other refusals, each named by boot-check with who may fix it;
+#                 an unregistered app id without a contract (registerApp, deployAndRegisterApp)
 #   up --app-id   the app placed at a chosen id: Info.app_id, code and registration there
 #   up --fork     a fork of that chain (a local Anvil holding the stack): nothing deployed,
 #                 its contracts decide; --fork-block before a change; boot-check against
@@ -130,11 +131,23 @@ has "  the fix is the KMS owner's" "\"addOsImageHash(bytes32)\" $OS" "$OUT"
 has "  … and says so" "only the DstackKms owner $OWNER can send it" "$OUT"
 sim "$SOCK" GetKey '{}'; OUT=$BODY; check "  GetKey: Boot denied: OS image is not allowed" "d.error === 'Boot denied: OS image is not allowed'"
 send "$KMS" 'addOsImageHash(bytes32)' "$OS"
+eq "  up allowed any device, the simulator's listed" "$("$CAST" call --rpc-url "$RPC" "$APP" 'allowAnyDevice()(bool)') $("$CAST" call --rpc-url "$RPC" "$APP" 'allowedDeviceIds(bytes32)(bool)' "$DEV")" "true true"
+send "$APP" 'setAllowAnyDevice(bool)' false
 send "$APP" 'removeDevice(bytes32)' "$DEV"
 "$H" --state "$A" --quiet reboot >/dev/null
 expect "boot-check after removeDevice" 1 "$H" --state "$A" --json boot-check
 check "  check 6 fails with Device not allowed, fix addDevice" "d.reason === 'Device not allowed' && d.checks[5].ok === false && d.fixes[0].includes('addDevice(bytes32)\" ${DEV}')"
 send "$APP" 'addDevice(bytes32)' "$DEV"
+# a CVM of another app (a plain simulator: app id = compose hash, no contract there)
+SIMBIN=$(dirname "$H")/dstack-simulator
+mkdir -p "$WORK/plain"
+"$SIMBIN" --config appkeys.json --dstack-sock "$WORK/plain/d.sock" --tappd-sock "" --quiet >"$WORK/plain/log" 2>&1 &
+PLAIN=$!
+for _ in $(seq 200); do [ -S "$WORK/plain/d.sock" ] && break; sleep 0.05; done
+expect "boot-check of an unregistered app without a contract (--socket)" 1 "$H" --state "$A" --json boot-check --socket "$WORK/plain/d.sock"
+check "  checks 1 and 3 fail, app checks not asked" "d.reason === 'App not registered' && d.checks.length === 3 && !d.checks[0].ok && d.checks[1].ok && !d.checks[2].ok && d.checks[2].answer === 'none'"
+check "  fixes: registerApp (anyone) and deployAndRegisterApp" "d.fixes.length === 2 && d.fixes[0].includes('registerApp(address)') && d.fixes[0].includes('anyone may send it') && d.fixes[1].includes('deployAndRegisterApp(address,bool,bool,bool,bytes32,bytes32)')"
+kill "$PLAIN"; wait "$PLAIN" 2>/dev/null
 expect "down" 0 "$H" --state "$A" down
 
 # ---- up --app-id, then a fork of that chain ----------------------------------------------

@@ -24,7 +24,7 @@ helps=(
   "dstack-simulator --help"
   "dstack-harness --help" "dstack-harness up --help" "dstack-harness down --help"
   "dstack-harness status --help" "dstack-harness cluster --help" "dstack-harness matrix --help"
-  "dstack-harness diagnose --help"
+  "dstack-harness diagnose --help" "dstack-harness reboot --help" "dstack-harness boot-check --help"
   "dstack-verify --help" "dstack-verify quote --help" "dstack-verify serve --help"
   "dstack-pki --help"
   "dstack-bench --help"
