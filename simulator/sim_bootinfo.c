@@ -11,15 +11,6 @@
 #include "ds_pki.h"
 #include "ds_qverify.h"
 
-/* Copies the payload of the first `name` event before system-ready into out (exactly n
- * bytes); 0 when there is no such event or it has another size. */
-static int boot_event(const ds_eventlog *log, const char *name, uint8_t *out, size_t n) {
-    const ds_event *e = ds_eventlog_find_boot_runtime(log, name);
-    if (!e || e->payload_len != n) return 0;
-    memcpy(out, e->payload, n);
-    return 1;
-}
-
 /* Verifies a quote of the boot RTMRs under the simulator's own PKI, as the KMS verifies
  * the CVM's: PPID, TCB status, advisory ids. */
 static int verify_own_quote(sim_state *st, const uint8_t rtmr[4][48], ds_bootinfo *bi, char *err,
@@ -66,9 +57,9 @@ int sim_bootinfo_build(sim_state *st, ds_bootinfo *bi, char *err, size_t errcap)
     pthread_mutex_lock(&st->lock);
     ds_eventlog_replay(&st->log, rtmr);
     const ds_eventlog *log = &st->log;
-    boot_event(log, "app-id", bi->app_id, 20);
-    boot_event(log, "compose-hash", bi->compose_hash, 32);
-    if (boot_event(log, "instance-id", bi->instance_id, 20)) bi->instance_id_len = 20;
+    ds_eventlog_boot_payload(log, "app-id", bi->app_id, 20);
+    ds_eventlog_boot_payload(log, "compose-hash", bi->compose_hash, 32);
+    if (ds_eventlog_boot_payload(log, "instance-id", bi->instance_id, 20)) bi->instance_id_len = 20;
     const ds_event *kp = ds_eventlog_find_boot_runtime(log, "key-provider");
     ds_err kp_ok = kp ? ds_bootinfo_set_key_provider(bi, kp->payload, kp->payload_len) : DS_OK;
     pthread_mutex_unlock(&st->lock);

@@ -31,13 +31,6 @@ typedef struct {
     int have_compose, have_app_id;
 } vf_boot_info;
 
-static int take_event(const ds_eventlog *log, const char *name, uint8_t *out, size_t n) {
-    const ds_event *e = ds_eventlog_find_boot_runtime(log, name);
-    if (!e || e->payload_len != n) return 0;
-    memcpy(out, e->payload, n);
-    return 1;
-}
-
 static void hex32_field(const cJSON *obj, const char *name, uint8_t out[32]) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
     if (cJSON_IsString(v)) ds_hex_decode_exact(v->valuestring, strlen(v->valuestring), out, 32);
@@ -70,10 +63,10 @@ static void build_boot_info(const vf_run *r, const ds_qverify_result *qres, vf_b
     if (!r->event_log_json || ds_eventlog_parse_json(r->event_log_json, strlen(r->event_log_json),
                                                      &log, NULL, 0) != DS_OK)
         return;
-    vb->have_compose = take_event(&log, "compose-hash", b->compose_hash, 32);
-    vb->have_app_id = take_event(&log, "app-id", b->app_id, 20);
-    if (take_event(&log, "instance-id", b->instance_id, 20)) b->instance_id_len = 20;
-    take_event(&log, "os-image-hash", b->os_image_hash, 32);
+    vb->have_compose = ds_eventlog_boot_payload(&log, "compose-hash", b->compose_hash, 32);
+    vb->have_app_id = ds_eventlog_boot_payload(&log, "app-id", b->app_id, 20);
+    if (ds_eventlog_boot_payload(&log, "instance-id", b->instance_id, 20)) b->instance_id_len = 20;
+    ds_eventlog_boot_payload(&log, "os-image-hash", b->os_image_hash, 32);
     const ds_event *kp = ds_eventlog_find_boot_runtime(&log, "key-provider");
     ds_quote q;
     if (r->quote && ds_quote_parse(r->quote, r->quote_len, &q) == DS_OK)

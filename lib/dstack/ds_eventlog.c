@@ -262,3 +262,10 @@ const ds_event *ds_eventlog_find_boot_runtime(const ds_eventlog *log, const char
     }
     return NULL;
 }
+
+int ds_eventlog_boot_payload(const ds_eventlog *log, const char *name, uint8_t *out, size_t n) {
+    const ds_event *e = ds_eventlog_find_boot_runtime(log, name);
+    if (!e || e->payload_len != n) return 0;
+    memcpy(out, e->payload, n);
+    return 1;
+}

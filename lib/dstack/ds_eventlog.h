@@ -91,4 +91,9 @@ ds_err ds_eventlog_from_cjson(const cJSON *arr, ds_eventlog *log, char *err, siz
  * them). NULL when there is none. */
 const ds_event *ds_eventlog_find_boot_runtime(const ds_eventlog *log, const char *name);
 
+/* Copies the payload of that event (ds_eventlog_find_boot_runtime) into out when it is
+ * exactly n bytes. Returns 1 when copied; 0 when there is no such event or its payload has
+ * another length (out is then left unchanged). */
+int ds_eventlog_boot_payload(const ds_eventlog *log, const char *name, uint8_t *out, size_t n);
+
 #endif

@@ -70,6 +70,14 @@ static void test_eventlog_json_roundtrip(void **state) {
     assert_non_null(e);
     assert_int_equal(e->payload_len, 2);
     assert_null(ds_eventlog_find_boot_runtime(&back, "q\"\n\x01"));
+    /* its payload, copied only when it has exactly the size asked for */
+    uint8_t id[2] = {0xee, 0xee}, id3[3] = {0xee, 0xee, 0xee};
+    assert_int_equal(ds_eventlog_boot_payload(&back, "app-id", id, 2), 1);
+    assert_int_equal(id[0], 0x01);
+    assert_int_equal(id[1], 0x02);
+    assert_int_equal(ds_eventlog_boot_payload(&back, "app-id", id3, 3), 0);
+    assert_int_equal(id3[0], 0xee);
+    assert_int_equal(ds_eventlog_boot_payload(&back, "compose-hash", id, 2), 0);
     ds_eventlog_free(&back);
     assert_int_equal(ds_eventlog_parse_json(full.data, full.len, &back, err, sizeof err), DS_OK);
     assert_int_equal(back.n, log.n);
