@@ -6,7 +6,7 @@
 #   dstack/  keys, chains, event logs, images, client    — core and crypto
 #   tdx/     TDX quotes, the simulated Intel PKI, verify — core and crypto
 #   eth/     Ethereum ABI and JSON-RPC                   — core and crypto
-# The three domains never include each other (tests/unit/check-lib-layers.sh, make
+# The three domains never include each other (tests/layers/check-lib-layers.sh, make
 # test-layers). Headers are included by file name ("ds_quote.h"); each folder is on the
 # include path, and the names are unique across folders, so an installed header keeps the
 # flat <dstack/ds_*.h> form.
