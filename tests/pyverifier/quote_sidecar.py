@@ -13,7 +13,7 @@ Prints "quote-sidecar: listening on http://127.0.0.1:PORT" once ready. Loopback 
 --tamper (negative tests): quote  flips one report_data byte of the quote (its signature
 no longer holds); nonce  answers every /quote with the quote of the first nonce asked
 (a replay); compose  changes app_compose in Info; event  appends a runtime event to the
-event log that the quote never measured; image  serves a compose using nginx:latest.
+event log that the quote never measured.
 Python standard library only.
 """
 import argparse
@@ -101,13 +101,10 @@ def make_handler(opts, state):
                     return self.reply(200, res)
                 if u.path == "/prpc/Info":
                     info = sim_call(opts.socket, "/Info")
-                    if opts.tamper in ("compose", "image"):
+                    if opts.tamper == "compose":
                         tcb = json.loads(info["tcb_info"])
                         ac = json.loads(tcb["app_compose"])
-                        if opts.tamper == "compose":
-                            ac["name"] = ac.get("name", "") + "-tampered"
-                        else:
-                            ac["docker_compose_file"] = "services:\n  app:\n    image: nginx:latest\n"
+                        ac["name"] = ac.get("name", "") + "-tampered"
                         tcb["app_compose"] = json.dumps(ac)
                         info["tcb_info"] = json.dumps(tcb)
                     return self.reply(200, info)
@@ -122,7 +119,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--socket", required=True)
     ap.add_argument("--listen", default="127.0.0.1:0")
-    ap.add_argument("--tamper", choices=["quote", "nonce", "compose", "event", "image"])
+    ap.add_argument("--tamper", choices=["quote", "nonce", "compose", "event"])
     opts = ap.parse_args()
     host, _, port = opts.listen.rpartition(":")
     if host not in ("127.0.0.1", "localhost", "::1"):

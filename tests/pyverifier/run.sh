@@ -8,8 +8,8 @@
 #   runs as its DstackApp, as on real dstack)
 #   negative (first VERIFY_BIN): a tampered quote fails step 2 with the service's 400
 #   "Quote verification failed"; a replayed quote fails step 3; a changed app_compose fails
-#   step 1; an injected event fails step 4; an app id with no contract, and one whose
-#   contract is not a DstackApp, fail step 6
+#   step 1; an injected event fails step 4; an image not pinned by digest fails step 5; an
+#   app id with no contract, and one whose contract is not a DstackApp, fail step 6
 # Each service must then stop cleanly (exit 0, no sanitizer report).
 # Everything runs on temp sockets and free loopback ports and is stopped by its own PID.
 set -uo pipefail
@@ -19,12 +19,11 @@ PY=/usr/bin/python3
 HARNESS=${DSTACK_HARNESS_BIN:-build/bin/dstack-harness}
 SIM=${DSTACK_SIMULATOR_BIN:-build/bin/dstack-simulator}
 T=$(mktemp -d /tmp/dstack-pyverifier.XXXXXX)
-PIDS=()
+. tests/lib/procs.sh
 fails=0
 
 cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
+  procs_stop
   "$HARNESS" --state "$T/dep.json" --quiet down >/dev/null 2>&1
   rm -rf "$T"
 }
@@ -64,9 +63,11 @@ check() {
 read -r RPC SOCK APP < <("$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["rpc_url"], d["simulator"]["socket"], d["contracts"]["DstackApp"])' "$T/dep.json")
 NFT=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["contracts"]["DstackMembershipNFT"])' "$T/dep.json")
 start sidecar "$PY" tests/pyverifier/quote_sidecar.py --socket "$SOCK"; CVM=$URL
-# Two more simulators whose app id is not a DstackApp: the default (compose_hash[:20], no
-# code there) and the membership NFT's address (a contract, but not a DstackApp).
-# sim_side NAME [--app-id HEX] — starts one and its sidecar; sets URL to the sidecar.
+# More simulators for the negative cases: two whose app id is not a DstackApp (the
+# default, compose_hash[:20], with no code there; the membership NFT's address, a contract
+# but not a DstackApp), and one as up's app whose compose runs an image not pinned by digest.
+# sim_side NAME [--compose FILE] [--app-id HEX] — starts one and its sidecar; sets URL to the
+# sidecar.
 sim_side() {
   local name=$1; shift
   mkdir -p "$T/$name"
@@ -74,11 +75,13 @@ sim_side() {
     --dstack-sock "$T/$name/d.sock" --tappd-sock "" --external-sock "" --no-stats --workers 1 \
     >"$T/$name.log" 2>&1 &
   PIDS+=($!)
-  for _ in $(seq 1 400); do [[ -S $T/$name/d.sock ]] && break; sleep 0.05; done
+  wait_sock "$T/$name/d.sock" || { echo "FAIL: simulator $name did not start:"; cat "$T/$name.log"; exit 1; }
   start "sidecar-$name" "$PY" tests/pyverifier/quote_sidecar.py --socket "$T/$name/d.sock"
 }
 sim_side nocode; CVM_NOCODE=$URL
 sim_side nft --app-id "${NFT#0x}"; CVM_NFT=$URL
+"$PY" -c 'import json,sys; c=json.load(open("app-compose.json")); c["docker_compose_file"]="services:\n  app:\n    image: nginx:latest\n"; json.dump(c,open(sys.argv[1],"w"))' "$T/unpinned.json"
+sim_side unpinned --compose "$T/unpinned.json" --app-id "${APP#0x}"; CVM_UNPINNED=$URL
 
 first=""
 SERVES=()
@@ -103,7 +106,8 @@ for bin in "$@"; do
   start sidecar-event "$PY" tests/pyverifier/quote_sidecar.py --socket "$SOCK" --tamper event
   check "injected event: step 4" 1 "[FAIL] Step 4: replayed" --cvm "$URL" --verifier "$API" --rpc "$RPC"
   check "app id with no contract: step 6" 1 "[FAIL] Step 6: no contract at the app id" --cvm "$CVM_NOCODE" --verifier "$API" --rpc "$RPC"
-  check "app id whose contract is not a DstackApp: step 6" 1 "[FAIL] Step 6:" --cvm "$CVM_NFT" --verifier "$API" --rpc "$RPC"
+  check "app id whose contract is not a DstackApp: step 6" 1 "[FAIL] Step 6: eth_call" --cvm "$CVM_NFT" --verifier "$API" --rpc "$RPC"
+  check "an image not pinned by digest: step 5" 1 "[FAIL] Step 5: images not pinned by digest: ['nginx:latest']" --cvm "$CVM_UNPINNED" --verifier "$API" --rpc "$RPC"
 done
 # Each service stops cleanly on SIGTERM (under ASan: no leak or error report).
 for s in "${SERVES[@]}"; do
