@@ -24,10 +24,10 @@ dropin-identity: $(BIN)/tests/test_dropin_identity
 
 test-dropin: all $(DIST_TGZ)
 	@$(MAKE) --no-print-directory dropin-identity
-	@$(MAKE) --no-print-directory SANITIZE=1 dropin-identity
-	tests/dropin/run.sh $(DIST_TGZ) $(BIN)/dstack-simulator \
-	  $(wildcard build/asan/bin/dstack-simulator)
+	@$(MAKE) --no-print-directory SANITIZE=1 dropin-identity build/asan/bin/dstack-simulator
+	tests/dropin/run.sh $(DIST_TGZ) $(BIN)/dstack-simulator build/asan/bin/dstack-simulator
 
 test-phala: all
+	@$(MAKE) --no-print-directory SANITIZE=1 build/asan/bin/dstack-simulator
 	DSTACK_SIMULATOR_BIN=$(BIN)/dstack-simulator node --test tests/dropin/
-	$(if $(wildcard build/asan/bin/dstack-simulator),DSTACK_SIMULATOR_BIN=build/asan/bin/dstack-simulator node --test tests/dropin/)
+	DSTACK_SIMULATOR_BIN=build/asan/bin/dstack-simulator node --test tests/dropin/
