@@ -25,12 +25,8 @@ for b in "$@"; do bins+=("$(realpath "$b")"); done
 harness=$repo/build/bin/dstack-harness
 verify=$repo/build/bin/dstack-verify
 work=$(mktemp -d /tmp/dsdrop.XXXXXX)
-sim_pid=
-cleanup() {
-  if [ -n "$sim_pid" ] && kill -0 "$sim_pid" 2>/dev/null; then kill -KILL "$sim_pid" 2>/dev/null || true; fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
+. tests/lib/sim.sh
+trap 'sim_kill; rm -rf "$work"' EXIT
 unset DSTACK_SIMULATOR_ENDPOINT TAPPD_SIMULATOR_ENDPOINT
 passed=0; failed=0
 check() { # check DESCRIPTION COMMAND...
@@ -55,32 +51,20 @@ keyfile() { # keyfile PATH N: an appkeys.json whose KMS root key is the private 
 run_sim() {
   local dir=$1 bin=$2; shift 2
   rm -f "$dir/sim.log" "$dir/meta.json"
-  (cd "$dir" && exec "$bin" --no-stats "$@") >"$dir/sim.log" 2>&1 &
-  sim_pid=$!
-  local i
-  for i in $(seq 1 1000); do
-    grep -q '^  export DSTACK_SIMULATOR_ENDPOINT' "$dir/sim.log" && break
-    kill -0 "$sim_pid" 2>/dev/null || break
-    sleep 0.02
-  done
-  if grep -q '^  export DSTACK_SIMULATOR_ENDPOINT' "$dir/sim.log"; then
-    curl -sf --max-time 10 --unix-socket "$dir/dstack.sock" http://localhost/GetMeta >"$dir/meta.json" || true
-    # the boot decision's time (kms_auth.decided_at) is the one member that differs by run
-    sed -i -E 's/"decided_at": ?"[0-9T:.Z-]+"/"decided_at":"(the start time)"/' "$dir/meta.json"
-    if [ -n "${GETKEY_OUT:-}" ]; then
-      curl -sf --max-time 10 --unix-socket "$dir/dstack.sock" -H 'Content-Type: application/json' \
-        -d '{"path":"dropin/test","purpose":"signing"}' http://localhost/GetKey >"$GETKEY_OUT" || true
-    fi
-    if [ -n "${VERIFY_OUT:-}" ]; then
-      "$verify" --endpoint "$dir/dstack.sock" --no-chain >"$VERIFY_OUT" 2>&1 && echo ok >>"$VERIFY_OUT" || true
-    fi
+  sim_start "$dir/sim.log" env -C "$dir" "$bin" --no-stats "$@" || return 1
+  curl -sf --max-time 10 --unix-socket "$dir/dstack.sock" http://localhost/GetMeta >"$dir/meta.json" || true
+  # the boot decision's time (kms_auth.decided_at) is the one member that differs by run
+  sed -i -E 's/"decided_at": ?"[0-9T:.Z-]+"/"decided_at":"(the start time)"/' "$dir/meta.json"
+  if [ -n "${GETKEY_OUT:-}" ]; then
+    curl -sf --max-time 10 --unix-socket "$dir/dstack.sock" -H 'Content-Type: application/json' \
+      -d '{"path":"dropin/test","purpose":"signing"}' http://localhost/GetKey >"$GETKEY_OUT" || true
   fi
-  kill -TERM "$sim_pid" 2>/dev/null || true
-  local rc=0
-  wait "$sim_pid" || rc=$?
-  sim_pid=
+  if [ -n "${VERIFY_OUT:-}" ]; then
+    "$verify" --endpoint "$dir/dstack.sock" --no-chain >"$VERIFY_OUT" 2>&1 && echo ok >>"$VERIFY_OUT" || true
+  fi
+  sim_stop
   cat "$dir/sim.log"
-  [ "$rc" -eq 0 ] || { echo "exit status $rc"; return 1; }
+  [ "$SIM_STATUS" -eq 0 ] || { echo "exit status $SIM_STATUS"; return 1; }
   [ -s "$dir/meta.json" ] || { echo "no GetMeta answer"; return 1; }
   for s in dstack.sock tappd.sock external.sock; do
     [ ! -e "$dir/$s" ] || { echo "$dir/$s left behind"; return 1; }
