@@ -282,6 +282,18 @@ char *tu_tcp_request(int port, const char *req) {
     return buf;
 }
 
+char *tu_tcp_get(int port, const char *target, int *status) {
+    char req[256];
+    snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nConnection: close\r\n\r\n", target);
+    char *raw = tu_tcp_request(port, req);
+    const char *body;
+    size_t blen, used;
+    assert_int_equal(tu_parse_response(raw, strlen(raw), status, &body, &blen, &used), 0);
+    char *out = strndup(body, blen);
+    free(raw);
+    return out;
+}
+
 char *tu_scrape(int port) {
     char *r = tu_tcp_request(port, "GET /metrics HTTP/1.1\r\nConnection: close\r\n\r\n");
     assert_non_null(strstr(r, "HTTP/1.1 200 OK\r\n"));

@@ -36,6 +36,9 @@ char *tu_term_log(ds_testsim *ts, const char *until);
 /* One request over TCP to 127.0.0.1:port, read to EOF (the request should say
  * Connection: close). Returns the raw response (malloc'd, NUL-terminated). */
 char *tu_tcp_request(int port, const char *req);
+/* GET target on the TCP listener at 127.0.0.1:port (Connection: close): *status and the
+ * body (malloc'd, NUL-terminated); asserts the answer parses as an HTTP response. */
+char *tu_tcp_get(int port, const char *target, int *status);
 /* GET /metrics from the TCP listener on port, asserting a 200 in Prometheus text format.
  * Returns the raw response (malloc'd). */
 char *tu_scrape(int port);

@@ -35,25 +35,12 @@ static void dash_start(dash *d, const char *config, const char *mismatch) {
     dash_start_at(d, config, mismatch, "0.5.11");
 }
 
-/* GET target on the TCP listener: status and the raw body (malloc'd). */
-static char *tcp_get(int port, const char *target, int *status) {
-    char req[256];
-    snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nConnection: close\r\n\r\n", target);
-    char *raw = tu_tcp_request(port, req);
-    const char *body;
-    size_t blen, used;
-    assert_int_equal(tu_parse_response(raw, strlen(raw), status, &body, &blen, &used), 0);
-    char *out = strndup(body, blen);
-    free(raw);
-    return out;
-}
-
 /* The JSON document (asserted 200 and JSON); its text in *text when given (malloc'd). */
 static cJSON *doc(int port, const char *query, char **text) {
     char target[128];
     int status;
     snprintf(target, sizeof target, "/sim/dashboard.json%s", query);
-    char *body = tcp_get(port, target, &status);
+    char *body = tu_tcp_get(port, target, &status);
     assert_int_equal(status, 200);
     cJSON *j = cJSON_Parse(body);
     assert_non_null(j);
@@ -193,7 +180,7 @@ static void test_root_mode(void **state) {
     assert_true(status == 400 || status == 404); /* the socket's "no such method/route" */
     assert_non_null(cJSON_GetObjectItemCaseSensitive(none, "error"));
     cJSON_Delete(none);
-    char *page = tcp_get(d.port, "/", &status);
+    char *page = tu_tcp_get(d.port, "/", &status);
     assert_int_equal(status, 200);
     assert_non_null(strstr(page, "<title>dstack-simulator</title>"));
     free(page);

@@ -67,18 +67,13 @@ static void expect_error(const char *sock, const char *path, const char *json, c
     free(body);
 }
 
+/* GET target on the TCP listener, asserting a 200; the body (malloc'd). */
 static char *http_body(int port, const char *target) {
-    char req[256];
-    snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nConnection: close\r\n\r\n", target);
-    char *raw = tu_tcp_request(port, req);
-    char *b = strstr(raw, "\r\n\r\n");
-    assert_non_null(b);
-    char *out = strdup(b + 4);
-    free(raw);
-    return out;
+    int status;
+    char *body = tu_tcp_get(port, target, &status);
+    assert_int_equal(status, 200);
+    return body;
 }
-
-static void hexs(const uint8_t *p, size_t n, char *out) { ds_hex_encode(p, n, out); }
 
 /* The BootInfo JSON the KMS would send, rebuilt from Info, GetQuote and the quote's
  * verification under the PKI the simulator publishes (root.pem, collateral.json). */
@@ -95,9 +90,9 @@ static char *expected_boot_info(const char *sock, int port) {
     ds_sha256((const uint8_t *)kp, strlen(kp), buf + 192);
     ds_sha256(buf, sizeof buf, mrs);
     char mrs_hex[65], kp_hex[2048], dev_hex[65];
-    hexs(mrs, 32, mrs_hex);
+    ds_hex_encode(mrs, 32, mrs_hex);
     assert_true(strlen(kp) < 1000);
-    hexs((const uint8_t *)kp, strlen(kp), kp_hex);
+    ds_hex_encode((const uint8_t *)kp, strlen(kp), kp_hex);
 
     /* device id = sha256(PPID of the quote's PCK certificate), as the KMS derives it */
     cJSON *q = tu_ok(sock, "/GetQuote", "{\"report_data\":\"00\"}");
@@ -117,7 +112,7 @@ static char *expected_boot_info(const char *sock, int port) {
                      DS_OK);
     uint8_t dev[32];
     ds_sha256(res.ppid, 16, dev);
-    hexs(dev, 32, dev_hex);
+    ds_hex_encode(dev, 32, dev_hex);
     char *out = malloc(8192);
     snprintf(out, 8192,
              "{\"attestationMode\":\"dstack-tdx\",\"mrAggregated\":\"%s\",\"osImageHash\":\"%s\","
