@@ -18,7 +18,6 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -26,6 +25,7 @@ import { DstackClient } from '@phala/dstack-sdk';
 import { secp256k1 } from '@noble/curves/secp256k1';
 
 import { chainRoot } from '../js/chain.mjs';
+import { canConnect } from '../js/simulator.mjs';
 
 const PUBLISHED_ROOT = '0xe33bD2EF806E9af81C6C3Adaa227dB54f780dEA0'; // README.md
 const PHALA = path.resolve('node_modules/phala/dist/index.js');
@@ -80,11 +80,6 @@ async function until(what, ms, fn) {
     await new Promise((r) => setTimeout(r, 25));
   }
 }
-const canConnect = (sock) => new Promise((resolve) => {
-  const c = net.createConnection({ path: sock });
-  c.on('connect', () => { c.destroy(); resolve(true); });
-  c.on('error', () => resolve(false));
-});
 const readLog = () => (fs.existsSync(logFile) ? fs.readFileSync(logFile, 'utf8') : '(no log)');
 
 before(() => {

@@ -20,7 +20,8 @@ process.on('exit', () => {
   for (const child of live) child.kill('SIGKILL');
 });
 
-function canConnect(sock) {
+// Whether something accepts connections on the Unix socket sock (resolves true or false).
+export function canConnect(sock) {
   return new Promise((resolve) => {
     const c = net.createConnection({ path: sock });
     c.on('connect', () => { c.destroy(); resolve(true); });
