@@ -32,6 +32,7 @@
 #include <event2/listener.h>
 #include <event2/util.h>
 
+#include "ds_http.h"
 #include "sim_http_parse.h"
 #include "sim_limits.h"
 
@@ -111,20 +112,8 @@ static void conn_free(sim_conn *c) {
 }
 
 static const char *reason(int status) {
-    switch (status) {
-    case 200: return "OK";
-    case 400: return "Bad Request";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 411: return "Length Required";
-    case 413: return "Payload Too Large";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 503: return "Service Unavailable";
-    default: return "Unknown";
-    }
+    const char *r = ds_http_reason(status);
+    return r ? r : "Unknown";
 }
 
 /* Writes a response; ctype NULL means application/json, extra (whole header lines) may

@@ -13,10 +13,14 @@ static void canonical_phrases(void **state) {
                  {400, "Bad Request"},
                  {404, "Not Found"},
                  {405, "Method Not Allowed"},
+                 {408, "Request Timeout"},
+                 {411, "Length Required"},
                  {413, "Payload Too Large"},
                  {422, "Unprocessable Entity"},
                  {429, "Too Many Requests"},
+                 {431, "Request Header Fields Too Large"},
                  {500, "Internal Server Error"},
+                 {501, "Not Implemented"},
                  {503, "Service Unavailable"},
                  {504, "Gateway Timeout"}};
     for (size_t i = 0; i < sizeof CASES / sizeof CASES[0]; i++)
