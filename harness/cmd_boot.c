@@ -335,11 +335,6 @@ static void emit_json(const bc_ctx *x, int allowed, const char *reason, const ch
     hx_json_emit(doc);
 }
 
-static int parse_addr20(const char *v, uint8_t out[20]) {
-    if (v[0] == '0' && (v[1] == 'x' || v[1] == 'X')) v += 2;
-    return ds_hex_decode_exact(v, strlen(v), out, 20) == DS_OK ? 0 : -1;
-}
-
 int hx_cmd_boot_check(int argc, char **argv) {
     static const struct option opts[] = {{"socket", required_argument, 0, 's'},
                                          {"rpc", required_argument, 0, 'r'},
@@ -358,7 +353,7 @@ int hx_cmd_boot_check(int argc, char **argv) {
         case 's': HX_SET(sock, "%s", optarg); break;
         case 'r': HX_SET(x.rpc, "%s", optarg); break;
         case 'k':
-            if (parse_addr20(optarg, x.kms))
+            if (ds_hex_decode_exact(optarg, strlen(optarg), x.kms, 20) != DS_OK)
                 return hx_usage_error("boot-check", "--kms-contract wants an address");
             have_kms = 1;
             break;

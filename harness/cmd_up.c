@@ -219,12 +219,6 @@ void hx_state_emit_json(const hx_state *s, int ok) {
     hx_json_emit(doc);
 }
 
-/* Parses a 20-byte address option (0x optional). 0 or -1. */
-static int parse_addr(const char *v, uint8_t out[20]) {
-    if (v[0] == '0' && (v[1] == 'x' || v[1] == 'X')) v += 2;
-    return ds_hex_decode_exact(v, strlen(v), out, 20) == DS_OK ? 0 : -1;
-}
-
 typedef struct {
     int nodes, port;
     char rpc[128], sock[PATH_MAX], config[PATH_MAX];
@@ -267,11 +261,13 @@ static int parse_up(int argc, char **argv, up_opts *o) {
         case 's': HX_SET(o->sock, "%s", optarg); break;
         case 'c': HX_SET(o->config, "%s", optarg); break;
         case 'i':
-            if (parse_addr(optarg, o->app_id)) return hx_usage_error("up", "--app-id wants 20 bytes of hex");
+            if (ds_hex_decode_exact(optarg, strlen(optarg), o->app_id, 20) != DS_OK)
+                return hx_usage_error("up", "--app-id wants 20 bytes of hex");
             o->have_app_id = 1;
             break;
         case 'k':
-            if (parse_addr(optarg, o->kms)) return hx_usage_error("up", "--kms-contract wants a 20-byte address");
+            if (ds_hex_decode_exact(optarg, strlen(optarg), o->kms, 20) != DS_OK)
+                return hx_usage_error("up", "--kms-contract wants a 20-byte address");
             o->have_kms = 1;
             break;
         case 'f':
