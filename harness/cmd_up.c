@@ -83,13 +83,6 @@ static int already_up(const hx_state *s) {
            (s->sim_pid > 0 && hx_proc_alive(s->sim_pid));
 }
 
-static int send_or_fail(hx_chain *c, const uint8_t from[20], const uint8_t to[20], const char *what,
-                        const char *sig, const ds_abi_value *args, size_t n, ds_rpc_receipt *rc) {
-    int r = hx_send(c, from, to, sig, args, n, rc);
-    if (r != 0) hx_fail("%s: %s", what, r == 1 ? c->revert : c->err);
-    return r;
-}
-
 /* Deploys the contracts and mints tokens; fills s. 0 or -1 (reason printed). */
 static int deploy(hx_chain *c, hx_state *s, int nodes, const ds_meta_result *meta, const hx_bootinfo *bi,
                   const uint8_t *app_at) {
@@ -113,7 +106,8 @@ static int deploy(hx_chain *c, hx_state *s, int nodes, const ds_meta_result *met
     hx_pad32(s->app_id, app32);
     ds_abi_value appid = ds_abi_fbytes(app32, 32);
     hx_progress("DstackMembershipNFT.setClusterAppId(%s)", hx_hex(app32, 32));
-    if (send_or_fail(c, s->owner, s->nft, "setClusterAppId", "setClusterAppId(bytes32)", &appid, 1, NULL))
+    if (hx_send_or_fail(c, s->owner, s->nft, "setClusterAppId", "setClusterAppId(bytes32)", &appid,
+                        1, NULL))
         return -1;
     uint8_t minted_topic[32];
     ds_abi_topic("NodeAccessMinted(address,uint256,string)", minted_topic);
@@ -122,7 +116,8 @@ static int deploy(hx_chain *c, hx_state *s, int nodes, const ds_meta_result *met
         ds_rpc_receipt rc;
         HX_SET(name, "node-%d", i);
         ds_abi_value margs[2] = {ds_abi_address(accts[i]), ds_abi_string(name)};
-        if (send_or_fail(c, s->owner, s->nft, "mintNodeAccess", "mintNodeAccess(address,string)", margs, 2, &rc))
+        if (hx_send_or_fail(c, s->owner, s->nft, "mintNodeAccess", "mintNodeAccess(address,string)",
+                            margs, 2, &rc))
             return -1;
         for (size_t k = 0; k < rc.logs.n; k++) {
             const ds_rpc_log *l = &rc.logs.v[k];
