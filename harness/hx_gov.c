@@ -126,7 +126,9 @@ static int anvil_rpc(hx_chain *c, const char *method, const char *params) {
     return 0;
 }
 
-static int place_app(hx_chain *c, hx_state *s, const ds_bootinfo *bi, const uint8_t at[20]) {
+/* The app proxy placed at `at` (Anvil only), initialised with DstackApp.initialize(init[0..5])
+ * and registered. 0 or -1 (printed). */
+static int place_app(hx_chain *c, hx_state *s, const ds_abi_value init[6], const uint8_t at[20]) {
     char a1[43], a2[43], params[256];
     size_t code = 0;
     if (ds_rpc_code_size(&c->rpc, at, &code) != DS_OK) {
@@ -165,12 +167,6 @@ static int place_app(hx_chain *c, hx_state *s, const ds_bootinfo *bi, const uint
     memcpy(word + 12, s->app_impl, 20);
     HX_SET(params, "[\"%s\",\"%s\",\"%s\"]", a1, IMPL_SLOT, hx_hex(word, 32));
     if (anvil_rpc(c, "anvil_setStorageAt", params) != 0) return -1;
-    ds_abi_value init[6] = {ds_abi_address(s->owner),
-                            ds_abi_bool(0),
-                            ds_abi_bool(0),
-                            ds_abi_bool(1),
-                            ds_abi_fbytes(bi->device_id, 32),
-                            ds_abi_fbytes(bi->compose_hash, 32)};
     if (hx_send_or_fail(c, s->owner, at, "DstackApp.initialize",
                         "initialize(address,bool,bool,bool,bytes32,bytes32)", init, 6, NULL))
         return -1;
@@ -184,18 +180,20 @@ static int place_app(hx_chain *c, hx_state *s, const ds_bootinfo *bi, const uint
 
 int hx_gov_create_app(hx_chain *c, hx_state *s, const ds_bootinfo *bi, const uint8_t *at) {
     char a1[43];
-    if (at != NULL) {
-        hx_progress("placing the app at %s: a DstackApp proxy allowing compose hash %s, any device "
-                    "(listed: %s)",
-                    hx_addr(at, a1), hx_hex(bi->compose_hash, 32), hx_hex(bi->device_id, 32));
-        return place_app(c, s, bi, at);
-    }
+    /* DstackApp.initialize / deployAndRegisterApp: owner, disableUpgrades, requireTcbUpToDate,
+     * allowAnyDevice, initialDeviceId, initialComposeHash */
     ds_abi_value args[6] = {ds_abi_address(s->owner),
                             ds_abi_bool(0),
                             ds_abi_bool(0),
                             ds_abi_bool(1),
                             ds_abi_fbytes(bi->device_id, 32),
                             ds_abi_fbytes(bi->compose_hash, 32)};
+    if (at != NULL) {
+        hx_progress("placing the app at %s: a DstackApp proxy allowing compose hash %s, any device "
+                    "(listed: %s)",
+                    hx_addr(at, a1), hx_hex(bi->compose_hash, 32), hx_hex(bi->device_id, 32));
+        return place_app(c, s, args, at);
+    }
     hx_progress("DstackKms.deployAndRegisterApp(owner %s, compose hash %s, any device; listed: %s)",
                 hx_addr(s->owner, a1), hx_hex(bi->compose_hash, 32), hx_hex(bi->device_id, 32));
     ds_rpc_receipt rc;
