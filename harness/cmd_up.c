@@ -174,8 +174,10 @@ void hx_state_print(const hx_state *s, const char *title) {
     ROW("KMS root (GetMeta)", hx_addr(s->kms_root, a));
     ROW("app id", hx_hex(s->app_id, 20));
     if (s->fork_url[0]) {
-        HX_SET(buf[0], "%s at %s", s->fork_url, s->fork_block ? "" : "the latest block");
-        if (s->fork_block) HX_SET(buf[0], "%s at block %llu", s->fork_url, (unsigned long long)s->fork_block);
+        if (s->fork_block >= 0)
+            HX_SET(buf[0], "%s at block %lld", s->fork_url, (long long)s->fork_block);
+        else
+            HX_SET(buf[0], "%s at the latest block", s->fork_url);
         ROW("fork of", buf[0]);
     }
     if (s->sim_kms_auth[0]) ROW("simulator --kms-auth", s->sim_kms_auth);
@@ -365,7 +367,7 @@ int hx_cmd_up(int argc, char **argv) {
                 extra[3] = blk;
             }
             HX_SET(s.fork_url, "%s", o.fork);
-            s.fork_block = o.fork_block > 0 ? (uint64_t)o.fork_block : 0;
+            s.fork_block = o.fork_block; /* -1: the latest block */
         }
         HX_SET(s.anvil_log, "%s/anvil.log", dir);
         unlink(s.anvil_log);

@@ -14,8 +14,9 @@
 #                 an out-of-date TCB on an app requiring UpToDate
 #   up --app-id   the app placed at a chosen id: Info.app_id, code and registration there
 #   up --fork     a fork of that chain (a local Anvil holding the stack): nothing deployed,
-#                 its contracts decide; --fork-block before a change; boot-check against
-#                 the fork and against the origin with --rpc/--kms-contract/--socket
+#                 its contracts decide; --fork-block before a change, and 0 (block 0, not
+#                 the latest); boot-check against the fork and against the origin with
+#                 --rpc/--kms-contract/--socket
 #   error paths   bad usage (exit 2), nothing at --kms-contract, no deployment, dead socket
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -164,6 +165,7 @@ COMPOSE=$(st "$A" d.compose_hash)
 send "$ID" 'removeComposeHash(bytes32)' "$COMPOSE"
 expect "up --fork of that chain (after the removal)" 0 "$H" --state "$B" --json up --fork "$RPC" --kms-contract "$KMS" --app-id "$ID"
 check "  nothing deployed: the fork's contracts" "d.contracts.DstackKms.toLowerCase() === '$(lc "$KMS")' && d.contracts.DstackMembershipNFT === '0x0000000000000000000000000000000000000000' && d.fork.url === '$RPC'"
+check "  no --fork-block: the latest block (fork.block null)" "d.fork.block === null"
 FRPC=$(st "$B" d.rpc_url); FSOCK=$(st "$B" d.simulator.socket)
 sim "$FSOCK" GetKey '{}'; OUT=$BODY; check "  the forked chain refuses: Boot denied: Compose hash not allowed" "d.error === 'Boot denied: Compose hash not allowed'"
 expect "boot-check on the fork" 1 "$H" --state "$B" boot-check
@@ -177,9 +179,15 @@ expect "boot-check of the fork's CVM against the origin chain (--rpc/--kms-contr
 has "  the origin still refuses" 'verdict: DENIED' "$OUT"
 expect "down the fork" 0 "$H" --state "$B" down
 expect "up --fork --fork-block before the removal" 0 "$H" --state "$B" --json up --fork "$RPC" --fork-block "$BEFORE" --kms-contract "$KMS" --app-id "$ID"
+check "  the deployment file records block $BEFORE" "d.fork.block === $BEFORE"
 FSOCK=$(st "$B" d.simulator.socket)
 sim "$FSOCK" GetKey '{}'; eq "  at block $BEFORE the hash was allowed: GetKey 200" "$CODE" 200
+expect "status of that fork" 0 "$H" --state "$B" status
+has "  names the block" "$RPC at block $BEFORE" "$OUT"
 expect "down the fork" 0 "$H" --state "$B" down
+expect "up --fork --fork-block 0 (before anything was deployed)" 1 "$H" --state "$B" up --fork "$RPC" --fork-block 0 --kms-contract "$KMS" --app-id "$ID"
+has "  Anvil forks block 0, not the latest" "starting anvil forking $RPC at 0" "$ERR"
+has "  … where there is no DstackKms" "no contract at --kms-contract $KMS" "$ERR"
 expect "up --fork with no contract at --kms-contract" 1 "$H" --state "$B" up --fork "$RPC" --kms-contract 0x000000000000000000000000000000000000dead --app-id "$ID"
 has "  says so" "no contract at --kms-contract 0x000000000000000000000000000000000000dEaD" "$ERR"
 [ ! -e "$B" ] && ok "  no deployment file left" || bad "  deployment file left"
