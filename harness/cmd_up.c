@@ -473,14 +473,7 @@ int hx_cmd_up(int argc, char **argv) {
         hx_progress("restarting the simulator as app %s with --kms-auth %s --rpc %s", hx_hex(s.app_id, 20),
                     s.sim_kms_auth, s.rpc_url);
         hx_sim_stop(&sim);
-        s.sim_pid = 0;
-        if (hx_gov_sim_start(&sim, simdir, &s, err, sizeof err) != 0) {
-            hx_fail("%s", err);
-            goto out;
-        }
-        s.sim_pid = sim.pid;
-        HX_SET(s.sim_log, "%s", sim.log);
-        if (hx_bootinfo_read(s.sim_sock, &bi, err, sizeof err) != 0) {
+        if (hx_gov_sim_restart(&sim, &s, &bi, err, sizeof err) != 0) {
             hx_fail("%s", err);
             goto out;
         }

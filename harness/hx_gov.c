@@ -245,3 +245,13 @@ int hx_gov_sim_start(hx_sim *sim, const char *dir, const hx_state *s, char *err,
     extra[n] = NULL;
     return hx_sim_start(sim, dir, s->sim_config, extra, err, errcap);
 }
+
+int hx_gov_sim_restart(hx_sim *sim, hx_state *s, hx_bootinfo *bi, char *err, size_t errcap) {
+    char dir[PATH_MAX];
+    hx_sim_dir(s->sim_sock, dir, sizeof dir);
+    s->sim_pid = 0;
+    if (hx_gov_sim_start(sim, dir, s, err, errcap) != 0) return -1;
+    s->sim_pid = sim->pid;
+    HX_SET(s->sim_log, "%s", sim->log);
+    return hx_bootinfo_read(s->sim_sock, bi, err, errcap) == 0 ? 0 : -2;
+}
