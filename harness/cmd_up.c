@@ -423,14 +423,19 @@ int hx_cmd_up(int argc, char **argv) {
         HX_SET(s.sim_log, "%s", sim.log);
         hx_progress("simulator pid %d listens on %s", (int)sim.pid, sim.sock);
     }
-    ds_client *cl = hx_sim_client(s.sim_sock);
     ds_meta_result meta;
-    if (cl == NULL || ds_client_get_meta(cl, &meta) != DS_OK) {
-        hx_fail("GetMeta on %s: %s", s.sim_sock, cl ? ds_client_last_error(cl) : "out of memory");
+    if (sim.pid) { /* started above: hx_sim_start read GetMeta as it came up */
+        meta = sim.meta;
+    } else {
+        ds_client *cl = hx_sim_client(s.sim_sock);
+        if (cl == NULL || ds_client_get_meta(cl, &meta) != DS_OK) {
+            hx_fail("GetMeta on %s: %s", s.sim_sock,
+                    cl ? ds_client_last_error(cl) : "out of memory");
+            ds_client_free(cl);
+            goto out;
+        }
         ds_client_free(cl);
-        goto out;
     }
-    ds_client_free(cl);
     if (hx_bootinfo_read(s.sim_sock, &bi, err, sizeof err) != 0) {
         hx_fail("%s", err);
         goto out;
