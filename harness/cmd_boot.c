@@ -44,7 +44,7 @@ static const char CHECK_USAGE[] =
 int hx_cmd_reboot(int argc, char **argv) {
     static const struct option opts[] = {
         {"compose", required_argument, 0, 'c'}, HX_COMMON_LONGOPTS, {0, 0, 0, 0}};
-    char compose[PATH_MAX] = "", err[1024], dir[PATH_MAX];
+    char compose[PATH_MAX] = "", err[1024];
     int ch;
     optind = 1;
     while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -73,9 +73,6 @@ int hx_cmd_reboot(int argc, char **argv) {
         return 1;
     }
     if (compose[0]) HX_SET(s.sim_compose, "%s", compose);
-    HX_SET(dir, "%s", s.sim_sock);
-    char *slash = strrchr(dir, '/');
-    if (slash) *slash = '\0';
     uint8_t old_compose[32];
     memcpy(old_compose, s.compose_hash, 32);
     hx_progress("stopping the simulator (pid %d)", (int)s.sim_pid);
@@ -88,17 +85,15 @@ int hx_cmd_reboot(int argc, char **argv) {
     hx_progress("starting it again: config %s%s%s%s%s", s.sim_config,
                 s.sim_compose[0] ? ", --compose " : "", s.sim_compose,
                 s.sim_kms_auth[0] ? ", --kms-auth " : "", s.sim_kms_auth);
-    if (hx_gov_sim_start(&sim, dir, &s, err, sizeof err) != 0) {
-        s.sim_pid = 0;
+    hx_bootinfo bi;
+    int r = hx_gov_sim_restart(&sim, &s, &bi, err, sizeof err);
+    if (r == -1) { /* not running: the deployment file says so */
         hx_state_save(&s, err + 512, 512);
         hx_fail("reboot: %s", err);
         return 1;
     }
     hx_proc_forget(sim.pid);
-    s.sim_pid = sim.pid;
-    HX_SET(s.sim_log, "%s", sim.log);
-    hx_bootinfo bi;
-    if (hx_bootinfo_read(s.sim_sock, &bi, err, sizeof err) != 0) {
+    if (r != 0) {
         hx_fail("reboot: %s", err);
         return 1;
     }
@@ -335,11 +330,6 @@ static void emit_json(const bc_ctx *x, int allowed, const char *reason, const ch
     hx_json_emit(doc);
 }
 
-static int parse_addr20(const char *v, uint8_t out[20]) {
-    if (v[0] == '0' && (v[1] == 'x' || v[1] == 'X')) v += 2;
-    return ds_hex_decode_exact(v, strlen(v), out, 20) == DS_OK ? 0 : -1;
-}
-
 int hx_cmd_boot_check(int argc, char **argv) {
     static const struct option opts[] = {{"socket", required_argument, 0, 's'},
                                          {"rpc", required_argument, 0, 'r'},
@@ -358,7 +348,7 @@ int hx_cmd_boot_check(int argc, char **argv) {
         case 's': HX_SET(sock, "%s", optarg); break;
         case 'r': HX_SET(x.rpc, "%s", optarg); break;
         case 'k':
-            if (parse_addr20(optarg, x.kms))
+            if (ds_hex_decode_exact(optarg, strlen(optarg), x.kms, 20) != DS_OK)
                 return hx_usage_error("boot-check", "--kms-contract wants an address");
             have_kms = 1;
             break;

@@ -55,10 +55,7 @@ int hx_cmd_down(int argc, char **argv) {
         hx_progress("stopping dstack-simulator pid %d", (int)s.sim_pid);
         if (hx_sim_stop_recorded(s.sim_pid, s.sim_sock) != 0) problems++;
         char simdir[PATH_MAX];
-        HX_SET(simdir, "%s", s.sim_sock);
-        char *slash = strrchr(simdir, '/');
-        if (slash) {
-            *slash = '\0';
+        if (hx_sim_dir(s.sim_sock, simdir, sizeof simdir) == 0) {
             char logp[PATH_MAX + 16];
             HX_SET(logp, "%s/simulator.log", simdir);
             unlink(logp);

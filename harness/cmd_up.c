@@ -83,13 +83,6 @@ static int already_up(const hx_state *s) {
            (s->sim_pid > 0 && hx_proc_alive(s->sim_pid));
 }
 
-static int send_or_fail(hx_chain *c, const uint8_t from[20], const uint8_t to[20], const char *what,
-                        const char *sig, const ds_abi_value *args, size_t n, ds_rpc_receipt *rc) {
-    int r = hx_send(c, from, to, sig, args, n, rc);
-    if (r != 0) hx_fail("%s: %s", what, r == 1 ? c->revert : c->err);
-    return r;
-}
-
 /* Deploys the contracts and mints tokens; fills s. 0 or -1 (reason printed). */
 static int deploy(hx_chain *c, hx_state *s, int nodes, const ds_meta_result *meta, const hx_bootinfo *bi,
                   const uint8_t *app_at) {
@@ -113,7 +106,8 @@ static int deploy(hx_chain *c, hx_state *s, int nodes, const ds_meta_result *met
     hx_pad32(s->app_id, app32);
     ds_abi_value appid = ds_abi_fbytes(app32, 32);
     hx_progress("DstackMembershipNFT.setClusterAppId(%s)", hx_hex(app32, 32));
-    if (send_or_fail(c, s->owner, s->nft, "setClusterAppId", "setClusterAppId(bytes32)", &appid, 1, NULL))
+    if (hx_send_or_fail(c, s->owner, s->nft, "setClusterAppId", "setClusterAppId(bytes32)", &appid,
+                        1, NULL))
         return -1;
     uint8_t minted_topic[32];
     ds_abi_topic("NodeAccessMinted(address,uint256,string)", minted_topic);
@@ -122,7 +116,8 @@ static int deploy(hx_chain *c, hx_state *s, int nodes, const ds_meta_result *met
         ds_rpc_receipt rc;
         HX_SET(name, "node-%d", i);
         ds_abi_value margs[2] = {ds_abi_address(accts[i]), ds_abi_string(name)};
-        if (send_or_fail(c, s->owner, s->nft, "mintNodeAccess", "mintNodeAccess(address,string)", margs, 2, &rc))
+        if (hx_send_or_fail(c, s->owner, s->nft, "mintNodeAccess", "mintNodeAccess(address,string)",
+                            margs, 2, &rc))
             return -1;
         for (size_t k = 0; k < rc.logs.n; k++) {
             const ds_rpc_log *l = &rc.logs.v[k];
@@ -179,8 +174,10 @@ void hx_state_print(const hx_state *s, const char *title) {
     ROW("KMS root (GetMeta)", hx_addr(s->kms_root, a));
     ROW("app id", hx_hex(s->app_id, 20));
     if (s->fork_url[0]) {
-        HX_SET(buf[0], "%s at %s", s->fork_url, s->fork_block ? "" : "the latest block");
-        if (s->fork_block) HX_SET(buf[0], "%s at block %llu", s->fork_url, (unsigned long long)s->fork_block);
+        if (s->fork_block >= 0)
+            HX_SET(buf[0], "%s at block %lld", s->fork_url, (long long)s->fork_block);
+        else
+            HX_SET(buf[0], "%s at the latest block", s->fork_url);
         ROW("fork of", buf[0]);
     }
     if (s->sim_kms_auth[0]) ROW("simulator --kms-auth", s->sim_kms_auth);
@@ -217,12 +214,6 @@ void hx_state_emit_json(const hx_state *s, int ok) {
     cJSON_AddStringToObject(doc, "state_file", s->path);
     (void)err;
     hx_json_emit(doc);
-}
-
-/* Parses a 20-byte address option (0x optional). 0 or -1. */
-static int parse_addr(const char *v, uint8_t out[20]) {
-    if (v[0] == '0' && (v[1] == 'x' || v[1] == 'X')) v += 2;
-    return ds_hex_decode_exact(v, strlen(v), out, 20) == DS_OK ? 0 : -1;
 }
 
 typedef struct {
@@ -267,11 +258,13 @@ static int parse_up(int argc, char **argv, up_opts *o) {
         case 's': HX_SET(o->sock, "%s", optarg); break;
         case 'c': HX_SET(o->config, "%s", optarg); break;
         case 'i':
-            if (parse_addr(optarg, o->app_id)) return hx_usage_error("up", "--app-id wants 20 bytes of hex");
+            if (ds_hex_decode_exact(optarg, strlen(optarg), o->app_id, 20) != DS_OK)
+                return hx_usage_error("up", "--app-id wants 20 bytes of hex");
             o->have_app_id = 1;
             break;
         case 'k':
-            if (parse_addr(optarg, o->kms)) return hx_usage_error("up", "--kms-contract wants a 20-byte address");
+            if (ds_hex_decode_exact(optarg, strlen(optarg), o->kms, 20) != DS_OK)
+                return hx_usage_error("up", "--kms-contract wants a 20-byte address");
             o->have_kms = 1;
             break;
         case 'f':
@@ -374,7 +367,7 @@ int hx_cmd_up(int argc, char **argv) {
                 extra[3] = blk;
             }
             HX_SET(s.fork_url, "%s", o.fork);
-            s.fork_block = o.fork_block > 0 ? (uint64_t)o.fork_block : 0;
+            s.fork_block = o.fork_block; /* -1: the latest block */
         }
         HX_SET(s.anvil_log, "%s/anvil.log", dir);
         unlink(s.anvil_log);
@@ -430,14 +423,19 @@ int hx_cmd_up(int argc, char **argv) {
         HX_SET(s.sim_log, "%s", sim.log);
         hx_progress("simulator pid %d listens on %s", (int)sim.pid, sim.sock);
     }
-    ds_client *cl = hx_sim_client(s.sim_sock);
     ds_meta_result meta;
-    if (cl == NULL || ds_client_get_meta(cl, &meta) != DS_OK) {
-        hx_fail("GetMeta on %s: %s", s.sim_sock, cl ? ds_client_last_error(cl) : "out of memory");
+    if (sim.pid) { /* started above: hx_sim_start read GetMeta as it came up */
+        meta = sim.meta;
+    } else {
+        ds_client *cl = hx_sim_client(s.sim_sock);
+        if (cl == NULL || ds_client_get_meta(cl, &meta) != DS_OK) {
+            hx_fail("GetMeta on %s: %s", s.sim_sock,
+                    cl ? ds_client_last_error(cl) : "out of memory");
+            ds_client_free(cl);
+            goto out;
+        }
         ds_client_free(cl);
-        goto out;
     }
-    ds_client_free(cl);
     if (hx_bootinfo_read(s.sim_sock, &bi, err, sizeof err) != 0) {
         hx_fail("%s", err);
         goto out;
@@ -480,14 +478,7 @@ int hx_cmd_up(int argc, char **argv) {
         hx_progress("restarting the simulator as app %s with --kms-auth %s --rpc %s", hx_hex(s.app_id, 20),
                     s.sim_kms_auth, s.rpc_url);
         hx_sim_stop(&sim);
-        s.sim_pid = 0;
-        if (hx_gov_sim_start(&sim, simdir, &s, err, sizeof err) != 0) {
-            hx_fail("%s", err);
-            goto out;
-        }
-        s.sim_pid = sim.pid;
-        HX_SET(s.sim_log, "%s", sim.log);
-        if (hx_bootinfo_read(s.sim_sock, &bi, err, sizeof err) != 0) {
+        if (hx_gov_sim_restart(&sim, &s, &bi, err, sizeof err) != 0) {
             hx_fail("%s", err);
             goto out;
         }

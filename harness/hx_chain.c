@@ -225,6 +225,13 @@ int hx_send(hx_chain *c, const uint8_t from[20], const uint8_t to[20], const cha
     return 0;
 }
 
+int hx_send_or_fail(hx_chain *c, const uint8_t from[20], const uint8_t to[20], const char *what,
+                    const char *sig, const ds_abi_value *args, size_t nargs, ds_rpc_receipt *rc) {
+    int r = hx_send(c, from, to, sig, args, nargs, rc);
+    if (r != 0) hx_fail("%s: %s", what, r == 1 ? c->revert : c->err);
+    return r;
+}
+
 size_t hx_describe_log(const hx_chain *c, const ds_rpc_log *log, int flags, char *out,
                        size_t cap) {
     for (int i = 0; i < HX_NART; i++) {

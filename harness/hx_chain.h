@@ -61,6 +61,10 @@ int hx_call(hx_chain *c, const uint8_t *from, const uint8_t to[20], const char *
 int hx_send(hx_chain *c, const uint8_t from[20], const uint8_t to[20], const char *sig,
             const ds_abi_value *args, size_t nargs, ds_rpc_receipt *rc);
 
+/* hx_send, and on failure prints "<what>: <revert or error>" (hx_fail). Same returns. */
+int hx_send_or_fail(hx_chain *c, const uint8_t from[20], const uint8_t to[20], const char *what,
+                    const char *sig, const ds_abi_value *args, size_t nargs, ds_rpc_receipt *rc);
+
 /* Describes a log against every loaded artifact's events (snprintf-like). */
 size_t hx_describe_log(const hx_chain *c, const ds_rpc_log *log, int flags, char *out,
                        size_t cap);

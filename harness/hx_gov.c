@@ -74,13 +74,6 @@ int hx_gov_is_app_allowed(hx_chain *c, const uint8_t kms[20], const ds_bootinfo 
     return 0;
 }
 
-static int sent(hx_chain *c, const uint8_t to[20], const char *what, const char *sig,
-                const ds_abi_value *args, size_t n, const uint8_t from[20], ds_rpc_receipt *rc) {
-    int r = hx_send(c, from, to, sig, args, n, rc);
-    if (r != 0) hx_fail("%s: %s", what, r == 1 ? c->revert : c->err);
-    return r;
-}
-
 int hx_gov_deploy_kms(hx_chain *c, hx_state *s, const uint8_t root_pub[33],
                       const uint8_t os_image[32]) {
     char a1[43], a2[43];
@@ -110,12 +103,13 @@ int hx_gov_deploy_kms(hx_chain *c, hx_state *s, const uint8_t root_pub[33],
                              ds_abi_bytes(NULL, 0), ds_abi_bytes(NULL, 0)};
     ds_abi_value kmsinfo = ds_abi_tuple(info4, 4);
     hx_progress("DstackKms.setKmsInfo(k256Pubkey = %s)", hx_hex(root_pub, 33));
-    if (sent(c, s->kms, "setKmsInfo", "setKmsInfo((bytes,bytes,bytes,bytes))", &kmsinfo, 1,
-             s->owner, NULL))
+    if (hx_send_or_fail(c, s->owner, s->kms, "setKmsInfo", "setKmsInfo((bytes,bytes,bytes,bytes))",
+                        &kmsinfo, 1, NULL))
         return -1;
     ds_abi_value os = ds_abi_fbytes(os_image, 32);
     hx_progress("DstackKms.addOsImageHash(%s) (the simulator's OS image)", hx_hex(os_image, 32));
-    if (sent(c, s->kms, "addOsImageHash", "addOsImageHash(bytes32)", &os, 1, s->owner, NULL))
+    if (hx_send_or_fail(c, s->owner, s->kms, "addOsImageHash", "addOsImageHash(bytes32)", &os, 1,
+                        NULL))
         return -1;
     return 0;
 }
@@ -132,7 +126,9 @@ static int anvil_rpc(hx_chain *c, const char *method, const char *params) {
     return 0;
 }
 
-static int place_app(hx_chain *c, hx_state *s, const ds_bootinfo *bi, const uint8_t at[20]) {
+/* The app proxy placed at `at` (Anvil only), initialised with DstackApp.initialize(init[0..5])
+ * and registered. 0 or -1 (printed). */
+static int place_app(hx_chain *c, hx_state *s, const ds_abi_value init[6], const uint8_t at[20]) {
     char a1[43], a2[43], params[256];
     size_t code = 0;
     if (ds_rpc_code_size(&c->rpc, at, &code) != DS_OK) {
@@ -171,17 +167,12 @@ static int place_app(hx_chain *c, hx_state *s, const ds_bootinfo *bi, const uint
     memcpy(word + 12, s->app_impl, 20);
     HX_SET(params, "[\"%s\",\"%s\",\"%s\"]", a1, IMPL_SLOT, hx_hex(word, 32));
     if (anvil_rpc(c, "anvil_setStorageAt", params) != 0) return -1;
-    ds_abi_value init[6] = {ds_abi_address(s->owner),
-                            ds_abi_bool(0),
-                            ds_abi_bool(0),
-                            ds_abi_bool(1),
-                            ds_abi_fbytes(bi->device_id, 32),
-                            ds_abi_fbytes(bi->compose_hash, 32)};
-    if (sent(c, at, "DstackApp.initialize", "initialize(address,bool,bool,bool,bytes32,bytes32)",
-             init, 6, s->owner, NULL))
+    if (hx_send_or_fail(c, s->owner, at, "DstackApp.initialize",
+                        "initialize(address,bool,bool,bool,bytes32,bytes32)", init, 6, NULL))
         return -1;
     ds_abi_value app = ds_abi_address(at);
-    if (sent(c, s->kms, "DstackKms.registerApp", "registerApp(address)", &app, 1, s->owner, NULL))
+    if (hx_send_or_fail(c, s->owner, s->kms, "DstackKms.registerApp", "registerApp(address)", &app,
+                        1, NULL))
         return -1;
     memcpy(s->app, at, 20);
     return 0;
@@ -189,24 +180,26 @@ static int place_app(hx_chain *c, hx_state *s, const ds_bootinfo *bi, const uint
 
 int hx_gov_create_app(hx_chain *c, hx_state *s, const ds_bootinfo *bi, const uint8_t *at) {
     char a1[43];
-    if (at != NULL) {
-        hx_progress("placing the app at %s: a DstackApp proxy allowing compose hash %s, any device "
-                    "(listed: %s)",
-                    hx_addr(at, a1), hx_hex(bi->compose_hash, 32), hx_hex(bi->device_id, 32));
-        return place_app(c, s, bi, at);
-    }
+    /* DstackApp.initialize / deployAndRegisterApp: owner, disableUpgrades, requireTcbUpToDate,
+     * allowAnyDevice, initialDeviceId, initialComposeHash */
     ds_abi_value args[6] = {ds_abi_address(s->owner),
                             ds_abi_bool(0),
                             ds_abi_bool(0),
                             ds_abi_bool(1),
                             ds_abi_fbytes(bi->device_id, 32),
                             ds_abi_fbytes(bi->compose_hash, 32)};
+    if (at != NULL) {
+        hx_progress("placing the app at %s: a DstackApp proxy allowing compose hash %s, any device "
+                    "(listed: %s)",
+                    hx_addr(at, a1), hx_hex(bi->compose_hash, 32), hx_hex(bi->device_id, 32));
+        return place_app(c, s, args, at);
+    }
     hx_progress("DstackKms.deployAndRegisterApp(owner %s, compose hash %s, any device; listed: %s)",
                 hx_addr(s->owner, a1), hx_hex(bi->compose_hash, 32), hx_hex(bi->device_id, 32));
     ds_rpc_receipt rc;
-    if (sent(c, s->kms, "deployAndRegisterApp",
-             "deployAndRegisterApp(address,bool,bool,bool,bytes32,bytes32)", args, 6, s->owner,
-             &rc))
+    if (hx_send_or_fail(c, s->owner, s->kms, "deployAndRegisterApp",
+                        "deployAndRegisterApp(address,bool,bool,bool,bytes32,bytes32)", args, 6,
+                        &rc))
         return -1;
     uint8_t topic[32];
     int found = 0;
@@ -251,4 +244,14 @@ int hx_gov_sim_start(hx_sim *sim, const char *dir, const hx_state *s, char *err,
     }
     extra[n] = NULL;
     return hx_sim_start(sim, dir, s->sim_config, extra, err, errcap);
+}
+
+int hx_gov_sim_restart(hx_sim *sim, hx_state *s, hx_bootinfo *bi, char *err, size_t errcap) {
+    char dir[PATH_MAX];
+    hx_sim_dir(s->sim_sock, dir, sizeof dir);
+    s->sim_pid = 0;
+    if (hx_gov_sim_start(sim, dir, s, err, errcap) != 0) return -1;
+    s->sim_pid = sim->pid;
+    HX_SET(s->sim_log, "%s", sim->log);
+    return hx_bootinfo_read(s->sim_sock, bi, err, errcap) == 0 ? 0 : -2;
 }

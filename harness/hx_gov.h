@@ -53,4 +53,11 @@ int hx_gov_is_app_allowed(hx_chain *c, const uint8_t kms[20], const ds_bootinfo 
  * and --compose s->sim_compose when set; socket in dir. Returns hx_sim_start's result. */
 int hx_gov_sim_start(hx_sim *sim, const char *dir, const hx_state *s, char *err, size_t errcap);
 
+/* Starts the simulator again as s records it (hx_gov_sim_start), in the directory of
+ * s->sim_sock; the old one must have been stopped. Records the new pid and log in s and
+ * reads the BootInfo it publishes into bi. Returns 0; -1 when it did not start
+ * (s->sim_pid = 0); -2 when it runs (sim->pid, s->sim_pid) but its BootInfo could not be
+ * read. On failure the reason is in err. */
+int hx_gov_sim_restart(hx_sim *sim, hx_state *s, hx_bootinfo *bi, char *err, size_t errcap);
+
 #endif

@@ -19,6 +19,14 @@ void hx_sim_default_config(char *out, size_t cap) {
         hx_setf(out, cap, "appkeys.json");
 }
 
+int hx_sim_dir(const char *sock, char *out, size_t cap) {
+    hx_setf(out, cap, "%s", sock);
+    char *slash = strrchr(out, '/');
+    if (slash == NULL) return -1;
+    *slash = '\0';
+    return 0;
+}
+
 ds_client *hx_sim_client(const char *sock) {
     ds_client *c = ds_client_new(sock);
     if (c != NULL) ds_client_set_timeout_ms(c, 10000);

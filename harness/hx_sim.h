@@ -45,6 +45,10 @@ int hx_sim_stop(hx_sim *s);
  * Returns 0 when nothing of it is left. */
 int hx_sim_stop_recorded(pid_t pid, const char *sock);
 
+/* Copies the directory of a simulator socket path (everything before its last '/') into
+ * out. Returns 0, or -1 when sock has no '/' (out then holds sock itself). */
+int hx_sim_dir(const char *sock, char *out, size_t cap);
+
 /* A client for a socket (ds_client_new, with a 10 s timeout). */
 ds_client *hx_sim_client(const char *sock);
 

@@ -84,7 +84,10 @@ int hx_state_save(const hx_state *s, char *err, size_t errcap) {
         cJSON *fk;
         cJSON_AddItemToObject(o, "fork", fk = cJSON_CreateObject());
         cJSON_AddStringToObject(fk, "url", s->fork_url);
-        cJSON_AddNumberToObject(fk, "block", (double)s->fork_block);
+        if (s->fork_block >= 0)
+            cJSON_AddNumberToObject(fk, "block", (double)s->fork_block);
+        else
+            cJSON_AddNullToObject(fk, "block"); /* the latest block */
     }
     cJSON_AddItemToObject(o, "kms_root", p = cJSON_CreateObject());
     put_addr(p, "address", s->kms_root);
@@ -188,7 +191,8 @@ int hx_state_load(const char *path, hx_state *s, char *err, size_t errcap) {
     s->sim_app_id = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p, "app_id_flag"));
     const cJSON *fk = cJSON_GetObjectItemCaseSensitive(o, "fork");
     get_str(fk, "url", s->fork_url, sizeof s->fork_url);
-    s->fork_block = (uint64_t)get_num(fk, "block");
+    const cJSON *fb = cJSON_GetObjectItemCaseSensitive(fk, "block");
+    s->fork_block = cJSON_IsNumber(fb) ? (int64_t)fb->valuedouble : -1;
     get_hex(c, "DstackKmsImplementation", s->kms_impl, 20);
     get_hex(c, "DstackAppImplementation", s->app_impl, 20);
     s->deploy_block = (uint64_t)get_num(o, "deploy_block");

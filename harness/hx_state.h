@@ -36,7 +36,7 @@ typedef struct {
     char sim_kms_auth[96];     /* --kms-auth it runs with ("" = dev) */
     int sim_app_id;            /* started with --app-id <app_id> */
     char fork_url[256];        /* up --fork: the chain Anvil forked ("" = none) */
-    uint64_t fork_block;       /* up --fork-block (0 = latest) */
+    int64_t fork_block;        /* up --fork-block N, or -1: the latest block */
     uint8_t kms_root[20];      /* as published by the simulator (GetMeta) */
     uint8_t kms_root_pub[33];
     uint8_t app_id[20];

@@ -14,19 +14,22 @@
 #                 an out-of-date TCB on an app requiring UpToDate
 #   up --app-id   the app placed at a chosen id: Info.app_id, code and registration there
 #   up --fork     a fork of that chain (a local Anvil holding the stack): nothing deployed,
-#                 its contracts decide; --fork-block before a change; boot-check against
-#                 the fork and against the origin with --rpc/--kms-contract/--socket
+#                 its contracts decide; --fork-block before a change, and 0 (block 0, not
+#                 the latest); boot-check against the fork and against the origin with
+#                 --rpc/--kms-contract/--socket
 #   error paths   bad usage (exit 2), nothing at --kms-contract, no deployment, dead socket
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 H=${1:?usage: gov.sh PATH/TO/dstack-harness}
-CAST=node_modules/@foundry-rs/cast-linux-amd64/bin/cast
 CHECK_NAME=gov
 WORK=$(mktemp -d /tmp/dstack-harness-gov.XXXXXX)
 . tests/lib/check.sh
+. tests/lib/procs.sh
+. tests/lib/anvil.sh # CAST, OWNER (Anvil's first account)
 A="$WORK/a/deployment.json" B="$WORK/b/deployment.json"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
 cleanup() {
+  procs_stop # the plain simulators started below
   "$H" --quiet --state "$B" down >/dev/null 2>&1
   "$H" --quiet --state "$A" down >/dev/null 2>&1
   rm -rf "$WORK"
@@ -40,7 +43,6 @@ sim() { # sim SOCK METHOD [BODY] → reply body in $BODY, HTTP status in $CODE
   CODE=${r##*$'\n'}; BODY=${r%$'\n'*}
 }
 lc() { tr 'A-F' 'a-f' <<<"$1"; }
-OWNER=0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266
 send() { "$CAST" send --rpc-url "$RPC" --unlocked --from "$OWNER" "$@" >/dev/null 2>"$WORK/cast.err" || bad "cast send $*" "$(cat "$WORK/cast.err")"; }
 # run the first `cast send` line of boot-check's fix exactly as printed
 run_fix() { local line; line=$(grep -m1 '^  cast send ' <<<"$1"); eval "${line/cast/\"\$CAST\"}" >/dev/null 2>"$WORK/cast.err" || bad "fix failed: $line" "$(cat "$WORK/cast.err")"; }
@@ -132,12 +134,11 @@ send "$APP" 'addDevice(bytes32)' "$DEV"
 SIMBIN=$(dirname "$H")/dstack-simulator
 mkdir -p "$WORK/plain"
 "$SIMBIN" --config appkeys.json --dstack-sock "$WORK/plain/d.sock" --tappd-sock "" --quiet >"$WORK/plain/log" 2>&1 &
-PLAIN=$!
-for _ in $(seq 200); do [ -S "$WORK/plain/d.sock" ] && break; sleep 0.05; done
+PIDS+=($!)
+wait_sock "$WORK/plain/d.sock" || die "the plain simulator did not start: $(tail -5 "$WORK/plain/log")"
 expect "boot-check of an unregistered app without a contract (--socket)" 1 "$H" --state "$A" --json boot-check --socket "$WORK/plain/d.sock"
 check "  checks 1 and 3 fail, app checks not asked" "d.reason === 'App not registered' && d.checks.length === 3 && !d.checks[0].ok && d.checks[1].ok && !d.checks[2].ok && d.checks[2].answer === 'none'"
 check "  fixes: registerApp (anyone) and deployAndRegisterApp" "d.fixes.length === 2 && d.fixes[0].includes('registerApp(address)') && d.fixes[0].includes('anyone may send it') && d.fixes[1].includes('deployAndRegisterApp(address,bool,bool,bool,bytes32,bytes32)')"
-kill "$PLAIN"; wait "$PLAIN" 2>/dev/null
 expect "down" 0 "$H" --state "$A" down
 
 # ---- up --app-id, then a fork of that chain ----------------------------------------------
@@ -152,19 +153,19 @@ sim "$SOCK" GetKey '{}'; eq "  GetKey 200" "$CODE" 200
 # the same app on a platform whose TCB is out of date, with the app requiring UpToDate
 "$SIMBIN" --config appkeys.json --dstack-sock "$WORK/plain/t.sock" --tappd-sock "" --quiet --tcb-status OutOfDate \
   --app-id "$ID" >"$WORK/plain/tlog" 2>&1 &
-OOD=$!
-for _ in $(seq 200); do [ -S "$WORK/plain/t.sock" ] && break; sleep 0.05; done
+PIDS+=($!)
+wait_sock "$WORK/plain/t.sock" || die "the out-of-date simulator did not start: $(tail -5 "$WORK/plain/tlog")"
 send "$ID" 'setRequireTcbUpToDate(bool)' true
 expect "boot-check of an out-of-date TCB" 1 "$H" --state "$A" --json boot-check --socket "$WORK/plain/t.sock"
 check "  check 4 fails first, with the advisories in the BootInfo; fix setRequireTcbUpToDate(false)" "d.reason === 'TCB status is not up to date' && d.checks[3].ok === false && d.checks.slice(0, 3).every(c => c.ok) && d.boot_info.tcbStatus === 'OutOfDate' && d.boot_info.advisoryIds.length > 0 && d.fixes[0].includes('setRequireTcbUpToDate(bool)\" false')"
 send "$ID" 'setRequireTcbUpToDate(bool)' false
 expect "boot-check once the app no longer requires UpToDate" 0 "$H" --state "$A" boot-check --socket "$WORK/plain/t.sock"
-kill "$OOD"; wait "$OOD" 2>/dev/null
 BEFORE=$("$CAST" block-number --rpc-url "$RPC")
 COMPOSE=$(st "$A" d.compose_hash)
 send "$ID" 'removeComposeHash(bytes32)' "$COMPOSE"
 expect "up --fork of that chain (after the removal)" 0 "$H" --state "$B" --json up --fork "$RPC" --kms-contract "$KMS" --app-id "$ID"
 check "  nothing deployed: the fork's contracts" "d.contracts.DstackKms.toLowerCase() === '$(lc "$KMS")' && d.contracts.DstackMembershipNFT === '0x0000000000000000000000000000000000000000' && d.fork.url === '$RPC'"
+check "  no --fork-block: the latest block (fork.block null)" "d.fork.block === null"
 FRPC=$(st "$B" d.rpc_url); FSOCK=$(st "$B" d.simulator.socket)
 sim "$FSOCK" GetKey '{}'; OUT=$BODY; check "  the forked chain refuses: Boot denied: Compose hash not allowed" "d.error === 'Boot denied: Compose hash not allowed'"
 expect "boot-check on the fork" 1 "$H" --state "$B" boot-check
@@ -178,9 +179,15 @@ expect "boot-check of the fork's CVM against the origin chain (--rpc/--kms-contr
 has "  the origin still refuses" 'verdict: DENIED' "$OUT"
 expect "down the fork" 0 "$H" --state "$B" down
 expect "up --fork --fork-block before the removal" 0 "$H" --state "$B" --json up --fork "$RPC" --fork-block "$BEFORE" --kms-contract "$KMS" --app-id "$ID"
+check "  the deployment file records block $BEFORE" "d.fork.block === $BEFORE"
 FSOCK=$(st "$B" d.simulator.socket)
 sim "$FSOCK" GetKey '{}'; eq "  at block $BEFORE the hash was allowed: GetKey 200" "$CODE" 200
+expect "status of that fork" 0 "$H" --state "$B" status
+has "  names the block" "$RPC at block $BEFORE" "$OUT"
 expect "down the fork" 0 "$H" --state "$B" down
+expect "up --fork --fork-block 0 (before anything was deployed)" 1 "$H" --state "$B" up --fork "$RPC" --fork-block 0 --kms-contract "$KMS" --app-id "$ID"
+has "  Anvil forks block 0, not the latest" "starting anvil forking $RPC at 0" "$ERR"
+has "  … where there is no DstackKms" "no contract at --kms-contract $KMS" "$ERR"
 expect "up --fork with no contract at --kms-contract" 1 "$H" --state "$B" up --fork "$RPC" --kms-contract 0x000000000000000000000000000000000000dead --app-id "$ID"
 has "  says so" "no contract at --kms-contract 0x000000000000000000000000000000000000dEaD" "$ERR"
 [ ! -e "$B" ] && ok "  no deployment file left" || bad "  deployment file left"
