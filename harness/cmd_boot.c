@@ -87,13 +87,9 @@ int hx_cmd_reboot(int argc, char **argv) {
                 s.sim_kms_auth[0] ? ", --kms-auth " : "", s.sim_kms_auth);
     hx_bootinfo bi;
     int r = hx_gov_sim_restart(&sim, &s, &bi, err, sizeof err);
-    if (r == -1) { /* not running: the deployment file says so */
+    if (r != -1) hx_proc_forget(sim.pid); /* it runs on after us: `down` stops it */
+    if (r != 0) { /* the deployment file records what runs now (or that nothing does) */
         hx_state_save(&s, err + 512, 512);
-        hx_fail("reboot: %s", err);
-        return 1;
-    }
-    hx_proc_forget(sim.pid);
-    if (r != 0) {
         hx_fail("reboot: %s", err);
         return 1;
     }
