@@ -14,6 +14,7 @@
 #include <cjson/cJSON.h>
 
 #include "ds_hex.h"
+#include "vf_serve.h"
 
 static const uint8_t *find(const uint8_t *h, size_t hn, const void *needle, size_t nn) {
     if (nn == 0 || hn < nn) return NULL;
@@ -368,8 +369,10 @@ int vf_pc_input(const char *content_type, const uint8_t *body, size_t len, uint8
         if (owned) f.hex = (const uint8_t *)owned, f.hex_len = strlen(owned);
     } else if (!strcmp(mt, "application/json")) {
         /* C strings would cut a "\u0000" escape short: refused rather than truncated */
-        if (find(body, len, "\\u0000", 6))
-            return fail400(detail, cap, "JSON string with a \\u0000 escape");
+        int nul_escape;
+        if (vf_json_depth(body, len, &nul_escape) > VF_JSON_MAX_DEPTH)
+            return fail400(detail, cap, "JSON nested deeper than 128 levels");
+        if (nul_escape) return fail400(detail, cap, "JSON string with a \\u0000 escape");
         cJSON *j = cJSON_ParseWithLength((const char *)body, len);
         if (!j) return fail400(detail, cap, "body is not valid JSON");
         const cJSON *h = cJSON_IsObject(j) ? cJSON_GetObjectItemCaseSensitive(j, "hex") : NULL;
