@@ -44,7 +44,7 @@ typedef struct {
     size_t n_hdr;
     ds_buf body;         /* the body to send (empty for HEAD / 304) */
     long content_length; /* >= 0: Content-Length to announce without a body
-                            (HEAD); -1: the body's length */
+                            (every HEAD reply but a 304); -1: the body's length */
 } vf_pc_reply;
 
 void vf_pc_reply_init(vf_pc_reply *r);

@@ -118,9 +118,7 @@ static void on_pc_request(vf_service *s, struct evhttp_request *req, const char 
     vf_pc_reply_init(&r);
     vf_pc_handle(&s->pc, m, path, pl, q, evhttp_find_header(ih, "Content-Type"),
                  evhttp_find_header(ih, "If-None-Match"), p, n, &r);
-    long cl = r.content_length;
-    if (m == VF_PC_HEAD && cl < 0) cl = (long)r.body.len; /* HEAD: never a body */
-    reply_full(req, r.status, r.content_type, &r, &r.body, r.status == 304 ? -1 : cl);
+    reply_full(req, r.status, r.content_type, &r, &r.body, r.status == 304 ? -1 : r.content_length);
     vf_pc_reply_free(&r);
 }
 

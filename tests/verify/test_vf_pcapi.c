@@ -416,8 +416,13 @@ static void get_routes(void **state) {
     assert_int_equal(r.content_length, (long)q.quote_len);
     assert_int_equal(r.body.len, 0);
     vf_pc_reply_free(&r);
+    call(&api, VF_PC_GET, P "raw/00", NULL, NULL, NULL, 0, &r);
+    long not_found_len = (long)r.body.len;
+    vf_pc_reply_free(&r);
     call(&api, VF_PC_HEAD, P "raw/00", NULL, NULL, NULL, 0, &r);
-    assert_int_equal(r.status, 404);
+    assert_int_equal(r.status, 404); /* an error's length is announced too, with no body */
+    assert_int_equal(r.content_length, not_found_len);
+    assert_int_equal(r.body.len, 0);
     vf_pc_reply_free(&r);
     /* collateral with its cache headers; If-None-Match → 304 */
     snprintf(path, sizeof path, P "collateral/%s", sum);
