@@ -195,15 +195,11 @@ typedef struct {
 #define BENCH_VERIFY_NOW 1767225600LL
 
 void bench_verify_run(bench_verify *v, double seconds);
-/* Writes n bytes of p to dir/name (bench_verify.c). Returns 0, or -1. */
-int bench_write_file(const char *dir, const char *name, const void *p, size_t n);
-/* Removes dir/names[i] for each of the n names, then dir (bench_verify.c). */
-void bench_remove_dir(const char *dir, const char *const *names, size_t n);
-/* Fills the http_* fields of v (warm_cpu_us must be set) for quote q under root / p's
- * collateral; on failure http_measured stays 0 and http_note says why. */
-struct ds_pki;
-void bench_verify_http_run(bench_verify *v, const uint8_t *q, size_t ql, const uint8_t *root,
-                           size_t rl, const struct ds_pki *p, double seconds);
+/* Fills the http_* fields of v (warm_cpu_us must be set) for quote q, with the trust
+ * inputs root.der and collateral.json already written under dir; on failure
+ * http_measured stays 0 and http_note says why. */
+void bench_verify_http_run(bench_verify *v, const uint8_t *q, size_t ql, const char *dir,
+                           double seconds);
 
 /* GetKey/new under `--kms-auth contract:` (the app allowed on a local Anvil) against dev
  * mode, same load (bench_kmsauth.c). */

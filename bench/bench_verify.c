@@ -14,7 +14,8 @@
 #include "ds_pki.h"
 #include "ds_qverify.h"
 
-/* Mean µs per call of one verification mode over about `seconds`. */
+/* Mean µs per call of one verification mode over about `seconds`; *cpu_us (unless NULL)
+ * the process CPU µs per call. */
 static double time_c(int warm, const uint8_t *q, size_t ql, const uint8_t *root, size_t rl,
                      const ds_collateral *col, double seconds, int *ok, double *cpu_us) {
     ds_qverify_ctx *ctx = warm ? ds_qverify_ctx_new() : NULL;
@@ -38,7 +39,7 @@ static double time_c(int warm, const uint8_t *q, size_t ql, const uint8_t *root,
         }
         t = bench_now() - t0;
     } while (t < seconds);
-    *cpu_us = (bench_self_cpu() - c0) * 1e6 / (double)n;
+    if (cpu_us) *cpu_us = (bench_self_cpu() - c0) * 1e6 / (double)n;
     ds_qverify_ctx_free(ctx);
     return t * 1e6 / (double)n;
 }
@@ -59,7 +60,8 @@ static const char *NODE_SCRIPT =
     "1e9;}while(t<+secs);"
     "console.log((t*1e6/n).toFixed(2));";
 
-int bench_write_file(const char *dir, const char *name, const void *p, size_t n) {
+/* Writes n bytes of p to dir/name. Returns 0, or -1. */
+static int write_file(const char *dir, const char *name, const void *p, size_t n) {
     char path[600];
     snprintf(path, sizeof path, "%s/%s", dir, name);
     FILE *f = fopen(path, "wb");
@@ -68,7 +70,8 @@ int bench_write_file(const char *dir, const char *name, const void *p, size_t n)
     return ok ? 0 : -1;
 }
 
-void bench_remove_dir(const char *dir, const char *const *names, size_t n) {
+/* Removes dir/names[i] for each of the n names, then dir. */
+static void remove_dir(const char *dir, const char *const *names, size_t n) {
     char path[600];
     for (size_t i = 0; i < n; i++) {
         snprintf(path, sizeof path, "%s/%s", dir, names[i]);
@@ -77,36 +80,37 @@ void bench_remove_dir(const char *dir, const char *const *names, size_t n) {
     rmdir(dir);
 }
 
-/* dcap-qvl's mean µs per verify, or -1 (why in note). */
-static double time_dcap_qvl(const uint8_t *q, size_t ql, const uint8_t *root, size_t rl,
-                            const ds_pki *p, double seconds, char *note, size_t cap) {
-    char dir[] = "/tmp/dstack-bench-verify.XXXXXX", cmd[4096];
-    if (!mkdtemp(dir)) return snprintf(note, cap, "mkdtemp failed"), -1;
+static const char *const INPUTS[] = {"root.der", "collateral.json", "quote.hex"};
+
+/* Writes the run's inputs (INPUTS) under dir: the root, p's collateral, the quote in hex.
+ * Returns 0, or -1. */
+static int write_inputs(const char *dir, const uint8_t *q, size_t ql, const uint8_t *root,
+                        size_t rl, const ds_pki *p) {
     ds_buf col, hex;
     ds_buf_init(&col);
     ds_buf_init(&hex);
     ds_buf_hex(&hex, q, ql);
-    double us = -1;
-    FILE *pp = NULL;
-    if (ds_pki_collateral_json(p, &col) != DS_OK || hex.oom ||
-        bench_write_file(dir, "root.der", root, rl) ||
-        bench_write_file(dir, "quote.hex", hex.data, hex.len) ||
-        bench_write_file(dir, "collateral.json", col.data, col.len)) {
-        snprintf(note, cap, "cannot write the inputs under %s", dir);
-    } else {
-        snprintf(cmd, sizeof cmd, "node -e \"%s\" %s %.2f %lld 2>&1", NODE_SCRIPT, dir, seconds,
-                 BENCH_VERIFY_NOW);
-        char line[512] = "";
-        if ((pp = popen(cmd, "r")) && fgets(line, sizeof line, pp) && atof(line) > 0)
-            us = atof(line);
-        else
-            snprintf(note, cap, "node/dcap-qvl failed: %.200s", line[0] ? line : "no output");
-        if (pp) pclose(pp);
-    }
-    static const char *const FILES[] = {"root.der", "quote.hex", "collateral.json"};
-    bench_remove_dir(dir, FILES, 3);
+    int ok = ds_pki_collateral_json(p, &col) == DS_OK && !hex.oom &&
+             !write_file(dir, "root.der", root, rl) &&
+             !write_file(dir, "collateral.json", col.data, col.len) &&
+             !write_file(dir, "quote.hex", hex.data, hex.len);
     ds_buf_free(&col);
     ds_buf_free(&hex);
+    return ok ? 0 : -1;
+}
+
+/* dcap-qvl's mean µs per verify of the inputs under dir, or -1 (why in note). */
+static double time_dcap_qvl(const char *dir, double seconds, char *note, size_t cap) {
+    char cmd[4096], line[512] = "";
+    snprintf(cmd, sizeof cmd, "node -e \"%s\" %s %.2f %lld 2>&1", NODE_SCRIPT, dir, seconds,
+             BENCH_VERIFY_NOW);
+    double us = -1;
+    FILE *pp = popen(cmd, "r");
+    if (pp && fgets(line, sizeof line, pp) && atof(line) > 0)
+        us = atof(line);
+    else
+        snprintf(note, cap, "node/dcap-qvl failed: %.200s", line[0] ? line : "no output");
+    if (pp) pclose(pp);
     return us;
 }
 
@@ -133,17 +137,27 @@ void bench_verify_run(bench_verify *v, double seconds) {
     } else {
         int ok_cold, ok_warm;
         const uint8_t *qb = (const uint8_t *)q.data;
-        double cpu_cold;
-        v->cold_us =
-            time_c(0, qb, q.len, root, rl, ds_pki_collateral(p), seconds, &ok_cold, &cpu_cold);
+        v->cold_us = time_c(0, qb, q.len, root, rl, ds_pki_collateral(p), seconds, &ok_cold, NULL);
         v->warm_us = time_c(1, qb, q.len, root, rl, ds_pki_collateral(p), seconds, &ok_warm,
                             &v->warm_cpu_us);
-        v->dcap_qvl_us = time_dcap_qvl(qb, q.len, root, rl, p, seconds, v->note, sizeof v->note);
+        /* one set of input files for dcap-qvl and `dstack-verify serve` */
+        char dir[] = "/tmp/dstack-bench-verify.XXXXXX";
+        int have_dir = mkdtemp(dir) != NULL;
+        int inputs = have_dir && write_inputs(dir, qb, q.len, root, rl, p) == 0;
+        if (!have_dir)
+            snprintf(v->note, sizeof v->note, "mkdtemp failed");
+        else if (!inputs)
+            snprintf(v->note, sizeof v->note, "cannot write the inputs under %s", dir);
+        v->dcap_qvl_us = inputs ? time_dcap_qvl(dir, seconds, v->note, sizeof v->note) : -1;
         v->ratio_warm = v->dcap_qvl_us > 0 ? v->dcap_qvl_us / v->warm_us : 0;
         v->measured = ok_cold && ok_warm;
         if (!v->measured) snprintf(v->note, sizeof v->note, "the quote did not verify");
         v->quote_bytes = q.len;
-        if (v->measured) bench_verify_http_run(v, qb, q.len, root, rl, p, seconds);
+        if (v->measured && inputs)
+            bench_verify_http_run(v, qb, q.len, dir, seconds);
+        else if (v->measured)
+            snprintf(v->http_note, sizeof v->http_note, "%s", v->note);
+        if (have_dir) remove_dir(dir, INPUTS, sizeof INPUTS / sizeof INPUTS[0]);
     }
     ds_buf_free(&q);
     ds_pki_free(p);

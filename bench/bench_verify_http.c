@@ -22,7 +22,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "ds_pki.h"
 
 /* The dstack-verify binary: $DSTACK_VERIFY_BIN, else beside this executable. */
 static void verify_bin(char *out, size_t cap) {
@@ -151,16 +150,11 @@ static int time_route(pid_t pid, int port, const ds_buf *req, const char *must, 
     return rc;
 }
 
-void bench_verify_http_run(bench_verify *v, const uint8_t *q, size_t ql, const uint8_t *root,
-                           size_t rl, const ds_pki *p, double seconds) {
-    char dir[] = "/tmp/dstack-bench-http.XXXXXX", bin[PATH_MAX + 32];
+void bench_verify_http_run(bench_verify *v, const uint8_t *q, size_t ql, const char *dir,
+                           double seconds) {
+    char bin[PATH_MAX + 32];
     verify_bin(bin, sizeof bin);
-    if (!mkdtemp(dir)) {
-        snprintf(v->http_note, sizeof v->http_note, "mkdtemp failed");
-        return;
-    }
-    ds_buf col, req[2], body;
-    ds_buf_init(&col);
+    ds_buf req[2], body;
     ds_buf_init(&body);
     for (int i = 0; i < 2; i++)
         ds_buf_init(&req[i]);
@@ -169,10 +163,6 @@ void bench_verify_http_run(bench_verify *v, const uint8_t *q, size_t ql, const u
     if (access(bin, X_OK) != 0) {
         snprintf(v->http_note, sizeof v->http_note, "no %.200s (make build/bin/dstack-verify)",
                  bin);
-    } else if (ds_pki_collateral_json(p, &col) != DS_OK ||
-               bench_write_file(dir, "root.der", root, rl) ||
-               bench_write_file(dir, "collateral.json", col.data, col.len)) {
-        snprintf(v->http_note, sizeof v->http_note, "cannot write the inputs under %s", dir);
     } else if ((pid = start_serve(bin, dir, &port, v->http_note, sizeof v->http_note)) > 0) {
         static const char *const PATHS[2] = {"/verify", "/api/v1/attestations/verify"};
         static const char *const MUST[2] = {"\"quote_verified\":true", "\"verified\":true"};
@@ -201,9 +191,6 @@ void bench_verify_http_run(bench_verify *v, const uint8_t *q, size_t ql, const u
         v->http_added_us = worst - v->warm_cpu_us;
         v->http_ratio = worst / v->warm_cpu_us;
     }
-    static const char *const FILES[] = {"root.der", "collateral.json"};
-    bench_remove_dir(dir, FILES, 2);
-    ds_buf_free(&col);
     ds_buf_free(&body);
     for (int i = 0; i < 2; i++)
         ds_buf_free(&req[i]);

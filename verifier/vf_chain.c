@@ -68,8 +68,10 @@ static void build_boot_info(const vf_run *r, const ds_qverify_result *qres, vf_b
     if (ds_eventlog_boot_payload(&log, "instance-id", b->instance_id, 20)) b->instance_id_len = 20;
     ds_eventlog_boot_payload(&log, "os-image-hash", b->os_image_hash, 32);
     const ds_event *kp = ds_eventlog_find_boot_runtime(&log, "key-provider");
-    ds_quote q;
-    if (r->quote && ds_quote_parse(r->quote, r->quote_len, &q) == DS_OK)
+    ds_quote q; /* step 2 already parsed the report; parsed here only when it did not run */
+    if (qres && qres->have_quote)
+        vf_report_mrs(&qres->report, kp, b->mr_system, b->mr_aggregated);
+    else if (r->quote && ds_quote_parse(r->quote, r->quote_len, &q) == DS_OK)
         vf_report_mrs(&q.report, kp, b->mr_system, b->mr_aggregated);
     ds_eventlog_free(&log);
 }

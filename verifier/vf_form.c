@@ -3,6 +3,7 @@
  * {"hex"}, and the hex rules of the reference page. Everything here works on the bytes
  * evhttp already holds (at most the service's 1 MiB body limit); nothing is copied but
  * the decoded quote. */
+#define _GNU_SOURCE /* memmem */
 #include "vf_form.h"
 
 #include <ctype.h>
@@ -14,14 +15,7 @@
 #include <cjson/cJSON.h>
 
 #include "ds_hex.h"
-
-static const uint8_t *find(const uint8_t *h, size_t hn, const void *needle, size_t nn) {
-    if (nn == 0 || hn < nn) return NULL;
-    const uint8_t *n = needle;
-    for (const uint8_t *p = h; (p = memchr(p, n[0], hn - nn + 1 - (size_t)(p - h))) != NULL; p++)
-        if (!memcmp(p, n, nn)) return p;
-    return NULL;
-}
+#include "vf_serve.h"
 
 /* ---- header parameters ------------------------------------------------------------------ */
 
@@ -115,7 +109,7 @@ int vf_multipart_boundary(const char *content_type, char *out, size_t cap) {
 static int part_headers(const uint8_t *h, size_t n, vf_part *p, char *why, size_t cap) {
     int have_cd = 0;
     while (n > 0) {
-        const uint8_t *eol = find(h, n, "\r\n", 2);
+        const uint8_t *eol = memmem(h, n, "\r\n", 2);
         size_t ln = eol ? (size_t)(eol - h) : n;
         const char *line = (const char *)h;
         const char *colon = memchr(line, ':', ln);
@@ -161,6 +155,7 @@ static int part_headers(const uint8_t *h, size_t n, vf_part *p, char *why, size_
 int vf_multipart_parse(const char *boundary, const uint8_t *body, size_t len,
                        int (*on_part)(const vf_part *p, void *arg), void *arg, char *why,
                        size_t whycap) {
+    if (!body) len = 0, body = (const uint8_t *)""; /* memmem wants a pointer */
     size_t bl = boundary ? strlen(boundary) : 0;
     if (bl == 0 || bl > VF_MULTIPART_MAX_BOUNDARY) {
         snprintf(why, whycap, "multipart boundary missing or over %d characters",
@@ -174,7 +169,7 @@ int vf_multipart_parse(const char *boundary, const uint8_t *body, size_t len,
     const uint8_t *p;
     if (len >= dl - 2 && !memcmp(body, delim + 2, dl - 2))
         p = body + dl - 2;
-    else if ((p = find(body, len, delim, dl)) != NULL)
+    else if ((p = memmem(body, len, delim, dl)) != NULL)
         p += dl;
     else {
         snprintf(why, whycap, "multipart body without its opening boundary");
@@ -202,7 +197,7 @@ int vf_multipart_parse(const char *boundary, const uint8_t *body, size_t len,
         } else {
             size_t look = (size_t)(end - p);
             if (look > VF_MULTIPART_MAX_HEADERS + 4) look = VF_MULTIPART_MAX_HEADERS + 4;
-            hend = find(p, look, "\r\n\r\n", 4);
+            hend = memmem(p, look, "\r\n\r\n", 4);
             if (!hend) {
                 snprintf(why, whycap,
                          "multipart part headers not ended by a blank line "
@@ -213,7 +208,7 @@ int vf_multipart_parse(const char *boundary, const uint8_t *body, size_t len,
         }
         if (part_headers(p, (size_t)(hend - p), &part, why, whycap) != 0) return -1;
         p = hend + (hend == p ? 2 : 4);
-        const uint8_t *next = find(p, (size_t)(end - p), delim, dl);
+        const uint8_t *next = memmem(p, (size_t)(end - p), delim, dl);
         if (!next) {
             snprintf(why, whycap, "multipart body without its closing boundary");
             return -1;
@@ -368,8 +363,10 @@ int vf_pc_input(const char *content_type, const uint8_t *body, size_t len, uint8
         if (owned) f.hex = (const uint8_t *)owned, f.hex_len = strlen(owned);
     } else if (!strcmp(mt, "application/json")) {
         /* C strings would cut a "\u0000" escape short: refused rather than truncated */
-        if (find(body, len, "\\u0000", 6))
-            return fail400(detail, cap, "JSON string with a \\u0000 escape");
+        int nul_escape;
+        if (vf_json_depth(body, len, &nul_escape) > VF_JSON_MAX_DEPTH)
+            return fail400(detail, cap, "JSON nested deeper than 128 levels");
+        if (nul_escape) return fail400(detail, cap, "JSON string with a \\u0000 escape");
         cJSON *j = cJSON_ParseWithLength((const char *)body, len);
         if (!j) return fail400(detail, cap, "body is not valid JSON");
         const cJSON *h = cJSON_IsObject(j) ? cJSON_GetObjectItemCaseSensitive(j, "hex") : NULL;

@@ -318,7 +318,7 @@ void vf_pc_handle(vf_pc_api *api, vf_pc_method m, const char *path, size_t len, 
         ds_buf_init(&r->body);
         detail(r, 500, "Internal error: out of memory");
     }
-    if (m == VF_PC_HEAD && r->status == 200) { /* headers only, the length announced */
+    if (m == VF_PC_HEAD && r->status != 304) { /* headers only, the length announced */
         r->content_length = (long)r->body.len;
         ds_buf_reset(&r->body);
     }

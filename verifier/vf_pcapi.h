@@ -44,7 +44,7 @@ typedef struct {
     size_t n_hdr;
     ds_buf body;         /* the body to send (empty for HEAD / 304) */
     long content_length; /* >= 0: Content-Length to announce without a body
-                            (HEAD); -1: the body's length */
+                            (every HEAD reply but a 304); -1: the body's length */
 } vf_pc_reply;
 
 void vf_pc_reply_init(vf_pc_reply *r);
@@ -53,8 +53,9 @@ void vf_pc_reply_free(vf_pc_reply *r);
 /* Whether path (without query) is one of this API's. */
 int vf_pc_is_api_path(const char *path, size_t len);
 
-/* Handles one request. path is the URI path (len bytes, no query), query the text after
- * '?' or NULL; content_type and if_none_match the request headers or NULL. Fills reply
+/* Handles one request. path is the URI path (len bytes, no query; what follows them is
+ * not read), query the text after '?' or NULL; content_type and if_none_match the
+ * request headers or NULL. Fills reply
  * (always: errors are {"detail": …} with the reference page's statuses, 405 for a method
  * the path does not take, 500 {"detail"} when out of memory). */
 void vf_pc_handle(vf_pc_api *api, vf_pc_method m, const char *path, size_t len, const char *query,

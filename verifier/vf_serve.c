@@ -108,19 +108,13 @@ static void on_pc_request(vf_service *s, struct evhttp_request *req, const char 
     size_t n = evbuffer_get_length(in);
     const uint8_t *p = n ? evbuffer_pullup(in, (ev_ssize_t)n) : (const uint8_t *)"";
     struct evkeyvalq *ih = evhttp_request_get_input_headers(req);
-    char path[512];
-    size_t pl = plen < sizeof path ? plen : sizeof path - 1;
-    memcpy(path, uri, pl);
-    path[pl] = '\0';
     const char *q = uri[plen] == '?' ? uri + plen + 1 : NULL;
     vf_pc_method m = pc_method(evhttp_request_get_command(req));
     vf_pc_reply r;
     vf_pc_reply_init(&r);
-    vf_pc_handle(&s->pc, m, path, pl, q, evhttp_find_header(ih, "Content-Type"),
+    vf_pc_handle(&s->pc, m, uri, plen, q, evhttp_find_header(ih, "Content-Type"),
                  evhttp_find_header(ih, "If-None-Match"), p, n, &r);
-    long cl = r.content_length;
-    if (m == VF_PC_HEAD && cl < 0) cl = (long)r.body.len; /* HEAD: never a body */
-    reply_full(req, r.status, r.content_type, &r, &r.body, r.status == 304 ? -1 : cl);
+    reply_full(req, r.status, r.content_type, &r, &r.body, r.status == 304 ? -1 : r.content_length);
     vf_pc_reply_free(&r);
 }
 

@@ -25,6 +25,13 @@
 
 /* ---- vf_vreq.c ------------------------------------------------------------------------- */
 
+/* Scans JSON text s[0..n) without parsing it. Returns the deepest nesting of arrays and
+ * objects outside strings (0 for a scalar); sets *nul_escape to 1 when a string holds a
+ * "\u0000" escape (C strings would silently cut it short: callers refuse it, as the
+ * simulator does), else 0. An escaped backslash before "u0000" is text, not an escape.
+ * Never fails. */
+size_t vf_json_depth(const uint8_t *s, size_t n, int *nul_escape);
+
 typedef struct {
     uint8_t *quote; /* NULL: absent or null */
     size_t quote_len;

@@ -44,10 +44,9 @@ static long utf8_bad(const uint8_t *s, size_t n) {
     return -1;
 }
 
-/* Deepest nesting of arrays/objects outside strings; *nul_escape set when a string holds
- * a "\u0000" escape (C strings would silently cut it short: refused, as the simulator
- * does). */
-static size_t json_depth(const uint8_t *s, size_t n, int *nul_escape) {
+/* Deepest nesting outside strings and whether a string holds a "\u0000" escape
+ * (vf_serve.h). */
+size_t vf_json_depth(const uint8_t *s, size_t n, int *nul_escape) {
     size_t d = 0, max = 0;
     int in_str = 0;
     *nul_escape = 0;
@@ -120,7 +119,7 @@ int vf_vreq_decode(const uint8_t *body, size_t len, vf_vreq *r, char *err, size_
     }
     if (memchr(body, 0, len)) return fail(400, err, errcap, "%sbody contains a NUL byte", "");
     int nul_escape;
-    if (json_depth(body, len, &nul_escape) > VF_JSON_MAX_DEPTH)
+    if (vf_json_depth(body, len, &nul_escape) > VF_JSON_MAX_DEPTH)
         return fail(400, err, errcap, "JSON nested deeper than %s levels", "128");
     if (nul_escape)
         return fail(400, err, errcap,

@@ -312,6 +312,9 @@ static void errors(void **state) {
          "Invalid hex format: non-hex character at offset 0"},
         {"application/json", "[1", "body is not valid JSON"},
         {"application/json", "{\"hex\":\"04\\u000000\"}", "JSON string with a \\u0000 escape"},
+        /* an escaped backslash before u0000 is text: the hex check reads it */
+        {"application/json", "{\"hex\":\"\\\\u0000\"}",
+         "Invalid hex format: non-hex character at offset 0"},
         {"application/x-www-form-urlencoded", "file=00", "No quote provided"},
         {"multipart/form-data; boundary=q",
          "--q\r\nContent-Disposition: form-data; name=\"file\"\r\n\r\n\x04\r\n--q\r\n"
@@ -324,6 +327,18 @@ static void errors(void **state) {
     for (size_t i = 0; i < sizeof BAD / sizeof BAD[0]; i++) {
         call(&api, VF_PC_POST, P "verify", BAD[i].ct, NULL, BAD[i].body, strlen(BAD[i].body), &r);
         expect_detail(&r, 400, BAD[i].detail);
+        vf_pc_reply_free(&r);
+    }
+    /* nesting: 128 levels are read, 129 refused (serde_json's limit, as POST /verify) */
+    for (size_t k = 127; k <= 128; k++) {
+        char deep[300];
+        memcpy(deep, "{\"a\":", 5);
+        memset(deep + 5, '[', k);
+        memset(deep + 5 + k, ']', k);
+        memcpy(deep + 5 + 2 * k, "}", 2);
+        call(&api, VF_PC_POST, P "verify", "application/json", NULL, deep, strlen(deep), &r);
+        expect_detail(&r, 400,
+                      k == 127 ? "No quote provided" : "JSON nested deeper than 128 levels");
         vf_pc_reply_free(&r);
     }
     /* unknown checksum, path, method */
@@ -401,8 +416,13 @@ static void get_routes(void **state) {
     assert_int_equal(r.content_length, (long)q.quote_len);
     assert_int_equal(r.body.len, 0);
     vf_pc_reply_free(&r);
+    call(&api, VF_PC_GET, P "raw/00", NULL, NULL, NULL, 0, &r);
+    long not_found_len = (long)r.body.len;
+    vf_pc_reply_free(&r);
     call(&api, VF_PC_HEAD, P "raw/00", NULL, NULL, NULL, 0, &r);
-    assert_int_equal(r.status, 404);
+    assert_int_equal(r.status, 404); /* an error's length is announced too, with no body */
+    assert_int_equal(r.content_length, not_found_len);
+    assert_int_equal(r.body.len, 0);
     vf_pc_reply_free(&r);
     /* collateral with its cache headers; If-None-Match → 304 */
     snprintf(path, sizeof path, P "collateral/%s", sum);
