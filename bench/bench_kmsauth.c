@@ -9,142 +9,40 @@
  */
 #include "bench.h"
 
-#include <signal.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
+#include <sys/stat.h>
 #include <unistd.h>
-
-#include <cjson/cJSON.h>
 
 #include "ds_abi.h"
 #include "ds_hex.h"
-#include "ds_rpc.h"
-
-#define ANVIL "node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil"
-
-/* Starts Anvil on a free loopback port; its pid, or -1 (note says why). */
-static pid_t start_anvil(int *port, char *note, size_t cap) {
-    if (access(ANVIL, X_OK) != 0) {
-        snprintf(note, cap, "%s missing (scripts/setup.sh installs it)", ANVIL);
-        return -1;
-    }
-    char logp[] = "build/bench/anvil.log";
-    unlink(logp); /* a previous run's port must not be read */
-    pid_t pid = fork();
-    if (pid == 0) {
-        if (!freopen(logp, "w", stdout) || !freopen(logp, "a", stderr)) _exit(126);
-        execl(ANVIL, ANVIL, "--host", "127.0.0.1", "--port", "0", (char *)NULL);
-        _exit(127);
-    }
-    for (int i = 0; pid > 0 && i < 400; i++) {
-        FILE *f = fopen(logp, "r");
-        char line[256];
-        while (f && fgets(line, sizeof line, f)) {
-            const char *at = strstr(line, "Listening on 127.0.0.1:");
-            if (at && (*port = atoi(at + 23)) > 0) {
-                fclose(f);
-                return pid;
-            }
-        }
-        if (f) fclose(f);
-        usleep(25000);
-    }
-    if (pid > 0) {
-        kill(pid, SIGTERM);
-        waitpid(pid, NULL, 0);
-    }
-    snprintf(note, cap, "anvil did not start (see %s)", logp);
-    return -1;
-}
-
-/* The creation bytecode of contracts/out/NAME.sol/NAME.json (malloc'd), or NULL. */
-static uint8_t *bytecode(const char *name, size_t *len) {
-    char path[256];
-    snprintf(path, sizeof path, "contracts/out/%s.sol/%s.json", name, name);
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    ds_buf b;
-    ds_buf_init(&b);
-    char chunk[65536];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        ds_buf_append(&b, chunk, n);
-    fclose(f);
-    cJSON *j = b.oom ? NULL : cJSON_ParseWithLength(b.data, b.len);
-    ds_buf_free(&b);
-    const cJSON *bc = cJSON_GetObjectItemCaseSensitive(j, "bytecode");
-    const cJSON *obj = cJSON_GetObjectItemCaseSensitive(bc, "object");
-    uint8_t *out = NULL;
-    if (cJSON_IsString(obj) && ds_rpc_data_alloc(obj, &out, len) != DS_OK) out = NULL;
-    cJSON_Delete(j);
-    return out;
-}
-
-/* Creates NAME (constructor arguments: the encoded tuple args, or none when NULL); 0 with
- * its address, or -1. */
-static int create(ds_rpc *rpc, const uint8_t from[20], const char *name, const ds_abi_value *args,
-                  uint8_t addr[20]) {
-    size_t code_len, alen = args ? ds_abi_encoded_size(args) : 0, used = 0;
-    uint8_t *code = bytecode(name, &code_len);
-    if (!code) return -1;
-    uint8_t *data = malloc(code_len + alen + 1);
-    int rc = -1;
-    if (data) {
-        memcpy(data, code, code_len);
-        if (!args || ds_abi_encode(args, data + code_len, alen, &used) == DS_OK) {
-            ds_rpc_tx tx = {.from = from, .data = data, .len = code_len + used};
-            ds_rpc_receipt r;
-            if (ds_rpc_transact(rpc, &tx, &r) == DS_OK) {
-                if (r.has_contract) {
-                    memcpy(addr, r.contract, 20);
-                    rc = 0;
-                }
-                ds_rpc_receipt_free(&r);
-            }
-        }
-    }
-    free(data);
-    free(code);
-    return rc;
-}
+#include "hx_anvil.h"
+#include "hx_chain.h"
+#include "hx_gov.h"
 
 /* An ERC1967 (UUPS) proxy of impl, initialised by init(args), as upstream deploys. */
-static int proxy(ds_rpc *rpc, const uint8_t from[20], const uint8_t impl[20], const char *init,
+static int proxy(hx_chain *c, const uint8_t from[20], const uint8_t impl[20], const char *init,
                  const ds_abi_value *args, size_t nargs, uint8_t addr[20]) {
     uint8_t call[512];
     size_t len = 0;
-    if (ds_abi_encode_call(init, args, nargs, call, sizeof call, &len) != DS_OK) return -1;
+    if (ds_abi_encode_call(init, args, nargs, call, sizeof call, &len) != DS_OK) {
+        snprintf(c->err, sizeof c->err, "encoding %s failed", init);
+        return -1;
+    }
     ds_abi_value pa[2] = {ds_abi_address(impl), ds_abi_bytes(call, len)};
-    ds_abi_value t = ds_abi_tuple(pa, 2);
-    return create(rpc, from, "ERC1967Proxy", &t, addr);
+    return hx_deploy(c, HX_PROXY, from, pa, 2, addr, NULL);
 }
 
-static int send_call(ds_rpc *rpc, const uint8_t from[20], const uint8_t to[20], const char *sig,
-                     ds_abi_value arg) {
-    uint8_t data[128];
-    size_t len = 0;
-    if (ds_abi_encode_call(sig, &arg, 1, data, sizeof data, &len) != DS_OK) return -1;
-    ds_rpc_tx tx = {.from = from, .to = to, .data = data, .len = len};
-    ds_rpc_receipt r;
-    if (ds_rpc_transact(rpc, &tx, &r) != DS_OK) return -1;
-    ds_rpc_receipt_free(&r);
-    return 0;
-}
-
-/* A 32-byte hex member of GetMeta's kms_auth.boot_info. */
-static int boot_field(const char *meta, const char *name, uint8_t out[32]) {
-    cJSON *j = cJSON_Parse(meta ? meta : "");
-    const cJSON *bi = cJSON_GetObjectItemCaseSensitive(
-        cJSON_GetObjectItemCaseSensitive(j, "kms_auth"), "boot_info");
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(bi, name);
-    int rc = cJSON_IsString(v) &&
-                     ds_hex_decode_exact(v->valuestring, strlen(v->valuestring), out, 32) == DS_OK
-                 ? 0
-                 : -1;
-    cJSON_Delete(j);
-    return rc;
+/* sig(arg) sent to `to`; 0, or -1 with the reason in note. */
+static int send1(hx_chain *c, const uint8_t from[20], const uint8_t to[20], const char *sig,
+                 ds_abi_value arg, char *note, size_t cap) {
+    int r = hx_send(c, from, to, sig, &arg, 1, NULL);
+    if (r != 0)
+        snprintf(note, cap, "allowing the app on chain failed: %s: %.150s", sig,
+                 r == 1 ? c->revert : c->err);
+    return r != 0 ? -1 : 0;
 }
 
 /* One load; *rps = req/s, *per_core = requests per second of the simulator's own CPU time
@@ -174,40 +72,51 @@ static void keep_best(double rps, double per_core, double *best_rps, double *bes
 void bench_kmsauth_run(bench_kmsauth *k, const char *sim_bin, const char *config, int workers,
                        double seconds) {
     memset(k, 0, sizeof *k);
-    int port = 0;
-    pid_t anvil = start_anvil(&port, k->note, sizeof k->note);
-    if (anvil < 0) return;
-    char url[64], w[16], kms_arg[64], app_hex[41], err[512];
-    snprintf(url, sizeof url, "http://127.0.0.1:%d", port);
+    if (mkdir("build", 0755) != 0 && errno != EEXIST) { /* the Anvil log's folder */
+        snprintf(k->note, sizeof k->note, "mkdir build: %s", strerror(errno));
+        return;
+    }
+    if (mkdir("build/bench", 0755) != 0 && errno != EEXIST) {
+        snprintf(k->note, sizeof k->note, "mkdir build/bench: %s", strerror(errno));
+        return;
+    }
+    hx_anvil anvil;
+    char err[512];
+    if (hx_anvil_start(&anvil, 0, "build/bench/anvil.log", err, sizeof err) != 0) {
+        snprintf(k->note, sizeof k->note, "%.250s", err);
+        return;
+    }
+    const char *url = anvil.url;
+    char w[16], kms_arg[64], app_hex[41];
     snprintf(w, sizeof w, "%d", workers);
-    ds_rpc rpc;
-    uint8_t acct[1][20] = {{0}}, kms[20], app[20], zero[32] = {0}, os[32], ch[32];
+    hx_chain chain;
+    uint8_t acct[1][20] = {{0}}, kms[20], app[20], zero[32] = {0};
     size_t n = 0;
     bench_sim dev, gov;
     memset(&dev, 0, sizeof dev);
     memset(&gov, 0, sizeof gov);
-    int ok = ds_rpc_open(&rpc, url) == DS_OK;
-    for (int i = 0; ok && i < 100 && ds_rpc_accounts(&rpc, acct, 1, &n) != DS_OK; i++)
-        usleep(50000);
+    int ok = hx_chain_open(&chain, url) == 0 && hx_chain_load_artifacts(&chain, 0) == 0 &&
+             hx_accounts(&chain, acct, 1, &n) == 0 && n > 0;
     ds_abi_value owner = ds_abi_address(acct[0]);
     uint8_t kms_impl[20], app_impl[20];
-    int deployed = ok && n > 0 && create(&rpc, acct[0], "DstackApp", NULL, app_impl) == 0 &&
-                   create(&rpc, acct[0], "DstackKms", NULL, kms_impl) == 0;
+    int deployed = ok && hx_deploy(&chain, HX_APP, acct[0], NULL, 0, app_impl, NULL) == 0 &&
+                   hx_deploy(&chain, HX_KMS, acct[0], NULL, 0, kms_impl, NULL) == 0;
     if (deployed) { /* the proxies, once the implementations' addresses are known */
         ds_abi_value kms_init[2] = {owner, ds_abi_address(app_impl)};
         ds_abi_value app_init[6] = {
             owner,          ds_abi_bool(0),          ds_abi_bool(0),
             ds_abi_bool(1), ds_abi_fbytes(zero, 32), ds_abi_fbytes(zero, 32)};
         deployed =
-            proxy(&rpc, acct[0], kms_impl, "initialize(address,address)", kms_init, 2, kms) == 0 &&
-            proxy(&rpc, acct[0], app_impl, "initialize(address,bool,bool,bool,bytes32,bytes32)",
+            proxy(&chain, acct[0], kms_impl, "initialize(address,address)", kms_init, 2, kms) ==
+                0 &&
+            proxy(&chain, acct[0], app_impl, "initialize(address,bool,bool,bool,bytes32,bytes32)",
                   app_init, 6, app) == 0;
     }
     if (!deployed) {
         snprintf(k->note, sizeof k->note,
-                 "deploying DstackKms and DstackApp failed (%s; are contracts/out built? make "
+                 "deploying DstackKms and DstackApp failed (%.120s; are contracts/out built? make "
                  "contracts)",
-                 ds_rpc_error(&rpc));
+                 chain.err[0] ? chain.err : "no unlocked account on the chain");
         goto out;
     }
     snprintf(kms_arg, sizeof kms_arg, "contract:0x%s", ds_hex_encode(kms, 20, app_hex));
@@ -221,17 +130,18 @@ void bench_kmsauth_run(bench_kmsauth *k, const char *sim_bin, const char *config
     }
     int st = 0;
     size_t bl;
-    char *meta = bench_request(gov.sock, "POST", "/GetMeta", "{}", &st, &bl);
-    int fields =
-        boot_field(meta, "osImageHash", os) == 0 && boot_field(meta, "composeHash", ch) == 0;
-    free(meta);
-    if (!fields || send_call(&rpc, acct[0], kms, "registerApp(address)", ds_abi_address(app)) ||
-        send_call(&rpc, acct[0], kms, "addOsImageHash(bytes32)", ds_abi_fbytes(os, 32)) ||
-        send_call(&rpc, acct[0], app, "addComposeHash(bytes32)", ds_abi_fbytes(ch, 32))) {
-        snprintf(k->note, sizeof k->note, "allowing the app on chain failed: %s",
-                 ds_rpc_error(&rpc));
+    hx_bootinfo bi;
+    if (hx_bootinfo_read(gov.sock, &bi, err, sizeof err) != 0) {
+        snprintf(k->note, sizeof k->note, "%.250s", err);
         goto out;
     }
+    if (send1(&chain, acct[0], kms, "registerApp(address)", ds_abi_address(app), k->note,
+              sizeof k->note) ||
+        send1(&chain, acct[0], kms, "addOsImageHash(bytes32)",
+              ds_abi_fbytes(bi.boot.os_image_hash, 32), k->note, sizeof k->note) ||
+        send1(&chain, acct[0], app, "addComposeHash(bytes32)",
+              ds_abi_fbytes(bi.boot.compose_hash, 32), k->note, sizeof k->note))
+        goto out;
     usleep(1100 * 1000); /* the denied boot is asked again after a second */
     char *key = bench_request(gov.sock, "POST", "/GetKey", "{\"path\":\"x\"}", &st, &bl);
     free(key);
@@ -275,7 +185,6 @@ out:
     if (gov.pid) bench_sim_stop(&gov);
     free(dev.log);
     free(gov.log);
-    ds_rpc_close(&rpc);
-    kill(anvil, SIGTERM);
-    waitpid(anvil, NULL, 0);
+    hx_chain_close(&chain);
+    hx_anvil_stop(&anvil);
 }

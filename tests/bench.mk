@@ -7,12 +7,13 @@ BENCH_OBJS := $(BENCH_SRCS:%.c=$(BUILD)/obj/%.o)
 BENCH_SIM_OBJS := $(filter-out $(BUILD)/obj/simulator/main.o,$(SIM_OBJS))
 ALL_BINS += $(BIN)/dstack-bench
 
-$(BUILD)/obj/bench/%.o: ALL_CFLAGS += -Isimulator
+# the --kms-auth comparison drives the chain with the harness's core (Anvil, deployment, BootInfo)
+$(BUILD)/obj/bench/%.o: ALL_CFLAGS += -Isimulator -Iharness
 
-$(BIN)/dstack-bench: $(BENCH_OBJS) $(BENCH_SIM_OBJS) $(LIBA)
+$(BIN)/dstack-bench: $(BENCH_OBJS) $(BENCH_SIM_OBJS) $(HX_CORE_OBJS) $(LIBA)
 	@mkdir -p $(dir $@)
 	@$(if $(V),,echo "  LD      $@")
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(BENCH_OBJS) $(BENCH_SIM_OBJS) $(LIBA) $(LDLIBS_ALL) -lm
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(BENCH_OBJS) $(BENCH_SIM_OBJS) $(HX_CORE_OBJS) $(LIBA) $(LDLIBS_ALL) -lm
 
 .PHONY: bench
 bench:
